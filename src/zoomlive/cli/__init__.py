@@ -1,0 +1,1 @@
+"""The ``zoomlive`` command line (needs the ``cli`` extra)."""

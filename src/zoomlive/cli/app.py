@@ -1,0 +1,42 @@
+"""The Typer application: ``zoomlive serve``, ``zoomlive livestream …``, ``zoomlive token``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="zoomlive",
+    help="Zoom live streams: an offline Zoom-compatible server, and a client for real Zoom.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Zoom live streams: an offline Zoom-compatible server, and a client for real Zoom."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8040,
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLite file path or database URL (default: ./zoomlive.db)."),
+    ] = None,
+    no_demo: Annotated[
+        bool, typer.Option("--no-demo", help="Do not seed demo data into a new database.")
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Run the Zoom-compatible live stream server (needs zoomlive[server])."""
+    from zoomlive.cli.serve import run
+
+    run(host, port, db, not no_demo, log_level)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,68 @@
+"""``zoomlive serve``: run the emulator, and print how to call it."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from rich.console import Console
+
+
+def banner(rt: Any, base_url: str, console: Console) -> None:
+    """What a newcomer needs: URLs, demo credentials, admin token, two curl lines.
+
+    The server's own start is the one place secrets are printed: they are the
+    emulator's demo credentials, and printing them is the point.
+    """
+    demo = rt.demo
+    console.print(f"[bold]zoomlive[/bold] listening on {base_url}")
+    console.print(f"  API base URL    {base_url}/v2")
+    console.print(f"  OAuth token URL {base_url}/oauth/token")
+    console.print(f"  Control API     {base_url}/_zoomlive  (docs: {base_url}/_zoomlive/docs)")
+    console.print(f"  Admin token     {rt.admin_token}")
+    console.print(f"  Database        {rt.settings.database_url}")
+    if not demo:
+        console.print("  (no demo data: --no-demo, or seeded elsewhere)")
+        return
+    console.print(f"  Demo account_id     {demo['account_id']}")
+    console.print(f"  Demo client_id      {demo['client_id']}")
+    console.print(f"  Demo client_secret  {demo['client_secret']}")
+    token_cmd = (
+        f"curl -s -X POST -u {shlex.quote(demo['client_id'] + ':' + demo['client_secret'])} "
+        f"{shlex.quote(base_url + '/oauth/token?grant_type=account_credentials&account_id=' + demo['account_id'])}"
+    )
+    console.print("\nGet a token:", highlight=False)
+    console.print(token_cmd, soft_wrap=True, highlight=False, markup=False)
+    console.print("\nThe seed's PATCH with it (expects HTTP 204):", highlight=False)
+    patch_cmd = (
+        f"TOKEN=$({token_cmd} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])') && "
+        'curl -s -o /dev/null -w "%{http_code}\\n" -X PATCH '
+        '-H "Authorization: Bearer $TOKEN" -H "Content-Type: multipart/form-data" '
+        "--form 'stream_url=aute' --form 'stream_key=auteofficia' "
+        "--form 'page_url=auteofficiahttps://IBrRnEbZoeJwPd.ixq+PqOQQZC-z42EWi' "
+        f"{base_url}/v2/meetings/68423085/livestream"
+    )
+    console.print(patch_cmd, soft_wrap=True, highlight=False, markup=False)
+    console.print("", highlight=False)
+
+
+def run(host: str, port: int, db: str | None, demo: bool, log_level: str = "warning") -> None:
+    import uvicorn
+
+    from zoomlive.server import ServerSettings, create_app
+
+    settings = ServerSettings.from_env(database_url=db, demo=None if demo else False)
+    console = Console(soft_wrap=True)
+    base_url = f"http://{host}:{port}"
+
+    app = create_app(settings, on_start=lambda rt: banner(rt, base_url, console))
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        http="httptools",
+        loop="uvloop",
+    )

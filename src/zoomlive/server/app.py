@@ -1,0 +1,120 @@
+"""``create_app(settings)``: the Litestar application, built with no global state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from zoomlive.server.clock import Clock
+from zoomlive.server.control.routes import control_router
+from zoomlive.server.middleware import EXTRA_HEADERS, zoom_headers
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.rendering import render_problem
+from zoomlive.server.routes.livestream import livestream_handlers
+from zoomlive.server.routes.oauth import oauth_handlers
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.settings import ServerSettings
+from zoomlive.wire import errors as E
+from zoomlive.wire.models import FieldError
+
+log = logging.getLogger("zoomlive.server")
+
+_HTTP_ERRORS = {
+    404: E.NOT_FOUND_PATH,
+    405: E.METHOD_NOT_ALLOWED,
+    413: E.BODY_TOO_LARGE,
+    415: E.UNSUPPORTED_CONTENT_TYPE,
+}
+
+
+def _respond(request: Request[Any, Any, Any], problem: ZoomProblem) -> Response[bytes]:
+    body, media = render_problem(problem, request.headers.get("accept"))
+    headers = dict(problem.headers)
+    extra = request.scope.get(EXTRA_HEADERS)  # type: ignore[call-overload]
+    if extra and not headers:
+        headers.update(extra)
+    return Response(body, status_code=problem.status, media_type=media, headers=headers)
+
+
+def _on_problem(request: Request[Any, Any, Any], exc: ZoomProblem) -> Response[bytes]:
+    return _respond(request, exc)
+
+
+def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    if isinstance(exc, ValidationException):
+        errors = []
+        for item in exc.extra if isinstance(exc.extra, list) else []:
+            if isinstance(item, dict):
+                errors.append(FieldError(str(item.get("key", "")), str(item.get("message", ""))))
+        return _respond(request, ZoomProblem.of(E.VALIDATION_FAILED, errors=errors or None))
+    spec = _HTTP_ERRORS.get(exc.status_code)
+    if spec is not None:
+        return _respond(request, ZoomProblem.of(spec))
+    return _respond(request, ZoomProblem(exc.status_code, exc.status_code, str(exc.detail)))
+
+
+def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("unhandled error on %s %s: %r", request.method, request.url.path, type(exc).__name__)
+    return _respond(request, ZoomProblem.of(E.INTERNAL))
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    on_start: Callable[[Runtime], None] | None = None,
+) -> Litestar:
+    """Build the server. State lives in ``app.state.runtime``; nothing is global.
+
+    ``on_start`` runs once the database is open and the demo seeded (the CLI
+    prints its banner there).
+    """
+    settings = settings or ServerSettings()
+    rt = Runtime.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await rt.start()
+        if on_start is not None:
+            on_start(rt)
+        try:
+            yield
+        finally:
+            await rt.stop()
+
+    app = Litestar(
+        route_handlers=[*oauth_handlers(rt), *livestream_handlers(rt), control_router(rt)],
+        lifespan=[lifespan],
+        middleware=[zoom_headers],
+        exception_handlers={
+            ZoomProblem: _on_problem,
+            HTTPException: _on_http,
+            Exception: _on_crash,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="zoomlive",
+            version="0.1.0",
+            description=(
+                "A Zoom-compatible live stream API (the six /v2 live stream operations and "
+                "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
+                "resetting the emulator. Control routes need `Authorization: Bearer <admin token>`."
+            ),
+            path="/_zoomlive/docs",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        logging_config=None,
+        debug=False,
+    )
+    app.state.runtime = rt
+    return app
+
+
+__all__ = ["MediaType", "create_app"]

@@ -1,0 +1,1 @@
+"""The /_zoomlive control API: seed, inspect and reset the emulator's state."""

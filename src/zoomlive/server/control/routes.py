@@ -1,0 +1,203 @@
+"""Routes of the control API, all behind the admin bearer token."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from litestar import Router, get, patch, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from zoomlive.server.control.models import (
+    AccountIn,
+    AccountPatch,
+    AppIn,
+    AppPatch,
+    ClockIn,
+    ClockOut,
+    ExpireIn,
+    MeetingIn,
+    MeetingPatch,
+    ResetIn,
+    UserIn,
+    UserPatch,
+    changes,
+)
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.storage.records import Account, App, Meeting, User
+from zoomlive.wire import errors as E
+
+
+def control_router(rt: Runtime) -> Router:
+    admin, store, clock = rt.admin, rt.store, rt.clock
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        header = connection.headers.get("authorization", "")
+        given = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if not given or not hmac.compare_digest(given.encode(), rt.admin_token.encode()):
+            raise ZoomProblem.of(E.TOKEN_INVALID)
+
+    @get("/health", guards=[], summary="Liveness (no token needed)")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
+    async def reset(data: ResetIn | None = None) -> dict[str, Any]:
+        await admin.reset()
+        await rt.limiter.reset()
+        clock.reset()
+        seeded: dict[str, Any] = {}
+        if data is not None and data.demo:
+            seeded = await admin.seed_demo(
+                rt.settings.demo_account_id,
+                rt.settings.demo_client_id,
+                rt.settings.demo_client_secret,
+            )
+            await store.set_meta("demo_client_id", seeded["client_id"])
+            rt.demo = seeded
+        return {"reset": True, "demo": seeded}
+
+    @post("/demo", status_code=201, summary="Seed a demo account, host, app, meetings, webinar")
+    async def demo() -> dict[str, Any]:
+        return await admin.seed_demo()
+
+    @post("/accounts", status_code=201)
+    async def create_account(data: AccountIn) -> Account:
+        fields = {k: v for k, v in changes(data).items()}
+        return await admin.create_account(**fields)
+
+    @get("/accounts")
+    async def list_accounts() -> list[Account]:
+        return await store.list_accounts()
+
+    @get("/accounts/{account_id:str}")
+    async def get_account(account_id: str) -> Account:
+        account = await store.get_account(account_id)
+        if account is None:
+            raise ZoomProblem(404, 404, f"Account not found: {account_id}.")
+        return account
+
+    @patch("/accounts/{account_id:str}")
+    async def update_account(account_id: str, data: AccountPatch) -> Account:
+        return await admin.update_account(account_id, **changes(data))
+
+    @post("/accounts/{account_id:str}/users", status_code=201)
+    async def create_user(account_id: str, data: UserIn) -> User:
+        return await admin.create_user(account_id, **changes(data))
+
+    @get("/accounts/{account_id:str}/users")
+    async def list_users(account_id: str) -> list[User]:
+        return await store.list_users(account_id)
+
+    @get("/users/{user_id:str}")
+    async def get_user(user_id: str) -> User:
+        user = await store.get_user(user_id)
+        if user is None:
+            raise ZoomProblem(404, 404, f"User not found: {user_id}.")
+        return user
+
+    @patch("/users/{user_id:str}")
+    async def update_user(user_id: str, data: UserPatch) -> User:
+        return await admin.update_user(user_id, **changes(data))
+
+    @post("/accounts/{account_id:str}/apps", status_code=201)
+    async def create_app(account_id: str, data: AppIn) -> App:
+        return await admin.create_app(
+            account_id,
+            scopes=data.scopes,
+            client_id=data.client_id,
+            client_secret=data.client_secret,
+            name=data.name,
+        )
+
+    @get("/accounts/{account_id:str}/apps")
+    async def list_apps(account_id: str) -> list[App]:
+        return await store.list_apps(account_id)
+
+    @patch("/apps/{client_id:str}")
+    async def update_app(client_id: str, data: AppPatch) -> App:
+        return await admin.update_app(client_id, **changes(data))
+
+    @get("/apps/{client_id:str}/tokens", summary="How many tokens this app was issued")
+    async def app_tokens(client_id: str) -> dict[str, int]:
+        return {"issued": await store.count_tokens(client_id)}
+
+    @post("/tokens/expire", status_code=200, summary="Force every live token (of an app) to expire")
+    async def expire_tokens(data: ExpireIn | None = None) -> dict[str, int]:
+        n = await store.expire_tokens(clock.now(), data.client_id if data else None)
+        return {"expired": n}
+
+    async def _create(kind: str, data: MeetingIn) -> Meeting:
+        fields = changes(data)
+        host_id = fields.pop("host_id")
+        meeting_id = fields.pop("id", None)
+        return await admin.create_meeting(kind, str(host_id), id=meeting_id, **fields)
+
+    @post("/meetings", status_code=201)
+    async def create_meeting(data: MeetingIn) -> Meeting:
+        return await _create("meeting", data)
+
+    @post("/webinars", status_code=201)
+    async def create_webinar(data: MeetingIn) -> Meeting:
+        return await _create("webinar", data)
+
+    @get("/meetings")
+    async def list_meetings(account_id: str | None = None) -> list[Meeting]:
+        return await store.list_meetings(account_id)
+
+    @get("/meetings/{meeting_id:int}", summary="A meeting or webinar, with its stream state")
+    async def get_meeting(meeting_id: int) -> Meeting:
+        return await admin.get_meeting(meeting_id)
+
+    @patch("/meetings/{meeting_id:int}")
+    async def update_meeting(meeting_id: int, data: MeetingPatch) -> Meeting:
+        return await admin.update_meeting(meeting_id, **changes(data))
+
+    @post("/meetings/{meeting_id:int}/start", status_code=200)
+    async def start_meeting(meeting_id: int) -> Meeting:
+        return await admin.start_meeting(meeting_id)
+
+    @post("/meetings/{meeting_id:int}/end", status_code=200)
+    async def end_meeting(meeting_id: int) -> Meeting:
+        return await admin.end_meeting(meeting_id)
+
+    @get("/clock")
+    async def get_clock() -> ClockOut:
+        return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
+
+    @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
+    async def set_clock(data: ClockIn) -> ClockOut:
+        if data.reset:
+            clock.reset()
+        if data.freeze is True:
+            clock.freeze()
+        elif data.freeze is False:
+            clock.unfreeze()
+        if data.set is not None:
+            clock.set(data.set)
+        if data.advance is not None:
+            clock.advance(data.advance)
+        return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
+
+    @get("/stats", summary="Counters: token requests, tokens issued, group commits")
+    async def stats() -> dict[str, int]:
+        return {
+            "token_requests": rt.auth.token_requests,
+            "tokens_issued": await store.count_tokens(),
+            "write_batches": store.writer.batches,
+            "writes": store.writer.writes,
+        }
+
+    handlers = [
+        reset, demo, create_account, list_accounts, get_account, update_account,
+        create_user, list_users, get_user, update_user, create_app, list_apps, update_app,
+        app_tokens, expire_tokens, create_meeting, create_webinar, list_meetings, get_meeting,
+        update_meeting, start_meeting, end_meeting, get_clock, set_clock, stats,
+    ]  # fmt: skip
+    protected = Router("/", route_handlers=handlers, guards=[guard])
+    return Router(
+        "/_zoomlive", route_handlers=[health, protected], tags=["zoomlive control API"]
+    )
+

@@ -1,0 +1,1 @@
+"""HTTP translation only: parse the request, call a service, shape the answer."""

@@ -1,0 +1,57 @@
+"""Request bodies as Zoom accepts them: JSON, or multipart/form-data (Decision 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import HTTPException
+
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.wire import errors as E
+
+INVALID_MULTIPART = E.ZoomErrorSpec(400, 300, "Invalid multipart/form-data body.")
+
+
+def media_type(request: Request[Any, Any, Any]) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The body as a dict of fields, or a Zoom-shaped 400/415."""
+    kind = media_type(request)
+    if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
+        raw = await request.body()
+        try:
+            body = msgspec.json.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            raise ZoomProblem.of(E.INVALID_JSON) from None
+        if not isinstance(body, dict):
+            raise ZoomProblem.of(E.INVALID_JSON)
+        return body
+    if kind == "multipart/form-data":
+        return await _multipart(request)
+    raise ZoomProblem.of(E.UNSUPPORTED_CONTENT_TYPE)
+
+
+async def _multipart(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    try:
+        form = await request.form()
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise
+        raise ZoomProblem.of(INVALID_MULTIPART) from None
+    except (ValueError, UnicodeDecodeError):
+        raise ZoomProblem.of(INVALID_MULTIPART) from None
+    out: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        # A file part is not a field value: keep a marker that fails validation.
+        out[key] = value if isinstance(value, str) else object()
+    settings = out.get("settings")
+    if isinstance(settings, str):
+        try:
+            out["settings"] = msgspec.json.decode(settings)
+        except msgspec.DecodeError:
+            pass
+    return out

@@ -1,0 +1,211 @@
+"""The emulator's own state management: what the /_zoomlive control API drives.
+
+Creates and edits accounts, users, apps, meetings and webinars, starts and ends
+meetings, seeds the demo and resets everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from zoomlive.server.clock import Clock
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.storage.records import Account, App, Meeting, User
+from zoomlive.server.storage.store import Store
+from zoomlive.wire import errors as E
+from zoomlive.wire.ids import MAX_ID
+from zoomlive.wire.scopes import all_livestream_scopes
+
+_ALNUM = string.ascii_letters + string.digits
+SEED_MEETING_ID = 68423085
+
+
+def zoom_user_id() -> str:
+    """A 22-character id shaped like Zoom's user and account ids."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(22))
+
+
+def zoom_uuid() -> str:
+    return base64.b64encode(secrets.token_bytes(16)).decode()
+
+
+def not_found(what: str, key: object) -> ZoomProblem:
+    return ZoomProblem(404, 404, f"{what} not found: {key}.")
+
+
+class AdminService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    # -- accounts ---------------------------------------------------------------------
+
+    async def create_account(self, **fields: Any) -> Account:
+        account = Account(id=fields.pop("id", None) or zoom_user_id(), **fields)
+        await self._store.put_account(account)
+        return account
+
+    async def update_account(self, account_id: str, **changes: Any) -> Account:
+        account = await self._need_account(account_id)
+        updated = msgspec.structs.replace(account, **changes)
+        await self._store.put_account(updated)
+        return updated
+
+    async def _need_account(self, account_id: str) -> Account:
+        account = await self._store.get_account(account_id)
+        if account is None:
+            raise not_found("Account", account_id)
+        return account
+
+    # -- users ------------------------------------------------------------------------
+
+    async def create_user(self, account_id: str, **fields: Any) -> User:
+        await self._need_account(account_id)
+        user_id = fields.pop("id", None) or zoom_user_id()
+        email = fields.pop("email", None) or f"{user_id.lower()}@example.com"
+        user = User(id=user_id, account_id=account_id, email=email, **fields)
+        await self._store.put_user(user)
+        return user
+
+    async def update_user(self, user_id: str, **changes: Any) -> User:
+        user = await self._store.get_user(user_id)
+        if user is None:
+            raise not_found("User", user_id)
+        updated = msgspec.structs.replace(user, **changes)
+        await self._store.put_user(updated)
+        return updated
+
+    # -- apps -------------------------------------------------------------------------
+
+    async def create_app(
+        self,
+        account_id: str,
+        *,
+        scopes: list[str] | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        name: str = "Server-to-Server app",
+    ) -> App:
+        await self._need_account(account_id)
+        app = App(
+            client_id=client_id or secrets.token_urlsafe(16),
+            client_secret=client_secret or secrets.token_urlsafe(24),
+            account_id=account_id,
+            name=name,
+            scopes=" ".join(all_livestream_scopes() if scopes is None else scopes),
+        )
+        await self._store.put_app(app)
+        return app
+
+    async def update_app(self, client_id: str, **changes: Any) -> App:
+        app = await self._store.get_app(client_id)
+        if app is None:
+            raise not_found("App", client_id)
+        if "scopes" in changes and isinstance(changes["scopes"], list):
+            changes["scopes"] = " ".join(changes["scopes"])
+        updated = msgspec.structs.replace(app, **changes)
+        await self._store.put_app(updated)
+        return updated
+
+    # -- meetings and webinars -----------------------------------------------------------
+
+    async def new_meeting_id(self) -> int:
+        while True:
+            candidate = secrets.randbelow(90_000_000_000) + 10_000_000_000  # 11 digits
+            if not await self._store.meeting_exists(candidate):
+                return candidate
+
+    async def create_meeting(
+        self, kind: str, host_id: str, *, id: int | None = None, **fields: Any
+    ) -> Meeting:
+        host = await self._store.get_user(host_id)
+        if host is None:
+            raise not_found("User", host_id)
+        if id is not None:
+            if not 0 < id <= MAX_ID:
+                raise ZoomProblem.of(E.INVALID_MEETING_ID)
+            if await self._store.meeting_exists(id):
+                raise ZoomProblem(409, 409, f"Meeting already exists: {id}.")
+        meeting_id = id if id is not None else await self.new_meeting_id()
+        fields.setdefault("type", 5 if kind == "webinar" else 2)
+        fields.setdefault("topic", "zoomlive webinar" if kind == "webinar" else "zoomlive meeting")
+        fields.setdefault("start_time", _iso(self._clock.now()))
+        meeting = Meeting(
+            id=meeting_id,
+            kind=kind,
+            uuid=zoom_uuid(),
+            account_id=host.account_id,
+            host_id=host_id,
+            **fields,
+        )
+        await self._store.put_meeting(meeting)
+        return meeting
+
+    async def update_meeting(self, meeting_id: int, **changes: Any) -> Meeting:
+        meeting = await self.get_meeting(meeting_id)
+        if changes.get("status") == "ended" and meeting.stream_live:
+            changes["stream_live"] = False
+            changes["stream_changed_at"] = self._clock.now()
+        updated = msgspec.structs.replace(meeting, **changes)
+        await self._store.put_meeting(updated)
+        return updated
+
+    async def get_meeting(self, meeting_id: int) -> Meeting:
+        meeting = await self._store.get_meeting(meeting_id)
+        if meeting is None:
+            raise not_found("Meeting", meeting_id)
+        return meeting
+
+    async def start_meeting(self, meeting_id: int) -> Meeting:
+        return await self.update_meeting(meeting_id, status="started")
+
+    async def end_meeting(self, meeting_id: int) -> Meeting:
+        """End the meeting: its live stream stops, and a later start gets 4927."""
+        return await self.update_meeting(meeting_id, status="ended")
+
+    # -- the demo -----------------------------------------------------------------------
+
+    async def seed_demo(
+        self, account_id: str = "", client_id: str = "", client_secret: str = ""
+    ) -> dict[str, Any]:
+        """The README's demo: a Pro account, a licensed host, an app with every live
+        stream scope, meeting 68423085 (started), a scheduled meeting and a webinar."""
+        account = await self.create_account(
+            id=account_id or None, plan="pro", live_streaming=True, webinar_plan=True
+        )
+        host = await self.create_user(account.id, email="host@example.com", type=2)
+        app = await self.create_app(
+            account.id,
+            client_id=client_id or None,
+            client_secret=client_secret or None,
+            name="zoomlive demo",
+        )
+        started = await self.create_meeting(
+            "meeting", host.id, id=SEED_MEETING_ID, topic="Seed meeting", status="started"
+        )
+        scheduled = await self.create_meeting("meeting", host.id, topic="Scheduled meeting")
+        webinar = await self.create_meeting(
+            "webinar", host.id, topic="Demo webinar", status="started"
+        )
+        return {
+            "account_id": account.id,
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "host_id": host.id,
+            "meeting_id": started.id,
+            "scheduled_meeting_id": scheduled.id,
+            "webinar_id": webinar.id,
+        }
+
+    async def reset(self) -> None:
+        await self._store.reset()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,125 @@
+"""Server-to-server OAuth: the token endpoint and bearer-token checks (Decision 7)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from zoomlive.server.clock import Clock
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.storage.records import Token
+from zoomlive.server.storage.store import Store
+from zoomlive.wire import errors as E
+from zoomlive.wire.models import TokenResponse
+from zoomlive.wire.paths import Kind, Operation
+from zoomlive.wire.scopes import accepted_scopes, missing_scopes_text
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the app's account, client id and scopes."""
+
+    account_id: str
+    client_id: str
+    scopes: frozenset[str]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def oauth_problem(status: int, error: str, reason: str) -> ZoomProblem:
+    return ZoomProblem(status, status, reason, oauth_error=error)
+
+
+class AuthService:
+    def __init__(self, store: Store, clock: Clock, token_ttl: int) -> None:
+        self._store = store
+        self._clock = clock
+        self._ttl = token_ttl
+        self.token_requests = 0
+
+    async def issue_token(
+        self,
+        authorization: str | None,
+        grant_type: str | None,
+        account_id: str | None,
+        api_url: str,
+    ) -> TokenResponse:
+        """``POST /oauth/token`` with ``grant_type=account_credentials``."""
+        self.token_requests += 1
+        client_id, client_secret = _basic_credentials(authorization)
+        app = await self._store.get_app(client_id)
+        # Compare the secret even when the app is unknown, so timing says nothing.
+        expected = app.client_secret if app is not None else secrets.token_hex(16)
+        if not hmac.compare_digest(expected.encode(), client_secret.encode()) or app is None:
+            raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")
+        if not grant_type:
+            raise oauth_problem(400, "invalid_request", "Missing grant type")
+        if grant_type != "account_credentials":
+            raise oauth_problem(400, "unsupported_grant_type", "unsupported grant type")
+        if not account_id:
+            raise oauth_problem(400, "invalid_request", "Missing account_id")
+        if account_id != app.account_id:
+            raise oauth_problem(400, "invalid_request", "Invalid account_id")
+        token = secrets.token_urlsafe(48)
+        now = self._clock.now()
+        await self._store.add_token(
+            Token(
+                token_hash=hash_token(token),
+                client_id=app.client_id,
+                account_id=app.account_id,
+                scopes=app.scopes,
+                issued_at=now,
+                expires_at=now + self._ttl,
+            )
+        )
+        return TokenResponse(
+            access_token=token,
+            token_type="bearer",
+            expires_in=self._ttl,
+            scope=app.scopes,
+            api_url=api_url,
+        )
+
+    async def authenticate(self, authorization: str | None, token_in_query: bool) -> Principal:
+        """Resolve ``Authorization: Bearer …`` to a principal, or raise 401/124."""
+        if token_in_query:
+            raise ZoomProblem.of(E.TOKEN_IN_QUERY)
+        if not authorization or authorization[:7].lower() != "bearer ":
+            raise ZoomProblem.of(E.TOKEN_INVALID)
+        raw = authorization[7:].strip()
+        if not raw or len(raw) > 4096:
+            raise ZoomProblem.of(E.TOKEN_INVALID)
+        # Looked up by its SHA-256: a constant-time comparison of the digest is
+        # implied by the hash lookup, and the token itself is never stored.
+        token = await self._store.get_token(hash_token(raw))
+        if token is None:
+            raise ZoomProblem.of(E.TOKEN_INVALID)
+        if token.expires_at <= self._clock.now():
+            raise ZoomProblem.of(E.TOKEN_EXPIRED)
+        return Principal(token.account_id, token.client_id, frozenset(token.scopes.split()))
+
+
+def require_scope(principal: Principal, kind: Kind, op: Operation) -> None:
+    if principal.scopes.isdisjoint(accepted_scopes(kind, op)):
+        raise ZoomProblem.of(E.MISSING_SCOPES, scopes=missing_scopes_text(kind, op))
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str]:
+    if not authorization or authorization[:6].lower() != "basic ":
+        raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise oauth_problem(
+            401, "invalid_client", "Invalid client_id or client_secret"
+        ) from None
+    client_id, sep, client_secret = decoded.partition(":")
+    if not sep or not client_id or not client_secret:
+        raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")
+    return client_id, client_secret

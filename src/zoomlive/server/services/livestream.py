@@ -1,0 +1,151 @@
+"""Zoom's rules for the six live stream operations (Decisions 2-6).
+
+The order of checks: id, existence and ownership, host and licence, account
+settings, then the operation's own state rules. Bodies are validated before
+any lookup, so a bad body never reveals whether an id exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from zoomlive.server.clock import Clock
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.services.auth import Principal
+from zoomlive.server.storage.records import Account, Meeting, User
+from zoomlive.server.storage.store import Store
+from zoomlive.wire import errors as E
+from zoomlive.wire.ids import parse_id
+from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate
+from zoomlive.wire.paths import Kind
+from zoomlive.wire.validate import validate_status, validate_update
+
+
+class StreamChange(msgspec.Struct, frozen=True):
+    """A start or stop that changed state: what webhooks are made from."""
+
+    meeting: Meeting
+    started: bool
+    operator_id: str
+
+
+class LiveStreamService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def parse_id(self, kind: Kind, raw: str) -> int:
+        value = parse_id(raw)
+        if value is None:
+            raise ZoomProblem.of(E.invalid_id(kind))
+        return value
+
+    async def _target(self, principal: Principal, kind: Kind, object_id: int) -> Meeting:
+        meeting = await self._store.get_meeting(object_id)
+        if meeting is None or meeting.kind != kind.value or meeting.account_id != principal.account_id:
+            raise ZoomProblem.of(E.not_found(kind), id=object_id)
+        host = await self._store.get_user(meeting.host_id)
+        account = await self._store.get_account(principal.account_id)
+        _check_host(kind, host, account, meeting, principal.account_id)
+        return meeting
+
+    async def get(self, principal: Principal, kind: Kind, object_id: int) -> LiveStream:
+        meeting = await self._target(principal, kind, object_id)
+        return LiveStream(
+            stream_url=meeting.stream_url,
+            stream_key=meeting.stream_key,
+            page_url=meeting.page_url,
+            resolution=meeting.resolution if meeting.resolution is not None else UNSET,
+        )
+
+    async def update(
+        self, principal: Principal, kind: Kind, object_id: int, body: Mapping[str, Any]
+    ) -> None:
+        update = validate_update(body)
+        if isinstance(update, list):
+            raise ZoomProblem.of(E.VALIDATION_FAILED, errors=update)
+        meeting = await self._target(principal, kind, object_id)
+        await self._store.save_stream(
+            msgspec.structs.replace(
+                meeting,
+                stream_url=update.stream_url,
+                stream_key=update.stream_key,
+                page_url=update.page_url,
+                resolution=update.resolution if update.resolution is not UNSET else None,
+                configured=True,
+            )
+        )
+
+    async def set_status(
+        self, principal: Principal, kind: Kind, object_id: int, body: Mapping[str, Any]
+    ) -> StreamChange | None:
+        """Start, stop or re-mode a live stream. Returns the change, if state changed."""
+        status = validate_status(kind, body)
+        if isinstance(status, list):
+            raise ZoomProblem.of(E.VALIDATION_FAILED, errors=status)
+        meeting = await self._target(principal, kind, object_id)
+        if meeting.e2ee:
+            raise ZoomProblem.of(E.E2EE_NOT_SUPPORTED)
+        if status.action == "stop":
+            if not meeting.stream_live:
+                return None  # idempotent: already stopped
+            return await self._change(meeting, principal, live=False, status=None)
+        if meeting.status != "started":
+            raise ZoomProblem.of(E.not_started(kind), id=object_id)
+        if not meeting.configured:
+            raise ZoomProblem.of(E.not_configured(kind))
+        if status.action == "start" and meeting.stream_live:
+            return None  # idempotent: already live
+        if status.action == "mode":
+            await self._store.save_stream_state(_with_settings(meeting, status))
+            return None
+        return await self._change(meeting, principal, live=True, status=status)
+
+    async def _change(
+        self,
+        meeting: Meeting,
+        principal: Principal,
+        *,
+        live: bool,
+        status: LiveStreamStatusUpdate | None,
+    ) -> StreamChange:
+        updated = msgspec.structs.replace(
+            meeting if status is None else _with_settings(meeting, status),
+            stream_live=live,
+            stream_changed_at=self._clock.now(),
+        )
+        await self._store.save_stream_state(updated)
+        return StreamChange(updated, live, principal.client_id)
+
+
+def _with_settings(meeting: Meeting, status: LiveStreamStatusUpdate) -> Meeting:
+    s = status.settings
+    if s is UNSET:
+        return meeting
+    changes: dict[str, Any] = {}
+    for name in ("display_name", "active_speaker_name", "layout", "close_caption"):
+        value = getattr(s, name)
+        if value is not UNSET:
+            changes[name] = value
+    return msgspec.structs.replace(meeting, **changes) if changes else meeting
+
+
+def _check_host(
+    kind: Kind, host: User | None, account: Account | None, meeting: Meeting, account_id: str
+) -> None:
+    if host is None or host.deleted:
+        raise ZoomProblem.of(E.USER_NOT_EXIST, user_id=meeting.host_id)
+    if host.account_id != account_id or not host.in_account:
+        raise ZoomProblem.of(E.USER_NOT_IN_ACCOUNT, account_id=account_id)
+    if kind is Kind.WEBINAR and (account is None or not account.webinar_plan):
+        raise ZoomProblem.of(E.WEBINAR_PLAN_MISSING)
+    if host.type != 2:
+        raise ZoomProblem.of(E.PAID_USER_ONLY, user_id=host.id)
+    if not host.can_host:
+        raise ZoomProblem.of(E.HOSTING_NOT_ALLOWED)
+    if account is None or not account.live_streaming:
+        raise ZoomProblem.of(E.streaming_disabled(kind))

@@ -1,0 +1,169 @@
+"""Zoom's rate limits (Decision 9): per account, by plan, Light label.
+
+A fixed one-second window for the per-second limit and a UTC-day window for the
+Free plan's daily cap. Rejected requests consume nothing. The counter backend is
+pluggable: in-process by default, Redis (one atomic script per request) when
+several server processes must share one account's budget.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.storage.records import Account
+from zoomlive.wire import errors as E
+from zoomlive.wire import ratelimit as rl
+
+Headers = list[tuple[str, str]]
+
+QPS = 1
+DAILY = 2
+
+
+class Hit(NamedTuple):
+    rejected: int  # 0, QPS or DAILY
+    second_count: int
+    day_count: int
+
+
+class CounterBackend(Protocol):
+    async def hit(
+        self, account_id: str, second: int, day: int, qps: int, daily: int | None
+    ) -> Hit: ...
+
+    async def reset(self) -> None: ...
+
+
+class MemoryCounters:
+    """Counters in this process: right for one server process."""
+
+    def __init__(self) -> None:
+        self._sec: dict[str, tuple[int, int]] = {}
+        self._day: dict[str, tuple[int, int]] = {}
+
+    async def hit(
+        self, account_id: str, second: int, day: int, qps: int, daily: int | None
+    ) -> Hit:
+        s_win, s_count = self._sec.get(account_id, (second, 0))
+        if s_win != second:
+            s_count = 0
+        d_win, d_count = self._day.get(account_id, (day, 0))
+        if d_win != day:
+            d_count = 0
+        if daily is not None and d_count >= daily:
+            return Hit(DAILY, s_count, d_count)
+        if s_count >= qps:
+            return Hit(QPS, s_count, d_count)
+        self._sec[account_id] = (second, s_count + 1)
+        self._day[account_id] = (day, d_count + 1)
+        return Hit(0, s_count + 1, d_count + 1)
+
+    async def reset(self) -> None:
+        self._sec.clear()
+        self._day.clear()
+
+
+_LUA = """
+local s = tonumber(redis.call('GET', KEYS[1]) or '0')
+local d = tonumber(redis.call('GET', KEYS[2]) or '0')
+local qps = tonumber(ARGV[1])
+local daily = tonumber(ARGV[2])
+if daily >= 0 and d >= daily then return {2, s, d} end
+if s >= qps then return {1, s, d} end
+s = redis.call('INCR', KEYS[1])
+if s == 1 then redis.call('EXPIRE', KEYS[1], 5) end
+d = redis.call('INCR', KEYS[2])
+if d == 1 then redis.call('EXPIRE', KEYS[2], 172800) end
+return {0, s, d}
+"""
+
+
+class RedisCounters:
+    """Counters in Redis, checked and counted in one Lua script, so several server
+    processes share one account's budget exactly."""
+
+    def __init__(self, url: str, prefix: str = "zoomlive:rl") -> None:
+        import redis.asyncio as aioredis
+
+        self._redis: Any = aioredis.from_url(url)
+        self._prefix = prefix
+        self._script: Any = self._redis.register_script(_LUA)
+
+    async def hit(
+        self, account_id: str, second: int, day: int, qps: int, daily: int | None
+    ) -> Hit:
+        keys = [f"{self._prefix}:s:{account_id}:{second}", f"{self._prefix}:d:{account_id}:{day}"]
+        res = await self._script(keys=keys, args=[qps, -1 if daily is None else daily])
+        return Hit(int(res[0]), int(res[1]), int(res[2]))
+
+    async def reset(self) -> None:
+        async for key in self._redis.scan_iter(match=f"{self._prefix}:*"):
+            await self._redis.delete(key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class RateLimiter:
+    def __init__(self, backend: CounterBackend, enabled: bool = True) -> None:
+        self.backend = backend
+        self.enabled = enabled
+
+    async def check(
+        self, account: Account, now: float, label: rl.Label = rl.LIVESTREAM_LABEL
+    ) -> Headers:
+        """Count one request; return its response headers, or raise Zoom's 429."""
+        plan = rl.Plan(account.plan) if account.plan in _PLANS else rl.Plan.PRO
+        limit = rl.LIMITS[label][plan]
+        qps = account.rate_limit_qps or limit.per_second
+        daily = account.rate_limit_daily if account.rate_limit_daily is not None else limit.per_day
+        if not self.enabled:
+            return [(rl.HEADER_CATEGORY, label.value)]
+        second = int(now)
+        hit = await self.backend.hit(account.id, second, int(now // 86400), qps, daily)
+        if daily is not None:
+            headers = [
+                (rl.HEADER_CATEGORY, label.value),
+                (rl.HEADER_LIMIT, str(daily)),
+                (rl.HEADER_REMAINING, str(max(daily - hit.day_count, 0))),
+            ]
+        else:
+            headers = [
+                (rl.HEADER_CATEGORY, label.value),
+                (rl.HEADER_LIMIT, str(qps)),
+                (rl.HEADER_REMAINING, str(max(qps - hit.second_count, 0))),
+            ]
+        if hit.rejected == DAILY:
+            raise ZoomProblem.of(
+                E.RATE_LIMIT_DAILY,
+                headers=dict(
+                    [
+                        *headers,
+                        (rl.HEADER_TYPE, rl.TYPE_DAILY),
+                        (rl.HEADER_RETRY_AFTER, next_utc_midnight(now)),
+                    ]
+                ),
+            )
+        if hit.rejected == QPS:
+            retry = max(1, math.ceil(second + 1 - now))
+            raise ZoomProblem.of(
+                E.RATE_LIMIT_QPS,
+                headers=dict(
+                    [*headers, (rl.HEADER_TYPE, rl.TYPE_QPS), (rl.HEADER_RETRY_AFTER, str(retry))]
+                ),
+            )
+        return headers
+
+    async def reset(self) -> None:
+        await self.backend.reset()
+
+
+_PLANS = frozenset(p.value for p in rl.Plan)
+
+
+def next_utc_midnight(now: float) -> str:
+    day = datetime.fromtimestamp(now, UTC).date() + timedelta(days=1)
+    return f"{day.isoformat()}T00:00:00Z"

@@ -1,0 +1,102 @@
+"""Server settings: one frozen object, the environment read in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DB_PATH = Path("zoomlive.db")
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite+aiosqlite:///{Path(path)}"
+
+
+def normalise_db_url(url_or_path: str) -> str:
+    """Accept a SQLAlchemy URL, a ``postgresql://`` URL or a plain file path."""
+    if "://" not in url_or_path:
+        return sqlite_url(url_or_path)
+    scheme, rest = url_or_path.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+asyncpg://{rest}"
+    if scheme == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    return url_or_path
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Everything the server needs to run. Build it with ``from_env`` or directly."""
+
+    database_url: str = field(default_factory=lambda: sqlite_url(DEFAULT_DB_PATH))
+    #: Bearer token for the /_zoomlive control API; generated and stored when empty.
+    admin_token: str = ""
+    #: Seed the demo account, app and meetings into a new database.
+    demo: bool = True
+    demo_account_id: str = ""
+    demo_client_id: str = ""
+    demo_client_secret: str = ""
+    #: ``api_url`` returned by the token endpoint; defaults to the request's base URL.
+    public_url: str = ""
+    token_ttl_seconds: int = 3600
+    max_body_bytes: int = 64 * 1024
+    #: Rate limits as Zoom enforces them (Decision 9).
+    rate_limits: bool = True
+    redis_url: str = ""
+    #: Keep a read model in memory. Right for one process on SQLite; a multi-process
+    #: deployment on PostgreSQL turns it off so every instance reads the database.
+    cache_reads: bool | None = None
+    #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
+    webhook_retry_scale: float = 1.0
+    journal_size: int = 1000
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def read_cache(self) -> bool:
+        return self.is_sqlite if self.cache_reads is None else self.cache_reads
+
+    def with_(self, **changes: object) -> ServerSettings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServerSettings:
+        """Read ``ZOOMLIVE_*`` variables; keyword overrides win (CLI flags)."""
+        e = os.environ if env is None else env
+        values: dict[str, object] = {}
+        if e.get("ZOOMLIVE_DATABASE_URL"):
+            values["database_url"] = normalise_db_url(e["ZOOMLIVE_DATABASE_URL"])
+        for key, name in (
+            ("admin_token", "ZOOMLIVE_ADMIN_TOKEN"),
+            ("demo_account_id", "ZOOMLIVE_DEMO_ACCOUNT_ID"),
+            ("demo_client_id", "ZOOMLIVE_DEMO_CLIENT_ID"),
+            ("demo_client_secret", "ZOOMLIVE_DEMO_CLIENT_SECRET"),
+            ("public_url", "ZOOMLIVE_PUBLIC_URL"),
+            ("redis_url", "ZOOMLIVE_REDIS_URL"),
+        ):
+            if e.get(name):
+                values[key] = e[name]
+        if "ZOOMLIVE_DEMO" in e:
+            values["demo"] = _flag(e["ZOOMLIVE_DEMO"], True)
+        if "ZOOMLIVE_RATE_LIMITS" in e:
+            values["rate_limits"] = _flag(e["ZOOMLIVE_RATE_LIMITS"], True)
+        if e.get("ZOOMLIVE_CACHE_READS"):
+            values["cache_reads"] = _flag(e["ZOOMLIVE_CACHE_READS"], True)
+        if e.get("ZOOMLIVE_TOKEN_TTL"):
+            values["token_ttl_seconds"] = int(e["ZOOMLIVE_TOKEN_TTL"])
+        if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
+            values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values.get("database_url"), str):
+            values["database_url"] = normalise_db_url(str(values["database_url"]))
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,12 @@
+"""Alembic environment: runs on the connection the server hands it (no ini file)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from zoomlive.server.storage.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

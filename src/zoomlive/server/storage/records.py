@@ -1,0 +1,88 @@
+"""Rows as typed, immutable records. Services read these; only storage builds them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    plan: str = "pro"
+    live_streaming: bool = True
+    webinar_plan: bool = True
+    rate_limit_qps: int | None = None
+    rate_limit_daily: int | None = None
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    account_id: str
+    email: str
+    type: int = 2
+    can_host: bool = True
+    in_account: bool = True
+    deleted: bool = False
+
+
+class App(msgspec.Struct, frozen=True, kw_only=True):
+    client_id: str
+    client_secret: str
+    account_id: str
+    name: str = "Server-to-Server app"
+    scopes: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"App(client_id={self.client_id!r}, client_secret=***, "
+            f"account_id={self.account_id!r}, scopes={self.scopes!r})"
+        )
+
+
+class Token(msgspec.Struct, frozen=True, kw_only=True):
+    token_hash: str
+    client_id: str
+    account_id: str
+    scopes: str
+    issued_at: float
+    expires_at: float
+
+
+class Meeting(msgspec.Struct, frozen=True, kw_only=True):
+    """A meeting or a webinar (``kind``), with its live stream configuration and state."""
+
+    id: int
+    kind: str
+    uuid: str
+    account_id: str
+    host_id: str
+    topic: str = "zoomlive meeting"
+    type: int = 2
+    status: str = "waiting"
+    e2ee: bool = False
+    start_time: str = ""
+    timezone: str = "UTC"
+    duration: int = 60
+    stream_url: str = ""
+    stream_key: str = ""
+    page_url: str = ""
+    resolution: str | None = None
+    configured: bool = False
+    stream_live: bool = False
+    display_name: str | None = None
+    active_speaker_name: bool | None = None
+    layout: str | None = None
+    close_caption: str | None = None
+    stream_changed_at: float | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Meeting(id={self.id}, kind={self.kind!r}, account_id={self.account_id!r}, "
+            f"host_id={self.host_id!r}, status={self.status!r}, configured={self.configured}, "
+            f"stream_live={self.stream_live}, stream_key=***)"
+        )
+
+
+def to_row(record: msgspec.Struct) -> dict[str, Any]:
+    return msgspec.structs.asdict(record)

@@ -1,0 +1,87 @@
+"""Tables, as SQLAlchemy Core. Alembic migrations under ``migrations/`` create them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "zl_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+accounts = sa.Table(
+    "zl_accounts",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("plan", sa.String(16), nullable=False),
+    sa.Column("live_streaming", sa.Boolean, nullable=False),
+    sa.Column("webinar_plan", sa.Boolean, nullable=False),
+    sa.Column("rate_limit_qps", sa.Integer, nullable=True),
+    sa.Column("rate_limit_daily", sa.Integer, nullable=True),
+)
+
+users = sa.Table(
+    "zl_users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("type", sa.Integer, nullable=False),
+    sa.Column("can_host", sa.Boolean, nullable=False),
+    sa.Column("in_account", sa.Boolean, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+)
+
+apps = sa.Table(
+    "zl_apps",
+    metadata,
+    sa.Column("client_id", sa.String(128), primary_key=True),
+    sa.Column("client_secret", sa.String(256), nullable=False),
+    sa.Column("account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+)
+
+tokens = sa.Table(
+    "zl_tokens",
+    metadata,
+    # SHA-256 of the token: the token itself is never stored.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(128), nullable=False, index=True),
+    sa.Column("account_id", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("issued_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+meetings = sa.Table(
+    "zl_meetings",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("uuid", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("host_id", sa.String(64), nullable=False),
+    sa.Column("topic", sa.String(300), nullable=False),
+    sa.Column("type", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("e2ee", sa.Boolean, nullable=False),
+    sa.Column("start_time", sa.String(32), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("duration", sa.Integer, nullable=False),
+    sa.Column("stream_url", sa.String(1024), nullable=False),
+    sa.Column("stream_key", sa.String(512), nullable=False),
+    sa.Column("page_url", sa.String(1024), nullable=False),
+    sa.Column("resolution", sa.String(8), nullable=True),
+    sa.Column("configured", sa.Boolean, nullable=False),
+    sa.Column("stream_live", sa.Boolean, nullable=False),
+    sa.Column("display_name", sa.String(50), nullable=True),
+    sa.Column("active_speaker_name", sa.Boolean, nullable=True),
+    sa.Column("layout", sa.String(16), nullable=True),
+    sa.Column("close_caption", sa.String(16), nullable=True),
+    sa.Column("stream_changed_at", sa.Float, nullable=True),
+)

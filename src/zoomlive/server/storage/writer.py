@@ -1,0 +1,128 @@
+"""Group commit: concurrent writes share one transaction, each acknowledged after it.
+
+Every write in the server goes through one ``Writer``. Requests enqueue an
+operation and await its future; a single task drains the queue, runs everything
+waiting in one transaction (runs of the same statement as one ``executemany``),
+commits, and only then resolves the futures. On SQLite this also means one writer
+connection, so writers never contend for the database lock.
+
+If a batch fails, each of its operations is retried in a transaction of its own,
+so one bad write fails alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+ConnFn = Callable[[AsyncConnection], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class _Exec:
+    statement: sa.Executable
+    params: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Call:
+    fn: ConnFn
+
+
+_Op = _Exec | _Call
+
+
+class Writer:
+    def __init__(self, engine: AsyncEngine, max_batch: int = 512) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[_Op, asyncio.Future[Any]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.writes = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def execute(self, statement: sa.Executable, params: dict[str, Any]) -> None:
+        """Run one statement; returns once its transaction is committed."""
+        await self._submit(_Exec(statement, params))
+
+    async def call(self, fn: ConnFn) -> Any:
+        """Run ``fn(conn)`` inside a group-committed transaction; returns its result."""
+        return await self._submit(_Call(fn))
+
+    async def _submit(self, op: _Op) -> Any:
+        if self._task is None:
+            raise RuntimeError("writer is not running")
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((op, fut))
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await self._commit([op for op, _ in batch])
+            except asyncio.CancelledError:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(RuntimeError("writer stopped"))
+                raise
+            except Exception:
+                # Isolate the failure: each write again, alone.
+                for op, fut in batch:
+                    try:
+                        (result,) = await self._commit([op])
+                    except Exception as exc:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    else:
+                        if not fut.done():
+                            fut.set_result(result)
+                continue
+            self.batches += 1
+            self.writes += len(batch)
+            for (_, fut), result in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(result)
+
+    async def _commit(self, ops: list[_Op]) -> list[Any]:
+        results: list[Any] = [None] * len(ops)
+        async with self._engine.begin() as conn:
+            i = 0
+            while i < len(ops):
+                op = ops[i]
+                if isinstance(op, _Call):
+                    results[i] = await op.fn(conn)
+                    i += 1
+                    continue
+                j = i + 1
+                while (
+                    j < len(ops)
+                    and isinstance(ops[j], _Exec)
+                    and ops[j].statement is op.statement  # type: ignore[union-attr]
+                ):
+                    j += 1
+                if j - i == 1:
+                    await conn.execute(op.statement, op.params)
+                else:
+                    await conn.execute(op.statement, [o.params for o in ops[i:j]])  # type: ignore[union-attr]
+                i = j
+        return results

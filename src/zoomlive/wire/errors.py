@@ -1,0 +1,109 @@
+"""Zoom's error catalogue for the live stream endpoints: HTTP status, code, message.
+
+Each entry is a ``ZoomErrorSpec``; ``spec.format(**values)`` fills the template.
+The texts are Zoom's own (see shared/reference/zoom-facts.md, §1.5 and the
+Decisions); where Zoom is silent the choice is ours and the README lists it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from zoomlive.wire.paths import Kind
+
+
+class ZoomErrorSpec(NamedTuple):
+    status: int
+    code: int
+    message: str
+
+    def format(self, **values: object) -> tuple[int, int, str]:
+        return self.status, self.code, self.message.format(**values)
+
+
+# Request shape
+UNSUPPORTED_CONTENT_TYPE = ZoomErrorSpec(415, 300, "Unsupported Content Type")
+INVALID_JSON = ZoomErrorSpec(400, 300, "Request Body should be a valid JSON object.")
+VALIDATION_FAILED = ZoomErrorSpec(400, 300, "Validation Failed.")
+BODY_TOO_LARGE = ZoomErrorSpec(413, 300, "Request Entity Too Large.")
+NOT_FOUND_PATH = ZoomErrorSpec(404, 300, "The requested resource was not found.")
+METHOD_NOT_ALLOWED = ZoomErrorSpec(405, 300, "Method not allowed.")
+INTERNAL = ZoomErrorSpec(500, 500, "Internal server error.")
+
+# Ids
+INVALID_MEETING_ID = ZoomErrorSpec(400, 300, "Invalid meeting ID.")
+INVALID_WEBINAR_ID = ZoomErrorSpec(400, 300, "Invalid webinar ID.")
+MEETING_NOT_FOUND = ZoomErrorSpec(404, 3001, "Meeting does not exist: {id}.")
+WEBINAR_NOT_FOUND = ZoomErrorSpec(404, 3001, "Webinar does not exist: {id}.")
+
+# Hosts, licences, account
+USER_NOT_EXIST = ZoomErrorSpec(404, 1001, "User {user_id} does not exist.")
+USER_NOT_IN_ACCOUNT = ZoomErrorSpec(400, 1010, "User does not belong to this account: {account_id}.")
+PAID_USER_ONLY = ZoomErrorSpec(400, 200, "Only available for Paid user: {user_id}.")
+HOSTING_NOT_ALLOWED = ZoomErrorSpec(
+    400, 3161, "Meeting hosting and scheduling capabilities are not allowed for your user account."
+)
+MEETING_STREAMING_DISABLED = ZoomErrorSpec(
+    400, 200, "The current user has not enabled the custom live streaming feature of the meeting."
+)
+WEBINAR_STREAMING_DISABLED = ZoomErrorSpec(
+    400, 200, "The current user has not enabled the custom live streaming feature of the webinar."
+)
+WEBINAR_PLAN_MISSING = ZoomErrorSpec(
+    400,
+    200,
+    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinars "
+    "for this user in order to perform this action.",
+)
+
+# Live stream state
+MEETING_NOT_STARTED = ZoomErrorSpec(400, 4927, "Meeting {id} has not started.")
+WEBINAR_NOT_STARTED = ZoomErrorSpec(400, 200, "Webinar {id} has not started.")
+E2EE_NOT_SUPPORTED = ZoomErrorSpec(
+    400, 4400, "End-to-end encrypted meetings currently do not support the livestreaming feature."
+)
+MEETING_NOT_CONFIGURED = ZoomErrorSpec(
+    400, 3000, "The current meeting is not configured with a custom streaming service."
+)
+WEBINAR_NOT_CONFIGURED = ZoomErrorSpec(
+    400, 3000, "The current webinar is not configured with a custom streaming service."
+)
+
+# Tokens and scopes
+TOKEN_INVALID = ZoomErrorSpec(401, 124, "Invalid access token.")
+TOKEN_EXPIRED = ZoomErrorSpec(401, 124, "Access token is expired.")
+TOKEN_IN_QUERY = ZoomErrorSpec(
+    401, 124, "Invalid access token, this access token is not supported as query parameter string."
+)
+MISSING_SCOPES = ZoomErrorSpec(400, 4711, "Invalid access token, does not contain scopes:[{scopes}].")
+
+# Rate limits
+RATE_LIMIT_QPS = ZoomErrorSpec(
+    429, 429, "You have reached the maximum per-second rate limit for this API. Try again later."
+)
+RATE_LIMIT_DAILY = ZoomErrorSpec(
+    429,
+    429,
+    "You have reached the maximum daily rate limit for this API. "
+    "Refer to the response header for details on when you can make another request.",
+)
+
+
+def invalid_id(kind: Kind) -> ZoomErrorSpec:
+    return INVALID_MEETING_ID if kind is Kind.MEETING else INVALID_WEBINAR_ID
+
+
+def not_found(kind: Kind) -> ZoomErrorSpec:
+    return MEETING_NOT_FOUND if kind is Kind.MEETING else WEBINAR_NOT_FOUND
+
+
+def not_started(kind: Kind) -> ZoomErrorSpec:
+    return MEETING_NOT_STARTED if kind is Kind.MEETING else WEBINAR_NOT_STARTED
+
+
+def not_configured(kind: Kind) -> ZoomErrorSpec:
+    return MEETING_NOT_CONFIGURED if kind is Kind.MEETING else WEBINAR_NOT_CONFIGURED
+
+
+def streaming_disabled(kind: Kind) -> ZoomErrorSpec:
+    return MEETING_STREAMING_DISABLED if kind is Kind.MEETING else WEBINAR_STREAMING_DISABLED

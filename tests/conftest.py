@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import Api, ServerProcess, service_url
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    name = str(request.param)
+    if name == "postgres":
+        service_url("ZOOMLIVE_TEST_POSTGRES_URL")
+    return name
+
+
+@pytest.fixture(scope="session")
+def server(backend: str) -> Iterator[ServerProcess]:
+    """One real server per backend for the session; tests reset its state."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if backend == "postgres":
+            db = os.environ["ZOOMLIVE_TEST_POSTGRES_URL"]
+        else:
+            db = str(Path(tmp) / "zoomlive.db")
+        srv = ServerProcess(db, env={"ZOOMLIVE_RATE_LIMITS": "0"}).start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+
+
+@pytest.fixture
+def api(server: ServerProcess) -> Iterator[Api]:
+    """Fresh state (the demo seeded again) and an HTTP helper."""
+    with httpx.Client(timeout=10) as http:
+        a = Api(server.base_url, http)
+        a.admin("POST", "/reset", {"demo": True})
+        yield a

@@ -1,0 +1,172 @@
+"""Helpers shared by the tests: real server processes on 127.0.0.1, and HTTP helpers."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ZOOMLIVE = str(Path(sys.executable).with_name("zoomlive"))
+ADMIN_TOKEN = "test-admin-token-0123456789"
+DEMO_ACCOUNT = "DemoAccount0000000000A"
+DEMO_CLIENT = "demo-client-id"
+DEMO_SECRET = "demo-client-secret-value-42"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_url(name: str) -> str:
+    """The URL of a backing service for tests, or skip (fail under CI) without it."""
+    url = os.environ.get(name, "")
+    if not url:
+        if os.environ.get("ZOOMLIVE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{name} is required here but not set")
+        pytest.skip(f"{name} not set")
+    return url
+
+
+@dataclass
+class ServerProcess:
+    """``zoomlive serve`` in a subprocess, on a free port, on a given database."""
+
+    db: str
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        env = {
+            **os.environ,
+            "ZOOMLIVE_ADMIN_TOKEN": ADMIN_TOKEN,
+            "ZOOMLIVE_DEMO_ACCOUNT_ID": DEMO_ACCOUNT,
+            "ZOOMLIVE_DEMO_CLIENT_ID": DEMO_CLIENT,
+            "ZOOMLIVE_DEMO_CLIENT_SECRET": DEMO_SECRET,
+            **self.env,
+        }
+        fd, name = tempfile.mkstemp(prefix="zoomlive-server-", suffix=".log")
+        os.close(fd)
+        self.log = Path(name)
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [ZOOMLIVE, "serve", "--port", str(self.port), "--db", self.db],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.output()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/_zoomlive/health", timeout=1).status_code == 200:
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start: {self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flush. What a crash looks like."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@dataclass
+class Api:
+    """A thin raw-HTTP helper for server tests (no zoomlive client involved)."""
+
+    base_url: str
+    http: httpx.Client
+
+    def admin(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        r = self.http.request(
+            method,
+            f"{self.base_url}/_zoomlive{path}",
+            json=json,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert r.status_code < 300, r.text
+        return r
+
+    def token(
+        self,
+        client_id: str = DEMO_CLIENT,
+        secret: str = DEMO_SECRET,
+        account_id: str = DEMO_ACCOUNT,
+    ) -> str:
+        r = self.http.post(
+            f"{self.base_url}/oauth/token",
+            data={"grant_type": "account_credentials", "account_id": account_id},
+            headers={"Authorization": basic(client_id, secret)},
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])
+
+    def call(
+        self, method: str, path: str, token: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if token is not None:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        return self.http.request(method, f"{self.base_url}/v2{path}", headers=headers, **kw)
+
+    def new_account(self, **fields: Any) -> dict[str, Any]:
+        """An account with a licensed host and an app holding every live stream scope."""
+        account = self.admin("POST", "/accounts", {"plan": "pro", **fields}).json()
+        host = self.admin("POST", f"/accounts/{account['id']}/users", {}).json()
+        app = self.admin("POST", f"/accounts/{account['id']}/apps", {}).json()
+        token = self.token(app["client_id"], app["client_secret"], account["id"])
+        return {"account": account, "host": host, "app": app, "token": token}
+
+    def new_meeting(
+        self, host_id: str, kind: str = "meeting", **fields: Any
+    ) -> dict[str, Any]:
+        return dict(
+            self.admin("POST", f"/{kind}s", {"host_id": host_id, **fields}).json()
+        )
+
+
+@contextlib.contextmanager
+def running(db: str, **env: str) -> Iterator[ServerProcess]:
+    srv = ServerProcess(db, env=env).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
