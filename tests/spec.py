@@ -1,0 +1,59 @@
+"""Zoom's published OpenAPI (the 2025 copy in ../shared/reference/zoom/), for contract tests.
+
+Reference data only: read from the shared folder beside the checkout, never copied in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import ROOT
+
+SPEC_NAME = "zoom-meetings-openapi.ballerinax-zoom.meetings.2025-06-30.json"
+
+
+def spec_path() -> Path:
+    override = os.environ.get("ZOOMLIVE_ZOOM_SPEC")
+    return Path(override) if override else ROOT.parent / "shared" / "reference" / "zoom" / SPEC_NAME
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    path = spec_path()
+    if not path.exists():
+        if os.environ.get("ZOOMLIVE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Zoom's OpenAPI not found at {path}")
+        pytest.skip(f"Zoom's OpenAPI not found at {path}")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def operation(path: str, method: str) -> dict[str, Any]:
+    op: dict[str, Any] = load_spec()["paths"][path][method]
+    return op
+
+
+def schema(ref_holder: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema that resolves the spec's ``#/components/...`` references."""
+    return {**ref_holder, "components": load_spec()["components"]}
+
+
+_ERR = re.compile(r"\*\*Error Code:\*\*\s*`(\d+)`\s*<br>\s*(.*?)\s*<br>", re.S)
+
+
+def documented_errors(op: dict[str, Any], status: str) -> list[tuple[int, re.Pattern[str]]]:
+    """(code, message pattern) pairs listed in a response description."""
+    text = op["responses"][status].get("description", "")
+    out = []
+    for code, message in _ERR.findall(text):
+        pattern = re.escape(message.strip())
+        pattern = re.sub(r"\\\{\w+\\\}", r".+", pattern)
+        out.append((int(code), re.compile(pattern)))
+    return out
