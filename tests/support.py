@@ -139,9 +139,7 @@ class Api:
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
-    def call(
-        self, method: str, path: str, token: str | None = None, **kw: Any
-    ) -> httpx.Response:
+    def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> httpx.Response:
         headers = dict(kw.pop("headers", {}) or {})
         if token is not None:
             headers.setdefault("Authorization", f"Bearer {token}")
@@ -155,12 +153,8 @@ class Api:
         token = self.token(app["client_id"], app["client_secret"], account["id"])
         return {"account": account, "host": host, "app": app, "token": token}
 
-    def new_meeting(
-        self, host_id: str, kind: str = "meeting", **fields: Any
-    ) -> dict[str, Any]:
-        return dict(
-            self.admin("POST", f"/{kind}s", {"host_id": host_id, **fields}).json()
-        )
+    def new_meeting(self, host_id: str, kind: str = "meeting", **fields: Any) -> dict[str, Any]:
+        return dict(self.admin("POST", f"/{kind}s", {"host_id": host_id, **fields}).json())
 
 
 @contextlib.contextmanager

@@ -151,13 +151,11 @@ def test_every_documented_status(api: Api, path: str, method: str, kind: str) ->
 
 
 @pytest.fixture(scope="module")
-def limited(backend: str) -> Iterator[Api]:
+def limited() -> Iterator[Api]:
     """A server with Zoom's rate limits on (the session server has them off)."""
     import tempfile
     from pathlib import Path
 
-    if backend != "sqlite":
-        pytest.skip("rate-limit contract runs once, on the default backend")
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(str(Path(tmp) / "rl.db")).start()
         try:
@@ -179,7 +177,8 @@ def test_429_is_documented_and_shaped(limited: Api, path: str, method: str, kind
     r = next(x for x in statuses if x.status_code == 429)
     assert r.json() == {
         "code": 429,
-        "message": "You have reached the maximum per-second rate limit for this API. Try again later.",
+        "message": "You have reached the maximum per-second rate limit for this API. "
+        "Try again later.",
     }
     assert r.headers["X-RateLimit-Type"] == "QPS"
     assert r.headers["X-RateLimit-Category"] == "Light"

@@ -154,7 +154,10 @@ def test_4400_end_to_end_encrypted(api: Api) -> None:
     api.admin("PATCH", "/meetings/68423085", {"e2ee": True})
     r = api.call("PATCH", M + "/status", token, json={"action": "start"})
     zoom_error(
-        r, 400, 4400, "End-to-end encrypted meetings currently do not support the livestreaming feature."
+        r,
+        400,
+        4400,
+        "End-to-end encrypted meetings currently do not support the livestreaming feature.",
     )
 
 
@@ -240,9 +243,7 @@ def test_415_unsupported_content_type(api: Api) -> None:
 def test_malformed_json(api: Api) -> None:
     token = api.token()
     for raw in (b"{", b"", b"[1,2]", b'"text"', b"\xff\xfe"):
-        r = api.call(
-            "PATCH", M, token, content=raw, headers={"Content-Type": "application/json"}
-        )
+        r = api.call("PATCH", M, token, content=raw, headers={"Content-Type": "application/json"})
         zoom_error(r, 400, 300, "Request Body should be a valid JSON object.")
 
 

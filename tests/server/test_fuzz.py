@@ -32,17 +32,26 @@ BAD_IDS = st.one_of(
     st.just("9" * 10_000),
 )
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
     max_leaves=12,
 )
-FIELDS = st.sampled_from(["stream_url", "stream_key", "page_url", "resolution", "action", "settings"])
+FIELDS = st.sampled_from(
+    ["stream_url", "stream_key", "page_url", "resolution", "action", "settings"]
+)
 BODY_DICTS = st.dictionaries(FIELDS | st.text(max_size=10), JSONISH, max_size=6)
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60)
 CONTENT_TYPES = st.one_of(
     st.sampled_from([
         "application/json", "multipart/form-data", "multipart/form-data; boundary=x",
-        "application/x-www-form-urlencoded", "text/plain", "application/xml", "", "application/json; charset=latin-1",
+        "application/x-www-form-urlencoded", "text/plain", "application/xml", "",
+        "application/json; charset=latin-1",
     ]),
     HEADER_TEXT,
 )  # fmt: skip
@@ -74,7 +83,9 @@ FUZZ = settings(
 
 @FUZZ
 @given(route=st.sampled_from(ROUTES), raw_id=BAD_IDS, body=JSONISH, ctype=CONTENT_TYPES)
-def test_bad_ids_any_body(api: Api, route: tuple[str, str], raw_id: str, body: Any, ctype: str) -> None:
+def test_bad_ids_any_body(
+    api: Api, route: tuple[str, str], raw_id: str, body: Any, ctype: str
+) -> None:
     token = api.token()
     before = snapshot(api, token)
     method, template = route
@@ -87,7 +98,9 @@ def test_bad_ids_any_body(api: Api, route: tuple[str, str], raw_id: str, body: A
 
 @FUZZ
 @given(route=st.sampled_from(ROUTES[1:3] + ROUTES[4:]), body=BODY_DICTS, as_form=st.booleans())
-def test_invalid_bodies_on_real_ids(api: Api, route: tuple[str, str], body: dict[str, Any], as_form: bool) -> None:
+def test_invalid_bodies_on_real_ids(
+    api: Api, route: tuple[str, str], body: dict[str, Any], as_form: bool
+) -> None:
     method, template = route
     kind = Kind.WEBINAR if "webinars" in template else Kind.MEETING
     check = validate_status(kind, body) if template.endswith("status") else validate_update(body)
@@ -99,7 +112,10 @@ def test_invalid_bodies_on_real_ids(api: Api, route: tuple[str, str], body: dict
         oid = next(m["id"] for m in before[1] if m["kind"] == "webinar")
     path = template.replace("{id}", str(oid))
     if as_form:
-        files = {k[:20] or "x": (None, json.dumps(v) if not isinstance(v, str) else v) for k, v in body.items()}
+        files = {
+            k[:20] or "x": (None, json.dumps(v) if not isinstance(v, str) else v)
+            for k, v in body.items()
+        }
         assume(files)
         r = api.call(method, path, token, files=files)
         if r.status_code == 204:  # a form turned the body valid (all strings): fine, not a crash
@@ -115,9 +131,15 @@ def test_invalid_bodies_on_real_ids(api: Api, route: tuple[str, str], body: dict
     route=st.sampled_from(ROUTES),
     auth=HEADER_TEXT,
     accept=HEADER_TEXT,
-    extra=st.dictionaries(st.sampled_from(["X-Forwarded-For", "Cookie", "Content-Length-X", "Range"]), HEADER_TEXT, max_size=3),
+    extra=st.dictionaries(
+        st.sampled_from(["X-Forwarded-For", "Cookie", "Content-Length-X", "Range"]),
+        HEADER_TEXT,
+        max_size=3,
+    ),
 )
-def test_random_headers(api: Api, route: tuple[str, str], auth: str, accept: str, extra: dict[str, str]) -> None:
+def test_random_headers(
+    api: Api, route: tuple[str, str], auth: str, accept: str, extra: dict[str, str]
+) -> None:
     method, template = route
     token = api.token()
     before = snapshot(api, token)
@@ -128,7 +150,9 @@ def test_random_headers(api: Api, route: tuple[str, str], auth: str, accept: str
 
 
 @FUZZ
-@given(form=st.dictionaries(st.text(max_size=15), st.text(max_size=30), max_size=4), auth=HEADER_TEXT)
+@given(
+    form=st.dictionaries(st.text(max_size=15), st.text(max_size=30), max_size=4), auth=HEADER_TEXT
+)
 def test_token_endpoint_fuzz(api: Api, form: dict[str, str], auth: str) -> None:
     r = api.http.post(f"{api.base_url}/oauth/token", data=form, headers={"Authorization": auth})
     assert 400 <= r.status_code < 500

@@ -38,9 +38,13 @@ def test_serve_banner_lines_work_as_printed() -> None:
             lines = text.splitlines()
             token_line = next(line for line in lines if line.startswith("curl "))
             patch_line = next(line for line in lines if line.startswith("TOKEN="))
-            got = subprocess.run(["bash", "-c", token_line], capture_output=True, text=True, check=True)
+            got = subprocess.run(
+                ["bash", "-c", token_line], capture_output=True, text=True, check=True
+            )
             assert re.search(r'"access_token":"[^"]+"', got.stdout)
-            got = subprocess.run(["bash", "-c", patch_line], capture_output=True, text=True, check=True)
+            got = subprocess.run(
+                ["bash", "-c", patch_line], capture_output=True, text=True, check=True
+            )
             assert got.stdout.strip() == "204"
         finally:
             proc.terminate()

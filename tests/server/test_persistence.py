@@ -20,7 +20,9 @@ def _db(backend: str, tmp: str) -> str:
     return str(Path(tmp) / "kill.db")
 
 
-async def _hammer(base: str, token: str, ids: list[int], acked: dict[int, str], stop: threading.Event) -> None:
+async def _hammer(
+    base: str, token: str, ids: list[int], acked: dict[int, str], stop: threading.Event
+) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=5) as http:
         sem = asyncio.Semaphore(32)
 
@@ -32,7 +34,11 @@ async def _hammer(base: str, token: str, ids: list[int], acked: dict[int, str], 
                 try:
                     r = await http.patch(
                         f"/v2/meetings/{meeting_id}/livestream",
-                        json={"stream_url": "rtmp://x/app", "stream_key": key, "page_url": "https://p/x"},
+                        json={
+                            "stream_url": "rtmp://x/app",
+                            "stream_key": key,
+                            "page_url": "https://p/x",
+                        },
                         headers={"Authorization": f"Bearer {token}"},
                     )
                 except httpx.HTTPError:

@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.console import Console
 
+_EXTRACT = shlex.quote('import json,sys; print(json.load(sys.stdin)["access_token"])')
+
 
 def banner(rt: Any, base_url: str, console: Console) -> None:
     """What a newcomer needs: URLs, demo credentials, admin token, two curl lines.
@@ -27,15 +29,14 @@ def banner(rt: Any, base_url: str, console: Console) -> None:
     console.print(f"  Demo account_id     {demo['account_id']}")
     console.print(f"  Demo client_id      {demo['client_id']}")
     console.print(f"  Demo client_secret  {demo['client_secret']}")
-    token_cmd = (
-        f"curl -s -X POST -u {shlex.quote(demo['client_id'] + ':' + demo['client_secret'])} "
-        f"{shlex.quote(base_url + '/oauth/token?grant_type=account_credentials&account_id=' + demo['account_id'])}"
-    )
+    creds = shlex.quote(f"{demo['client_id']}:{demo['client_secret']}")
+    query = f"grant_type=account_credentials&account_id={demo['account_id']}"
+    token_cmd = f"curl -s -X POST -u {creds} {shlex.quote(f'{base_url}/oauth/token?{query}')}"
     console.print("\nGet a token:", highlight=False)
     console.print(token_cmd, soft_wrap=True, highlight=False, markup=False)
     console.print("\nThe seed's PATCH with it (expects HTTP 204):", highlight=False)
     patch_cmd = (
-        f"TOKEN=$({token_cmd} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])') && "
+        f"TOKEN=$({token_cmd} | python3 -c {_EXTRACT}) && "
         'curl -s -o /dev/null -w "%{http_code}\\n" -X PATCH '
         '-H "Authorization: Bearer $TOKEN" -H "Content-Type: multipart/form-data" '
         "--form 'stream_url=aute' --form 'stream_key=auteofficia' "

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.control.routes import control_router
-from zoomlive.server.middleware import EXTRA_HEADERS, zoom_headers
+from zoomlive.server.middleware import zoom_headers
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.rendering import render_problem
 from zoomlive.server.routes.livestream import livestream_handlers
@@ -36,11 +36,9 @@ _HTTP_ERRORS = {
 
 def _respond(request: Request[Any, Any, Any], problem: ZoomProblem) -> Response[bytes]:
     body, media = render_problem(problem, request.headers.get("accept"))
-    headers = dict(problem.headers)
-    extra = request.scope.get(EXTRA_HEADERS)  # type: ignore[call-overload]
-    if extra and not headers:
-        headers.update(extra)
-    return Response(body, status_code=problem.status, media_type=media, headers=headers)
+    # Rate-limit headers already counted for this request are added by the
+    # middleware; a 429 carries its own.
+    return Response(body, status_code=problem.status, media_type=media, headers=problem.headers)
 
 
 def _on_problem(request: Request[Any, Any, Any], exc: ZoomProblem) -> Response[bytes]:

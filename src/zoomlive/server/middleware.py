@@ -22,7 +22,7 @@ def new_tracking_id() -> str:
 
 def zoom_headers(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
             return
         extra: list[tuple[str, str]] = []
@@ -36,7 +36,7 @@ def zoom_headers(app: ASGIApp) -> ASGIApp:
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-zm-trackingid", tracking.encode()))
                 headers.extend((k.encode(), v.encode()) for k, v in extra)
-                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+                message = {**message, "headers": headers}
             await send(message)
 
         await app(scope, receive, send_with_headers)

@@ -38,7 +38,9 @@ WEBINAR_NOT_FOUND = ZoomErrorSpec(404, 3001, "Webinar does not exist: {id}.")
 
 # Hosts, licences, account
 USER_NOT_EXIST = ZoomErrorSpec(404, 1001, "User {user_id} does not exist.")
-USER_NOT_IN_ACCOUNT = ZoomErrorSpec(400, 1010, "User does not belong to this account: {account_id}.")
+USER_NOT_IN_ACCOUNT = ZoomErrorSpec(
+    400, 1010, "User does not belong to this account: {account_id}."
+)
 PAID_USER_ONLY = ZoomErrorSpec(400, 200, "Only available for Paid user: {user_id}.")
 HOSTING_NOT_ALLOWED = ZoomErrorSpec(
     400, 3161, "Meeting hosting and scheduling capabilities are not allowed for your user account."
@@ -75,7 +77,9 @@ TOKEN_EXPIRED = ZoomErrorSpec(401, 124, "Access token is expired.")
 TOKEN_IN_QUERY = ZoomErrorSpec(
     401, 124, "Invalid access token, this access token is not supported as query parameter string."
 )
-MISSING_SCOPES = ZoomErrorSpec(400, 4711, "Invalid access token, does not contain scopes:[{scopes}].")
+MISSING_SCOPES = ZoomErrorSpec(
+    400, 4711, "Invalid access token, does not contain scopes:[{scopes}]."
+)
 
 # Rate limits
 RATE_LIMIT_QPS = ZoomErrorSpec(

@@ -16,7 +16,7 @@ class Kind(enum.StrEnum):
         return "meetings" if self is Kind.MEETING else "webinars"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return "Meeting" if self is Kind.MEETING else "Webinar"
 
 

@@ -41,9 +41,7 @@ def _too_long(name: str, limit: int) -> FieldError:
     return FieldError(name, f"Length of {name} must be at most {limit}.")
 
 
-def _string(
-    body: Mapping[str, Any], name: str, limit: int, errors: list[FieldError]
-) -> str | None:
+def _string(body: Mapping[str, Any], name: str, limit: int, errors: list[FieldError]) -> str | None:
     if name not in body or body[name] is None:
         errors.append(_missing(name))
         return None
@@ -79,9 +77,7 @@ def validate_update(body: Mapping[str, Any]) -> m.LiveStreamUpdate | list[FieldE
     )
 
 
-def _settings(
-    kind: Kind, raw: object, errors: list[FieldError]
-) -> LiveStreamSettings | None:
+def _settings(kind: Kind, raw: object, errors: list[FieldError]) -> LiveStreamSettings | None:
     if not isinstance(raw, Mapping):
         errors.append(_invalid("settings"))
         return None
@@ -94,10 +90,7 @@ def _settings(
             errors.append(_invalid("settings.active_speaker_name"))
     if "display_name" in raw and raw["display_name"] is not None:
         value = raw["display_name"]
-        if (
-            isinstance(value, str)
-            and m.DISPLAY_NAME_MIN <= len(value) <= m.DISPLAY_NAME_MAX
-        ):
+        if isinstance(value, str) and m.DISPLAY_NAME_MIN <= len(value) <= m.DISPLAY_NAME_MAX:
             out["display_name"] = value
         else:
             errors.append(_invalid("settings.display_name"))

@@ -132,8 +132,8 @@ def control_router(rt: Runtime) -> Router:
     async def _create(kind: str, data: MeetingIn) -> Meeting:
         fields = changes(data)
         host_id = fields.pop("host_id")
-        meeting_id = fields.pop("id", None)
-        return await admin.create_meeting(kind, str(host_id), id=meeting_id, **fields)
+        fields.pop("id", None)
+        return await admin.create_meeting(kind, str(host_id), id=data.id, **fields)
 
     @post("/meetings", status_code=201)
     async def create_meeting(data: MeetingIn) -> Meeting:
@@ -197,7 +197,4 @@ def control_router(rt: Runtime) -> Router:
         update_meeting, start_meeting, end_meeting, get_clock, set_clock, stats,
     ]  # fmt: skip
     protected = Router("/", route_handlers=handlers, guards=[guard])
-    return Router(
-        "/_zoomlive", route_handlers=[health, protected], tags=["zoomlive control API"]
-    )
-
+    return Router("/_zoomlive", route_handlers=[health, protected], tags=["zoomlive control API"])

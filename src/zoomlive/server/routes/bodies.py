@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import msgspec
@@ -50,8 +51,6 @@ async def _multipart(request: Request[Any, Any, Any]) -> dict[str, Any]:
         out[key] = value if isinstance(value, str) else object()
     settings = out.get("settings")
     if isinstance(settings, str):
-        try:
+        with contextlib.suppress(msgspec.DecodeError):
             out["settings"] = msgspec.json.decode(settings)
-        except msgspec.DecodeError:
-            pass
     return out

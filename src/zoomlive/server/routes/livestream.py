@@ -38,13 +38,17 @@ def livestream_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
         stream = await svc.get(principal, kind, svc.parse_id(kind, raw_id))
         return Response(msgspec.json.encode(stream), media_type=JSON_TYPE)
 
-    async def do_update(request: Request[Any, Any, Any], kind: Kind, raw_id: str) -> Response[bytes]:
+    async def do_update(
+        request: Request[Any, Any, Any], kind: Kind, raw_id: str
+    ) -> Response[bytes]:
         principal = await enter(request, kind, Operation.UPDATE)
         object_id = svc.parse_id(kind, raw_id)
         await svc.update(principal, kind, object_id, await read_body(request))
         return Response(b"", status_code=_NO_CONTENT)
 
-    async def do_status(request: Request[Any, Any, Any], kind: Kind, raw_id: str) -> Response[bytes]:
+    async def do_status(
+        request: Request[Any, Any, Any], kind: Kind, raw_id: str
+    ) -> Response[bytes]:
         principal = await enter(request, kind, Operation.STATUS)
         object_id = svc.parse_id(kind, raw_id)
         change = await svc.set_status(principal, kind, object_id, await read_body(request))
@@ -54,11 +58,17 @@ def livestream_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
 
     opts: dict[str, Any] = {"include_in_schema": True, "tags": ["Zoom live stream API"]}
 
-    @get("/v2/meetings/{meeting_id:str}/livestream", operation_id="getMeetingLiveStreamDetails", **opts)
+    @get(
+        "/v2/meetings/{meeting_id:str}/livestream",
+        operation_id="getMeetingLiveStreamDetails",
+        **opts,
+    )
     async def get_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[bytes]:
         return await do_get(request, Kind.MEETING, meeting_id)
 
-    @patch("/v2/meetings/{meeting_id:str}/livestream", operation_id="meetingLiveStreamUpdate", **opts)
+    @patch(
+        "/v2/meetings/{meeting_id:str}/livestream", operation_id="meetingLiveStreamUpdate", **opts
+    )
     async def update_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[bytes]:
         return await do_update(request, Kind.MEETING, meeting_id)
 
@@ -70,11 +80,17 @@ def livestream_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
     async def status_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[bytes]:
         return await do_status(request, Kind.MEETING, meeting_id)
 
-    @get("/v2/webinars/{webinar_id:str}/livestream", operation_id="getWebinarLiveStreamDetails", **opts)
+    @get(
+        "/v2/webinars/{webinar_id:str}/livestream",
+        operation_id="getWebinarLiveStreamDetails",
+        **opts,
+    )
     async def get_webinar(request: Request[Any, Any, Any], webinar_id: str) -> Response[bytes]:
         return await do_get(request, Kind.WEBINAR, webinar_id)
 
-    @patch("/v2/webinars/{webinar_id:str}/livestream", operation_id="webinarLiveStreamUpdate", **opts)
+    @patch(
+        "/v2/webinars/{webinar_id:str}/livestream", operation_id="webinarLiveStreamUpdate", **opts
+    )
     async def update_webinar(request: Request[Any, Any, Any], webinar_id: str) -> Response[bytes]:
         return await do_update(request, Kind.WEBINAR, webinar_id)
 
@@ -86,4 +102,11 @@ def livestream_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
     async def status_webinar(request: Request[Any, Any, Any], webinar_id: str) -> Response[bytes]:
         return await do_status(request, Kind.WEBINAR, webinar_id)
 
-    return [get_meeting, update_meeting, status_meeting, get_webinar, update_webinar, status_webinar]
+    return [
+        get_meeting,
+        update_meeting,
+        status_meeting,
+        get_webinar,
+        update_webinar,
+        status_webinar,
+    ]

@@ -116,9 +116,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise oauth_problem(
-            401, "invalid_client", "Invalid client_id or client_secret"
-        ) from None
+        raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret") from None
     client_id, sep, client_secret = decoded.partition(":")
     if not sep or not client_id or not client_secret:
         raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")

@@ -46,7 +46,11 @@ class LiveStreamService:
 
     async def _target(self, principal: Principal, kind: Kind, object_id: int) -> Meeting:
         meeting = await self._store.get_meeting(object_id)
-        if meeting is None or meeting.kind != kind.value or meeting.account_id != principal.account_id:
+        if (
+            meeting is None
+            or meeting.kind != kind.value
+            or meeting.account_id != principal.account_id
+        ):
             raise ZoomProblem.of(E.not_found(kind), id=object_id)
         host = await self._store.get_user(meeting.host_id)
         account = await self._store.get_account(principal.account_id)

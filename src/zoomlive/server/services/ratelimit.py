@@ -44,9 +44,7 @@ class MemoryCounters:
         self._sec: dict[str, tuple[int, int]] = {}
         self._day: dict[str, tuple[int, int]] = {}
 
-    async def hit(
-        self, account_id: str, second: int, day: int, qps: int, daily: int | None
-    ) -> Hit:
+    async def hit(self, account_id: str, second: int, day: int, qps: int, daily: int | None) -> Hit:
         s_win, s_count = self._sec.get(account_id, (second, 0))
         if s_win != second:
             s_count = 0
@@ -92,9 +90,7 @@ class RedisCounters:
         self._prefix = prefix
         self._script: Any = self._redis.register_script(_LUA)
 
-    async def hit(
-        self, account_id: str, second: int, day: int, qps: int, daily: int | None
-    ) -> Hit:
+    async def hit(self, account_id: str, second: int, day: int, qps: int, daily: int | None) -> Hit:
         keys = [f"{self._prefix}:s:{account_id}:{second}", f"{self._prefix}:d:{account_id}:{day}"]
         res = await self._script(keys=keys, args=[qps, -1 if daily is None else daily])
         return Hit(int(res[0]), int(res[1]), int(res[2]))

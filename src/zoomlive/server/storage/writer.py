@@ -115,9 +115,7 @@ class Writer:
                     continue
                 j = i + 1
                 while (
-                    j < len(ops)
-                    and isinstance(ops[j], _Exec)
-                    and ops[j].statement is op.statement  # type: ignore[union-attr]
+                    j < len(ops) and isinstance(ops[j], _Exec) and ops[j].statement is op.statement  # type: ignore[union-attr]
                 ):
                     j += 1
                 if j - i == 1:
