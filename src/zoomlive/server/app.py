@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,13 +12,14 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.control.routes import control_router
 from zoomlive.server.middleware import zoom_headers
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.rendering import render_problem
-from zoomlive.server.routes.livestream import livestream_handlers
+from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
 from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
@@ -63,12 +65,24 @@ def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes
     return _respond(request, ZoomProblem.of(E.INTERNAL))
 
 
+class ZoomliveApp:
+    """The ASGI application: the live stream fast path in front of Litestar."""
+
+    def __init__(self, litestar: Litestar, runtime: Runtime, asgi: ASGIApp) -> None:
+        self.litestar = litestar
+        self.runtime = runtime
+        self._asgi = asgi
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+
 def create_app(
     settings: ServerSettings | None = None,
     *,
     clock: Clock | None = None,
     on_start: Callable[[Runtime], None] | None = None,
-) -> Litestar:
+) -> ZoomliveApp:
     """Build the server. State lives in ``app.state.runtime``; nothing is global.
 
     ``on_start`` runs once the database is open and the demo seeded (the CLI
@@ -76,10 +90,15 @@ def create_app(
     """
     settings = settings or ServerSettings()
     rt = Runtime.build(settings, clock)
+    endpoints = LiveStreamEndpoints(rt)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await rt.start()
+        # Start-up objects live as long as the process: keep them out of the
+        # collector's generations so its pauses stay short under load.
+        gc.collect()
+        gc.freeze()
         if on_start is not None:
             on_start(rt)
         try:
@@ -88,7 +107,11 @@ def create_app(
             await rt.stop()
 
     app = Litestar(
-        route_handlers=[*oauth_handlers(rt), *livestream_handlers(rt), control_router(rt)],
+        route_handlers=[
+            *oauth_handlers(rt),
+            *livestream_handlers(rt, endpoints),
+            control_router(rt),
+        ],
         lifespan=[lifespan],
         middleware=[zoom_headers],
         exception_handlers={
@@ -112,7 +135,7 @@ def create_app(
         debug=False,
     )
     app.state.runtime = rt
-    return app
+    return ZoomliveApp(app, rt, fast_path(rt, endpoints, app))
 
 
-__all__ = ["MediaType", "create_app"]
+__all__ = ["MediaType", "ZoomliveApp", "create_app"]

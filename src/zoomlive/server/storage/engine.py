@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The newest migration. A test holds it equal to Alembic's head, so start-up can skip
+#: importing Alembic (about 5 MiB and 0.4 s) when the schema is already current.
+HEAD_REVISION = "0001"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -22,6 +23,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
+    # Checkpoints run from a background task (``checkpoint``), not inside a commit,
+    # where their fsync would stall every request waiting on that commit.
+    cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.close()
 
 
@@ -41,6 +45,9 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def _upgrade(connection: sa.Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -50,4 +57,19 @@ def _upgrade(connection: sa.Connection) -> None:
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision. Safe to run on every start."""
     async with engine.begin() as conn:
+        if await _current_revision(conn) == HEAD_REVISION:
+            return
         await conn.run_sync(_upgrade)
+
+
+async def _current_revision(conn: Any) -> str | None:
+    if not await conn.run_sync(lambda c: sa.inspect(c).has_table("alembic_version")):
+        return None
+    row = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).first()
+    return None if row is None else str(row[0])
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """Fold the SQLite WAL back into the database without blocking the writer."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")

@@ -8,6 +8,8 @@ The read model is updated only after the write it mirrors has committed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zoomlive.server.storage import schema as t
-from zoomlive.server.storage.engine import make_engine, migrate
+from zoomlive.server.storage.engine import checkpoint, make_engine, migrate
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, to_row
 from zoomlive.server.storage.writer import Writer
 
@@ -70,15 +72,31 @@ class Store:
         self.engine: AsyncEngine = make_engine(database_url)
         self.writer = Writer(self.engine)
         self.cache = ReadModel() if cache_reads else None
+        self._checkpointer: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         await migrate(self.engine)
         self.writer.start()
         if self.cache is not None:
             await self._load()
+        if self.url.startswith("sqlite"):
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints())
+
+    async def _checkpoints(self, every: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(Exception):
+                await checkpoint(self.engine)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
         await self.writer.stop()
+        if self.url.startswith("sqlite"):
+            with contextlib.suppress(Exception):
+                await checkpoint(self.engine)
         await self.engine.dispose()
 
     async def _load(self) -> None:

@@ -44,6 +44,7 @@ class Writer:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[_Op, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None
         self.batches = 0
         self.writes = 0
 
@@ -57,6 +58,9 @@ class Writer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
     async def execute(self, statement: sa.Executable, params: dict[str, Any]) -> None:
         """Run one statement; returns once its transaction is committed."""
@@ -103,9 +107,24 @@ class Writer:
                 if not fut.done():
                     fut.set_result(result)
 
+    async def _connection(self) -> AsyncConnection:
+        # One connection, kept open: no pool checkout or reset-on-return per batch,
+        # which on aiosqlite would each cost a round trip to its thread.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = await self._engine.connect()
+        return self._conn
+
     async def _commit(self, ops: list[_Op]) -> list[Any]:
+        try:
+            return await self._commit_on(await self._connection(), ops)
+        except Exception:
+            if self._conn is not None and (self._conn.invalidated or self._conn.closed):
+                self._conn = None
+            raise
+
+    async def _commit_on(self, conn: AsyncConnection, ops: list[_Op]) -> list[Any]:
         results: list[Any] = [None] * len(ops)
-        async with self._engine.begin() as conn:
+        async with conn.begin():
             i = 0
             while i < len(ops):
                 op = ops[i]
