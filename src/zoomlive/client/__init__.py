@@ -1,0 +1,39 @@
+"""A typed Python client for Zoom's live stream API (real Zoom, or a zoomlive server).
+
+Imports only ``zoomlive.wire`` and httpx: the base install needs no server framework.
+"""
+
+from zoomlive.client._client import AsyncClient, Client
+from zoomlive.client.auth import CachedToken, MemoryTokenStore, TokenStore
+from zoomlive.client.config import ClientSettings
+from zoomlive.client.core import RetryPolicy
+from zoomlive.client.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RateLimitExceeded,
+    ServerError,
+    TransportError,
+    ValidationError,
+    ZoomAPIError,
+    ZoomError,
+)
+
+__all__ = [
+    "AsyncClient",
+    "AuthenticationError",
+    "CachedToken",
+    "Client",
+    "ClientSettings",
+    "MemoryTokenStore",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimitExceeded",
+    "RetryPolicy",
+    "ServerError",
+    "TokenStore",
+    "TransportError",
+    "ValidationError",
+    "ZoomAPIError",
+    "ZoomError",
+]

@@ -1,0 +1,282 @@
+"""``Client`` and ``AsyncClient``: the same surface, thin over ``core``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from msgspec import UNSET
+
+from zoomlive.client import core
+from zoomlive.client import errors as err
+from zoomlive.client.auth import ServerToServerAuth, StaticTokenAuth, TokenStore
+from zoomlive.client.config import ClientSettings
+from zoomlive.client.core import RequestSpec, RetryPolicy
+from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate, LiveStreamUpdate, Resolution
+from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL, Kind
+
+USER_AGENT = "zoomlive-python/0.1"
+
+
+def _auth(
+    settings: ClientSettings, store: TokenStore | None, clock: Callable[[], float]
+) -> httpx.Auth:
+    if settings.access_token:
+        return StaticTokenAuth(settings.access_token)
+    if not (settings.account_id and settings.client_id and settings.client_secret):
+        raise ValueError(
+            "give access_token, or account_id + client_id + client_secret "
+            "(or set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)"
+        )
+    return ServerToServerAuth(
+        settings.account_id,
+        settings.client_id,
+        settings.client_secret,
+        settings.oauth_url,
+        store=store,
+        clock=clock,
+    )
+
+
+class _Base:
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token: str | None = None,
+        base_url: str = DEFAULT_API_BASE_URL,
+        oauth_url: str = DEFAULT_OAUTH_URL,
+        retry: RetryPolicy | None = None,
+        token_store: TokenStore | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        settings: ClientSettings | None = None,
+    ) -> None:
+        self.settings = settings or ClientSettings(
+            account_id, client_id, client_secret, access_token, base_url, oauth_url
+        )
+        self.retry = retry or RetryPolicy()
+        self._clock = clock
+        self.auth = _auth(self.settings, token_store, clock)
+        self._timeout = timeout
+        self._base = self.settings.base_url.rstrip("/")
+
+    def _headers(self, spec: RequestSpec) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if spec.body is not None:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base!r}, auth={self.auth!r})"
+
+
+class LiveStreams:
+    """``client.meetings.livestream`` / ``client.webinars.livestream`` (sync)."""
+
+    def __init__(self, client: Client, kind: Kind) -> None:
+        self._client = client
+        self._kind = kind
+
+    def get(self, object_id: int) -> LiveStream:
+        response = self._client._send(core.get_request(self._kind, object_id))
+        return core.parse_livestream(response)
+
+    def update(
+        self,
+        object_id: int,
+        *,
+        stream_url: str,
+        stream_key: str,
+        page_url: str,
+        resolution: Resolution | None = None,
+    ) -> None:
+        body = LiveStreamUpdate(stream_url, stream_key, page_url, resolution or UNSET)
+        self._client._send(core.update_request(self._kind, object_id, body))
+
+    def start(
+        self,
+        object_id: int,
+        *,
+        display_name: str | None = None,
+        active_speaker_name: bool | None = None,
+        layout: str | None = None,
+        close_caption: str | None = None,
+    ) -> None:
+        body = core.start_body(display_name, active_speaker_name, layout, close_caption)
+        self._client._send(core.status_request(self._kind, object_id, body))
+
+    def stop(self, object_id: int) -> None:
+        body = LiveStreamStatusUpdate(action="stop")
+        self._client._send(core.status_request(self._kind, object_id, body))
+
+
+class _Namespace:
+    def __init__(self, livestream: Any) -> None:
+        self.livestream = livestream
+
+
+class Client(_Base):
+    """Synchronous client. ``Client.from_env()`` reads the ZOOM_* variables."""
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self._sleep = sleep
+        self._http = httpx.Client(auth=self.auth, timeout=self._timeout, transport=transport)
+        self.meetings = _Namespace(LiveStreams(self, Kind.MEETING))
+        self.webinars = _Namespace(LiveStreams(self, Kind.WEBINAR))
+
+    @classmethod
+    def from_env(cls, **kw: Any) -> Self:
+        return cls(settings=ClientSettings.from_env(), **kw)
+
+    def _send(self, spec: RequestSpec) -> httpx.Response:
+        started = self._clock()
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    spec.method,
+                    self._base + spec.path,
+                    content=spec.body,
+                    headers=self._headers(spec),
+                )
+            except httpx.TransportError as exc:
+                delay = core.retry_delay(
+                    self.retry, attempt, started, self._clock(), failed_transport=True
+                )
+                if delay is None:
+                    raise err.TransportError(str(exc) or type(exc).__name__) from exc
+            else:
+                if response.is_success:
+                    return response
+                delay = core.retry_delay(
+                    self.retry, attempt, started, self._clock(), response=response
+                )
+                if delay is None:
+                    raise core.error_for(response, self._clock())
+            self._sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncLiveStreams:
+    """``client.meetings.livestream`` / ``client.webinars.livestream`` (async)."""
+
+    def __init__(self, client: AsyncClient, kind: Kind) -> None:
+        self._client = client
+        self._kind = kind
+
+    async def get(self, object_id: int) -> LiveStream:
+        response = await self._client._send(core.get_request(self._kind, object_id))
+        return core.parse_livestream(response)
+
+    async def update(
+        self,
+        object_id: int,
+        *,
+        stream_url: str,
+        stream_key: str,
+        page_url: str,
+        resolution: Resolution | None = None,
+    ) -> None:
+        body = LiveStreamUpdate(stream_url, stream_key, page_url, resolution or UNSET)
+        await self._client._send(core.update_request(self._kind, object_id, body))
+
+    async def start(
+        self,
+        object_id: int,
+        *,
+        display_name: str | None = None,
+        active_speaker_name: bool | None = None,
+        layout: str | None = None,
+        close_caption: str | None = None,
+    ) -> None:
+        body = core.start_body(display_name, active_speaker_name, layout, close_caption)
+        await self._client._send(core.status_request(self._kind, object_id, body))
+
+    async def stop(self, object_id: int) -> None:
+        body = LiveStreamStatusUpdate(action="stop")
+        await self._client._send(core.status_request(self._kind, object_id, body))
+
+
+class AsyncClient(_Base):
+    """Asynchronous client, the same surface as ``Client``."""
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(auth=self.auth, timeout=self._timeout, transport=transport)
+        self.meetings = _Namespace(AsyncLiveStreams(self, Kind.MEETING))
+        self.webinars = _Namespace(AsyncLiveStreams(self, Kind.WEBINAR))
+
+    @classmethod
+    def from_env(cls, **kw: Any) -> Self:
+        return cls(settings=ClientSettings.from_env(), **kw)
+
+    async def _send(self, spec: RequestSpec) -> httpx.Response:
+        started = self._clock()
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    spec.method,
+                    self._base + spec.path,
+                    content=spec.body,
+                    headers=self._headers(spec),
+                )
+            except httpx.TransportError as exc:
+                delay = core.retry_delay(
+                    self.retry, attempt, started, self._clock(), failed_transport=True
+                )
+                if delay is None:
+                    raise err.TransportError(str(exc) or type(exc).__name__) from exc
+            else:
+                if response.is_success:
+                    return response
+                delay = core.retry_delay(
+                    self.retry, attempt, started, self._clock(), response=response
+                )
+                if delay is None:
+                    raise core.error_for(response, self._clock())
+            await self._sleep(delay)
+            attempt += 1
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
