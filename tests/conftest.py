@@ -45,3 +45,15 @@ def api(server: ServerProcess) -> Iterator[Api]:
         a = Api(server.base_url, http)
         a.admin("POST", "/reset", {"demo": True})
         yield a
+
+
+@pytest.fixture(scope="session")
+def limited_api() -> Iterator[Api]:
+    """A server with Zoom's rate limits on (the shared session server has them off)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = ServerProcess(str(Path(tmp) / "rl.db")).start()
+        try:
+            with httpx.Client(timeout=10) as http:
+                yield Api(srv.base_url, http)
+        finally:
+            srv.stop()

@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api, ServerProcess
+from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api
 from zoomlive.client import (
     AsyncClient,
     AuthenticationError,
@@ -148,17 +145,6 @@ def test_expired_token_is_refreshed_once(api: Api) -> None:
         api.admin("POST", "/tokens/expire", {"client_id": DEMO_CLIENT})
         assert client.meetings.livestream.get(68423085).stream_url == ""
         assert api.admin("GET", f"/apps/{DEMO_CLIENT}/tokens").json()["issued"] == issued + 1
-
-
-@pytest.fixture(scope="module")
-def limited_api() -> Iterator[Api]:
-    with tempfile.TemporaryDirectory() as tmp:
-        srv = ServerProcess(str(Path(tmp) / "rl.db")).start()
-        try:
-            with httpx.Client(timeout=10) as http:
-                yield Api(srv.base_url, http)
-        finally:
-            srv.stop()
 
 
 def test_qps_429_waits_retry_after_then_succeeds(limited_api: Api) -> None:

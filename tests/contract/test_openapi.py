@@ -3,7 +3,7 @@ for every status code it documents on the six live stream operations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from tests.spec import documented_errors, operation, schema
-from tests.support import Api, ServerProcess
+from tests.support import Api
 
 SEED = {"stream_url": "https://example.com/livestream", "stream_key": "contact-it@example.com",
         "page_url": "https://example.com/livestream/123", "resolution": "720p"}  # fmt: skip
@@ -150,23 +150,10 @@ def test_every_documented_status(api: Api, path: str, method: str, kind: str) ->
     assert seen == set(statuses) - {"429"}
 
 
-@pytest.fixture(scope="module")
-def limited() -> Iterator[Api]:
-    """A server with Zoom's rate limits on (the session server has them off)."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        srv = ServerProcess(str(Path(tmp) / "rl.db")).start()
-        try:
-            with httpx.Client(timeout=10) as http:
-                yield Api(srv.base_url, http)
-        finally:
-            srv.stop()
-
-
 @pytest.mark.parametrize(("path", "method", "kind"), OPS)
-def test_429_is_documented_and_shaped(limited: Api, path: str, method: str, kind: str) -> None:
+def test_429_is_documented_and_shaped(limited_api: Api, path: str, method: str, kind: str) -> None:
+    limited = limited_api
+    limited.admin("POST", "/reset", {"demo": True})
     op = operation(path, method)
     assert "429" in op["responses"]
     token = limited.token()

@@ -113,7 +113,6 @@ def create_app(
             control_router(rt),
         ],
         lifespan=[lifespan],
-        middleware=[zoom_headers],
         exception_handlers={
             ZoomProblem: _on_problem,
             HTTPException: _on_http,
@@ -135,7 +134,9 @@ def create_app(
         debug=False,
     )
     app.state.runtime = rt
-    return ZoomliveApp(app, rt, fast_path(rt, endpoints, app))
+    # zoom_headers wraps Litestar from outside: Litestar's own middleware does not
+    # run for unmatched routes, and their 404/405 need x-zm-trackingid too.
+    return ZoomliveApp(app, rt, fast_path(rt, endpoints, zoom_headers(app)))
 
 
 __all__ = ["MediaType", "ZoomliveApp", "create_app"]

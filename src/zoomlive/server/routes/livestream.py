@@ -44,6 +44,21 @@ class LiveStreamEndpoints:
         require_scope(principal, kind, op)
         return principal
 
+    async def _patch(
+        self,
+        kind: Kind,
+        op: Operation,
+        raw_id: str,
+        authorization: str | None,
+        query_token: bool,
+        out: Headers,
+        body: Any,
+    ) -> tuple[Principal, Kind, int, Mapping[str, Any]]:
+        """Auth, then the id, then the body: the order Zoom's errors come in."""
+        principal = await self._enter(kind, op, authorization, query_token, out)
+        object_id = self.rt.livestream.parse_id(kind, raw_id)
+        return principal, kind, object_id, await _resolve(body)
+
     async def get(
         self, kind: Kind, raw_id: str, authorization: str | None, query_token: bool, out: Headers
     ) -> bytes:
@@ -61,10 +76,10 @@ class LiveStreamEndpoints:
         body: Any,
     ) -> None:
         """``body`` is a dict, or an awaitable reader (read only after id and auth pass)."""
-        principal = await self._enter(kind, Operation.UPDATE, authorization, query_token, out)
-        svc = self.rt.livestream
-        object_id = svc.parse_id(kind, raw_id)
-        await svc.update(principal, kind, object_id, await _resolve(body))
+        args = await self._patch(
+            kind, Operation.UPDATE, raw_id, authorization, query_token, out, body
+        )
+        await self.rt.livestream.update(*args)
 
     async def status(
         self,
@@ -75,10 +90,10 @@ class LiveStreamEndpoints:
         out: Headers,
         body: Any,
     ) -> None:
-        principal = await self._enter(kind, Operation.STATUS, authorization, query_token, out)
-        svc = self.rt.livestream
-        object_id = svc.parse_id(kind, raw_id)
-        change = await svc.set_status(principal, kind, object_id, await _resolve(body))
+        args = await self._patch(
+            kind, Operation.STATUS, raw_id, authorization, query_token, out, body
+        )
+        change = await self.rt.livestream.set_status(*args)
         if change is not None and self.rt.on_stream_change is not None:
             await self.rt.on_stream_change(change)
 
