@@ -38,5 +38,15 @@ def serve(
     run(host, port, db, not no_demo, log_level)
 
 
+def _register() -> None:
+    from zoomlive.cli.livestream import livestream, token_cmd
+
+    app.add_typer(livestream, name="livestream")
+    app.command("token")(token_cmd)
+
+
+_register()
+
+
 def main() -> None:
     app()

@@ -1,0 +1,175 @@
+"""``zoomlive livestream get|update|start|stop`` and ``zoomlive token``.
+
+Stream keys and tokens are redacted unless asked for (``--show-secrets``,
+``--show-token``). Exit codes: 0 success, 1 Zoom answered with an error,
+2 bad usage or input, 3 no answer (transport error).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from zoomlive.client import Client, ZoomAPIError, ZoomError
+from zoomlive.client.auth import ServerToServerAuth
+from zoomlive.client.config import ClientSettings
+from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL
+
+livestream = typer.Typer(help="Read, set, start and stop live streams.", no_args_is_help=True)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+BaseUrl = Annotated[str | None, typer.Option(help="API base URL (ZOOM_API_BASE_URL).")]
+OAuthUrl = Annotated[str | None, typer.Option(help="Token URL (ZOOM_OAUTH_URL).")]
+Webinar = Annotated[bool, typer.Option("--webinar", help="The id is a webinar's.")]
+
+
+def _client(base_url: str | None, oauth_url: str | None) -> Client:
+    env = ClientSettings.from_env()
+    settings = ClientSettings(
+        env.account_id,
+        env.client_id,
+        env.client_secret,
+        env.access_token,
+        base_url or env.base_url or DEFAULT_API_BASE_URL,
+        oauth_url or env.oauth_url or DEFAULT_OAUTH_URL,
+    )
+    try:
+        return Client(settings=settings)
+    except ValueError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    if isinstance(exc, ZoomAPIError):
+        err.print(f"error: HTTP {exc.status}, code {exc.code}: {exc.message}")
+        return typer.Exit(1)
+    if isinstance(exc, ZoomError):
+        err.print(f"error: {exc}")
+        return typer.Exit(3)
+    err.print(f"error: {exc}")
+    return typer.Exit(2)
+
+
+@livestream.command("get")
+def get_cmd(
+    object_id: int,
+    webinar: Webinar = False,
+    show_secrets: Annotated[bool, typer.Option(help="Print the stream key.")] = False,
+    base_url: BaseUrl = None,
+    oauth_url: OAuthUrl = None,
+) -> None:
+    """Print a live stream's configuration as JSON."""
+    with _client(base_url, oauth_url) as client:
+        ns = client.webinars if webinar else client.meetings
+        try:
+            stream = ns.livestream.get(object_id)
+        except (ZoomError, ValueError) as exc:
+            raise _fail(exc) from None
+    data = {"stream_url": stream.stream_url, "stream_key": stream.stream_key,
+            "page_url": stream.page_url}  # fmt: skip
+    if isinstance(stream.resolution, str):
+        data["resolution"] = stream.resolution
+    if not show_secrets and data["stream_key"]:
+        data["stream_key"] = "***"
+    out.print(json.dumps(data))
+
+
+@livestream.command("update")
+def update_cmd(
+    object_id: int,
+    stream_url: Annotated[str, typer.Option()],
+    stream_key: Annotated[str, typer.Option()],
+    page_url: Annotated[str, typer.Option()],
+    resolution: Annotated[str | None, typer.Option()] = None,
+    webinar: Webinar = False,
+    base_url: BaseUrl = None,
+    oauth_url: OAuthUrl = None,
+) -> None:
+    """Set a live stream's URL, key and page."""
+    with _client(base_url, oauth_url) as client:
+        ns = client.webinars if webinar else client.meetings
+        try:
+            ns.livestream.update(
+                object_id,
+                stream_url=stream_url,
+                stream_key=stream_key,
+                page_url=page_url,
+                resolution=resolution,
+            )
+        except (ZoomError, ValueError) as exc:
+            raise _fail(exc) from None
+    out.print(f"updated {'webinar' if webinar else 'meeting'} {object_id}")
+
+
+@livestream.command("start")
+def start_cmd(
+    object_id: int,
+    display_name: Annotated[str | None, typer.Option()] = None,
+    active_speaker_name: Annotated[bool | None, typer.Option()] = None,
+    layout: Annotated[str | None, typer.Option()] = None,
+    close_caption: Annotated[str | None, typer.Option()] = None,
+    webinar: Webinar = False,
+    base_url: BaseUrl = None,
+    oauth_url: OAuthUrl = None,
+) -> None:
+    """Start the live stream."""
+    with _client(base_url, oauth_url) as client:
+        ns = client.webinars if webinar else client.meetings
+        try:
+            ns.livestream.start(
+                object_id,
+                display_name=display_name,
+                active_speaker_name=active_speaker_name,
+                layout=layout,
+                close_caption=close_caption,
+            )
+        except (ZoomError, ValueError) as exc:
+            raise _fail(exc) from None
+    out.print(f"started {'webinar' if webinar else 'meeting'} {object_id}")
+
+
+@livestream.command("stop")
+def stop_cmd(
+    object_id: int, webinar: Webinar = False, base_url: BaseUrl = None, oauth_url: OAuthUrl = None
+) -> None:
+    """Stop the live stream."""
+    with _client(base_url, oauth_url) as client:
+        ns = client.webinars if webinar else client.meetings
+        try:
+            ns.livestream.stop(object_id)
+        except (ZoomError, ValueError) as exc:
+            raise _fail(exc) from None
+    out.print(f"stopped {'webinar' if webinar else 'meeting'} {object_id}")
+
+
+def token_cmd(
+    show_token: Annotated[bool, typer.Option(help="Print the access token itself.")] = False,
+    base_url: BaseUrl = None,
+    oauth_url: OAuthUrl = None,
+) -> None:
+    """Get a token; show its scopes and expiry (never the token, unless --show-token)."""
+    with _client(base_url, oauth_url) as client:
+        auth = client.auth
+        if not isinstance(auth, ServerToServerAuth):
+            err.print("error: token needs ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET")
+            raise typer.Exit(2)
+        try:
+            client.meetings.livestream.get(1)
+        except ZoomAPIError:
+            pass  # any answer will do: the token was fetched on the way
+        except ZoomError as exc:
+            raise _fail(exc) from None
+        token = auth.current()
+    if token is None:
+        err.print("error: no token was issued")
+        raise typer.Exit(1)
+    out.print(f"scopes: {' '.join(token.scopes)}")
+    out.print(f"expires in: {int(token.expires_at - time.time())} s")
+    if show_token:
+        out.print(f"access_token: {token.access_token}")
