@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
-from zoomlive.client import Client, ZoomAPIError, ZoomError
-from zoomlive.client.auth import ServerToServerAuth
+from zoomlive.client import Client, LiveStreams, ZoomAPIError, ZoomError
 from zoomlive.client.config import ClientSettings
 from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL
 
@@ -56,6 +56,27 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+T = TypeVar("T")
+
+
+def _on_stream(
+    base_url: str | None, oauth_url: str | None, webinar: bool, call: Callable[[LiveStreams], T]
+) -> T:
+    """Run one call on ``meetings.livestream`` or ``webinars.livestream``; map errors
+    to the documented exit codes."""
+    with _client(base_url, oauth_url) as client:
+        ns = client.webinars if webinar else client.meetings
+        try:
+            result: T = call(ns.livestream)
+        except (ZoomError, ValueError) as exc:
+            raise _fail(exc) from None
+    return result
+
+
+def _what(webinar: bool, object_id: int) -> str:
+    return f"{'webinar' if webinar else 'meeting'} {object_id}"
+
+
 @livestream.command("get")
 def get_cmd(
     object_id: int,
@@ -65,12 +86,7 @@ def get_cmd(
     oauth_url: OAuthUrl = None,
 ) -> None:
     """Print a live stream's configuration as JSON."""
-    with _client(base_url, oauth_url) as client:
-        ns = client.webinars if webinar else client.meetings
-        try:
-            stream = ns.livestream.get(object_id)
-        except (ZoomError, ValueError) as exc:
-            raise _fail(exc) from None
+    stream = _on_stream(base_url, oauth_url, webinar, lambda ls: ls.get(object_id))
     data = {"stream_url": stream.stream_url, "stream_key": stream.stream_key,
             "page_url": stream.page_url}  # fmt: skip
     if isinstance(stream.resolution, str):
@@ -92,19 +108,19 @@ def update_cmd(
     oauth_url: OAuthUrl = None,
 ) -> None:
     """Set a live stream's URL, key and page."""
-    with _client(base_url, oauth_url) as client:
-        ns = client.webinars if webinar else client.meetings
-        try:
-            ns.livestream.update(
-                object_id,
-                stream_url=stream_url,
-                stream_key=stream_key,
-                page_url=page_url,
-                resolution=resolution,
-            )
-        except (ZoomError, ValueError) as exc:
-            raise _fail(exc) from None
-    out.print(f"updated {'webinar' if webinar else 'meeting'} {object_id}")
+    _on_stream(
+        base_url,
+        oauth_url,
+        webinar,
+        lambda ls: ls.update(
+            object_id,
+            stream_url=stream_url,
+            stream_key=stream_key,
+            page_url=page_url,
+            resolution=resolution,  # type: ignore[arg-type]
+        ),
+    )
+    out.print(f"updated {_what(webinar, object_id)}")
 
 
 @livestream.command("start")
@@ -119,19 +135,19 @@ def start_cmd(
     oauth_url: OAuthUrl = None,
 ) -> None:
     """Start the live stream."""
-    with _client(base_url, oauth_url) as client:
-        ns = client.webinars if webinar else client.meetings
-        try:
-            ns.livestream.start(
-                object_id,
-                display_name=display_name,
-                active_speaker_name=active_speaker_name,
-                layout=layout,
-                close_caption=close_caption,
-            )
-        except (ZoomError, ValueError) as exc:
-            raise _fail(exc) from None
-    out.print(f"started {'webinar' if webinar else 'meeting'} {object_id}")
+    _on_stream(
+        base_url,
+        oauth_url,
+        webinar,
+        lambda ls: ls.start(
+            object_id,
+            display_name=display_name,
+            active_speaker_name=active_speaker_name,
+            layout=layout,
+            close_caption=close_caption,
+        ),
+    )
+    out.print(f"started {_what(webinar, object_id)}")
 
 
 @livestream.command("stop")
@@ -139,13 +155,8 @@ def stop_cmd(
     object_id: int, webinar: Webinar = False, base_url: BaseUrl = None, oauth_url: OAuthUrl = None
 ) -> None:
     """Stop the live stream."""
-    with _client(base_url, oauth_url) as client:
-        ns = client.webinars if webinar else client.meetings
-        try:
-            ns.livestream.stop(object_id)
-        except (ZoomError, ValueError) as exc:
-            raise _fail(exc) from None
-    out.print(f"stopped {'webinar' if webinar else 'meeting'} {object_id}")
+    _on_stream(base_url, oauth_url, webinar, lambda ls: ls.stop(object_id))
+    out.print(f"stopped {_what(webinar, object_id)}")
 
 
 def token_cmd(
@@ -155,20 +166,10 @@ def token_cmd(
 ) -> None:
     """Get a token; show its scopes and expiry (never the token, unless --show-token)."""
     with _client(base_url, oauth_url) as client:
-        auth = client.auth
-        if not isinstance(auth, ServerToServerAuth):
-            err.print("error: token needs ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET")
-            raise typer.Exit(2)
         try:
-            client.meetings.livestream.get(1)
-        except ZoomAPIError:
-            pass  # any answer will do: the token was fetched on the way
-        except ZoomError as exc:
+            token = client.fetch_token()
+        except (ZoomError, ValueError) as exc:
             raise _fail(exc) from None
-        token = auth.current()
-    if token is None:
-        err.print("error: no token was issued")
-        raise typer.Exit(1)
     out.print(f"scopes: {' '.join(token.scopes)}")
     out.print(f"expires in: {int(token.expires_at - time.time())} s")
     if show_token:

@@ -3,7 +3,7 @@
 Imports only ``zoomlive.wire`` and httpx: the base install needs no server framework.
 """
 
-from zoomlive.client._client import AsyncClient, Client
+from zoomlive.client._client import AsyncClient, AsyncLiveStreams, Client, LiveStreams
 from zoomlive.client.auth import CachedToken, MemoryTokenStore, TokenStore
 from zoomlive.client.config import ClientSettings
 from zoomlive.client.core import RetryPolicy
@@ -21,10 +21,12 @@ from zoomlive.client.errors import (
 
 __all__ = [
     "AsyncClient",
+    "AsyncLiveStreams",
     "AuthenticationError",
     "CachedToken",
     "Client",
     "ClientSettings",
+    "LiveStreams",
     "MemoryTokenStore",
     "NotFound",
     "PermissionDenied",

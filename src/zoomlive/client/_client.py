@@ -13,7 +13,7 @@ from msgspec import UNSET
 
 from zoomlive.client import core
 from zoomlive.client import errors as err
-from zoomlive.client.auth import ServerToServerAuth, StaticTokenAuth, TokenStore
+from zoomlive.client.auth import CachedToken, ServerToServerAuth, StaticTokenAuth, TokenStore
 from zoomlive.client.config import ClientSettings
 from zoomlive.client.core import RequestSpec, RetryPolicy
 from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate, LiveStreamUpdate, Resolution
@@ -143,32 +143,26 @@ class Client(_Base):
         return cls(settings=ClientSettings.from_env(), **kw)
 
     def _send(self, spec: RequestSpec) -> httpx.Response:
-        started = self._clock()
-        attempt = 0
+        attempts = core.Attempts(self.retry, self._clock)
+        url, headers = self._base + spec.path, self._headers(spec)
         while True:
             try:
-                response = self._http.request(
-                    spec.method,
-                    self._base + spec.path,
-                    content=spec.body,
-                    headers=self._headers(spec),
-                )
+                response = self._http.request(spec.method, url, content=spec.body, headers=headers)
             except httpx.TransportError as exc:
-                delay = core.retry_delay(
-                    self.retry, attempt, started, self._clock(), failed_transport=True
-                )
-                if delay is None:
-                    raise err.TransportError(str(exc) or type(exc).__name__) from exc
-            else:
-                if response.is_success:
-                    return response
-                delay = core.retry_delay(
-                    self.retry, attempt, started, self._clock(), response=response
-                )
-                if delay is None:
-                    raise core.error_for(response, self._clock())
-            self._sleep(delay)
-            attempt += 1
+                self._sleep(attempts.after_failure(exc))
+                continue
+            if response.is_success:
+                return response
+            self._sleep(attempts.after_response(response))
+
+    def fetch_token(self) -> CachedToken:
+        """Fetch a new server-to-server token now and cache it."""
+        if not isinstance(self.auth, ServerToServerAuth):
+            raise ValueError("fetch_token needs account_id, client_id and client_secret")
+        try:
+            return self.auth.fetch(self._http)
+        except httpx.TransportError as exc:
+            raise err.TransportError(str(exc) or type(exc).__name__) from exc
 
     def close(self) -> None:
         self._http.close()
@@ -243,32 +237,19 @@ class AsyncClient(_Base):
         return cls(settings=ClientSettings.from_env(), **kw)
 
     async def _send(self, spec: RequestSpec) -> httpx.Response:
-        started = self._clock()
-        attempt = 0
+        attempts = core.Attempts(self.retry, self._clock)
+        url, headers = self._base + spec.path, self._headers(spec)
         while True:
             try:
                 response = await self._http.request(
-                    spec.method,
-                    self._base + spec.path,
-                    content=spec.body,
-                    headers=self._headers(spec),
+                    spec.method, url, content=spec.body, headers=headers
                 )
             except httpx.TransportError as exc:
-                delay = core.retry_delay(
-                    self.retry, attempt, started, self._clock(), failed_transport=True
-                )
-                if delay is None:
-                    raise err.TransportError(str(exc) or type(exc).__name__) from exc
-            else:
-                if response.is_success:
-                    return response
-                delay = core.retry_delay(
-                    self.retry, attempt, started, self._clock(), response=response
-                )
-                if delay is None:
-                    raise core.error_for(response, self._clock())
-            await self._sleep(delay)
-            attempt += 1
+                await self._sleep(attempts.after_failure(exc))
+                continue
+            if response.is_success:
+                return response
+            await self._sleep(attempts.after_response(response))
 
     async def aclose(self) -> None:
         await self._http.aclose()

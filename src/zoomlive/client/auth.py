@@ -135,6 +135,13 @@ class ServerToServerAuth(httpx.Auth):
     def current(self) -> CachedToken | None:
         return self._store.load(self._key)
 
+    def fetch(self, http: httpx.Client) -> CachedToken:
+        """A fresh token now, through ``http`` (for ``zoomlive token``)."""
+        with self._thread_lock:
+            response = http.send(self._token_request(), auth=None)
+            response.read()
+            return self._accept(response)
+
     # -- flows --------------------------------------------------------------------------
 
     def sync_auth_flow(

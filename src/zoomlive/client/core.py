@@ -199,6 +199,39 @@ def retry_delay(
     return delay
 
 
+class Attempts:
+    """One call's retry bookkeeping, shared by the sync and async send loops.
+
+    After each failed attempt the loop asks for the delay before the next one;
+    when no retry is due, these raise the error the caller should see.
+    """
+
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float]) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._started = clock()
+        self._attempt = 0
+
+    def _next(self, delay: float) -> float:
+        self._attempt += 1
+        return delay
+
+    def after_failure(self, exc: httpx.TransportError) -> float:
+        delay = retry_delay(
+            self._policy, self._attempt, self._started, self._clock(), failed_transport=True
+        )
+        if delay is None:
+            raise err.TransportError(str(exc) or type(exc).__name__) from exc
+        return self._next(delay)
+
+    def after_response(self, response: httpx.Response) -> float:
+        now = self._clock()
+        delay = retry_delay(self._policy, self._attempt, self._started, now, response=response)
+        if delay is None:
+            raise error_for(response, now)
+        return self._next(delay)
+
+
 def is_expired_token(response: httpx.Response) -> bool:
     if response.status_code != 401:
         return False

@@ -44,7 +44,14 @@ class LiveStreamEndpoints:
         require_scope(principal, kind, op)
         return principal
 
-    async def _patch(
+    async def get(
+        self, kind: Kind, raw_id: str, authorization: str | None, query_token: bool, out: Headers
+    ) -> bytes:
+        principal = await self._enter(kind, Operation.GET, authorization, query_token, out)
+        svc = self.rt.livestream
+        return msgspec.json.encode(await svc.get(principal, kind, svc.parse_id(kind, raw_id)))
+
+    async def patch(
         self,
         kind: Kind,
         op: Operation,
@@ -53,47 +60,20 @@ class LiveStreamEndpoints:
         query_token: bool,
         out: Headers,
         body: Any,
-    ) -> tuple[Principal, Kind, int, Mapping[str, Any]]:
-        """Auth, then the id, then the body: the order Zoom's errors come in."""
+    ) -> None:
+        """PATCH livestream (``UPDATE``) or livestream/status (``STATUS``).
+
+        Auth, then the id, then the body: the order Zoom's errors come in. ``body``
+        is a dict, or an awaitable reader, read only once auth and id have passed.
+        """
         principal = await self._enter(kind, op, authorization, query_token, out)
-        object_id = self.rt.livestream.parse_id(kind, raw_id)
-        return principal, kind, object_id, await _resolve(body)
-
-    async def get(
-        self, kind: Kind, raw_id: str, authorization: str | None, query_token: bool, out: Headers
-    ) -> bytes:
-        principal = await self._enter(kind, Operation.GET, authorization, query_token, out)
         svc = self.rt.livestream
-        return msgspec.json.encode(await svc.get(principal, kind, svc.parse_id(kind, raw_id)))
-
-    async def update(
-        self,
-        kind: Kind,
-        raw_id: str,
-        authorization: str | None,
-        query_token: bool,
-        out: Headers,
-        body: Any,
-    ) -> None:
-        """``body`` is a dict, or an awaitable reader (read only after id and auth pass)."""
-        args = await self._patch(
-            kind, Operation.UPDATE, raw_id, authorization, query_token, out, body
-        )
-        await self.rt.livestream.update(*args)
-
-    async def status(
-        self,
-        kind: Kind,
-        raw_id: str,
-        authorization: str | None,
-        query_token: bool,
-        out: Headers,
-        body: Any,
-    ) -> None:
-        args = await self._patch(
-            kind, Operation.STATUS, raw_id, authorization, query_token, out, body
-        )
-        change = await self.rt.livestream.set_status(*args)
+        object_id = svc.parse_id(kind, raw_id)
+        fields = await _resolve(body)
+        if op is Operation.UPDATE:
+            await svc.update(principal, kind, object_id, fields)
+            return
+        change = await svc.set_status(principal, kind, object_id, fields)
         if change is not None and self.rt.on_stream_change is not None:
             await self.rt.on_stream_change(change)
 
@@ -182,10 +162,8 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
                 payload = await endpoints.get(kind, raw_id, authorization, query_token, out)
                 await _send(send, 200, payload, JSON_TYPE, out)
                 return
-            if is_status:
-                await endpoints.status(kind, raw_id, authorization, query_token, out, read)
-            else:
-                await endpoints.update(kind, raw_id, authorization, query_token, out, read)
+            op = Operation.STATUS if is_status else Operation.UPDATE
+            await endpoints.patch(kind, op, raw_id, authorization, query_token, out, read)
             await _send(send, 204, b"", None, out)
         except ZoomProblem as problem:
             body, media = render_problem(problem, accept)
@@ -221,13 +199,17 @@ def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTT
     async def do_update(
         request: Request[Any, Any, Any], kind: Kind, raw_id: str
     ) -> Response[bytes]:
-        await endpoints.update(kind, raw_id, *ctx(request), lambda: read_body(request))
+        await endpoints.patch(
+            kind, Operation.UPDATE, raw_id, *ctx(request), lambda: read_body(request)
+        )
         return Response(b"", status_code=204)
 
     async def do_status(
         request: Request[Any, Any, Any], kind: Kind, raw_id: str
     ) -> Response[bytes]:
-        await endpoints.status(kind, raw_id, *ctx(request), lambda: read_body(request))
+        await endpoints.patch(
+            kind, Operation.STATUS, raw_id, *ctx(request), lambda: read_body(request)
+        )
         return Response(b"", status_code=204)
 
     opts: dict[str, Any] = {"tags": ["Zoom live stream API"]}
