@@ -8,7 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import Api, ServerProcess, service_url
+from tests.support import ADMIN_TOKEN, DEMO_SECRET, Api, CliRecorder, ServerProcess, service_url
+
+#: Servers started for the session; the secret scan reads their logs.
+server_logs: list[ServerProcess] = []
 
 
 def _backends() -> list[str]:
@@ -32,6 +35,7 @@ def server(backend: str) -> Iterator[ServerProcess]:
         else:
             db = str(Path(tmp) / "zoomlive.db")
         srv = ServerProcess(db, env={"ZOOMLIVE_RATE_LIMITS": "0"}).start()
+        server_logs.append(srv)
         try:
             yield srv
         finally:
@@ -52,8 +56,21 @@ def limited_api() -> Iterator[Api]:
     """A server with Zoom's rate limits on (the shared session server has them off)."""
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(str(Path(tmp) / "rl.db")).start()
+        server_logs.append(srv)
         try:
             with httpx.Client(timeout=10) as http:
                 yield Api(srv.base_url, http)
         finally:
             srv.stop()
+
+
+@pytest.fixture(scope="session")
+def cli() -> Iterator[CliRecorder]:
+    """Every CLI run of the session; at its end, none may have printed a secret."""
+    recorder = CliRecorder()
+    recorder.secret(DEMO_SECRET, ADMIN_TOKEN)
+    yield recorder
+    recorder.server_logs.extend(s.log for s in server_logs if s.log is not None)
+    leaks = recorder.leaks()
+    assert not leaks, leaks
+    assert recorder.outputs, "the session ran CLI commands to scan"

@@ -164,3 +164,49 @@ def running(db: str, **env: str) -> Iterator[ServerProcess]:
         yield srv
     finally:
         srv.stop()
+
+
+@dataclass
+class CliRecorder:
+    """Runs ``zoomlive`` as a user would (a subprocess) and keeps every output, so
+    the session can scan all of it for secrets at the end."""
+
+    outputs: list[tuple[list[str], str]] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+    server_logs: list[Path] = field(default_factory=list)
+
+    def secret(self, *values: str) -> None:
+        self.secrets.update(v for v in values if v)
+
+    def run(
+        self, api: Api, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {
+            **os.environ,
+            "ZOOM_ACCOUNT_ID": DEMO_ACCOUNT,
+            "ZOOM_CLIENT_ID": DEMO_CLIENT,
+            "ZOOM_CLIENT_SECRET": DEMO_SECRET,
+            "ZOOM_API_BASE_URL": f"{api.base_url}/v2",
+            "ZOOM_OAUTH_URL": f"{api.base_url}/oauth/token",
+            **(env or {}),
+        }
+        r = subprocess.run(
+            [ZOOMLIVE, *args], capture_output=True, text=True, env=full_env, timeout=300
+        )
+        self.outputs.append((list(args), r.stdout + r.stderr))
+        return r
+
+    def leaks(self) -> list[str]:
+        found = []
+        for args, text in self.outputs:
+            explicit = "--show-secrets" in args or "--show-token" in args
+            for s in self.secrets:
+                if s in text and not explicit:
+                    found.append(f"{args[:2]} printed a secret ({len(s)} chars)")
+        for log in self.server_logs:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            body = text.split("68423085/livestream\n", 1)[-1]  # after the start banner
+            for s in self.secrets - {DEMO_SECRET, ADMIN_TOKEN}:
+                if s in body:
+                    found.append(f"server log {log.name} holds a secret")
+        return found

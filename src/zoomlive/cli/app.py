@@ -39,8 +39,10 @@ def serve(
 
 
 def _register() -> None:
+    from zoomlive.cli.bulk import apply_cmd
     from zoomlive.cli.livestream import livestream, token_cmd
 
+    livestream.command("apply")(apply_cmd)
     app.add_typer(livestream, name="livestream")
     app.command("token")(token_cmd)
 

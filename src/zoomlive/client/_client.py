@@ -16,6 +16,7 @@ from zoomlive.client import errors as err
 from zoomlive.client.auth import CachedToken, ServerToServerAuth, StaticTokenAuth, TokenStore
 from zoomlive.client.config import ClientSettings
 from zoomlive.client.core import RequestSpec, RetryPolicy
+from zoomlive.client.limiter import AsyncRateLimiter, RateLimiter, plan_rate
 from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate, LiveStreamUpdate, Resolution
 from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL, Kind
 
@@ -130,10 +131,15 @@ class Client(_Base):
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limit: int | str | None = None,
         **kw: Any,
     ) -> None:
+        """``rate_limit``: requests per second, or a plan name (``"pro"``), to stay
+        under on the client side; ``None`` sends at once and relies on retries."""
         super().__init__(**kw)
         self._sleep = sleep
+        rate = plan_rate(rate_limit) if isinstance(rate_limit, str) else rate_limit
+        self.limiter = RateLimiter(rate) if rate else None
         self._http = httpx.Client(auth=self.auth, timeout=self._timeout, transport=transport)
         self.meetings = _Namespace(LiveStreams(self, Kind.MEETING))
         self.webinars = _Namespace(LiveStreams(self, Kind.WEBINAR))
@@ -146,6 +152,8 @@ class Client(_Base):
         attempts = core.Attempts(self.retry, self._clock)
         url, headers = self._base + spec.path, self._headers(spec)
         while True:
+            if self.limiter is not None:
+                self.limiter.acquire()
             try:
                 response = self._http.request(spec.method, url, content=spec.body, headers=headers)
             except httpx.TransportError as exc:
@@ -224,10 +232,13 @@ class AsyncClient(_Base):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        rate_limit: int | str | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self._sleep = sleep
+        rate = plan_rate(rate_limit) if isinstance(rate_limit, str) else rate_limit
+        self.limiter = AsyncRateLimiter(rate) if rate else None
         self._http = httpx.AsyncClient(auth=self.auth, timeout=self._timeout, transport=transport)
         self.meetings = _Namespace(AsyncLiveStreams(self, Kind.MEETING))
         self.webinars = _Namespace(AsyncLiveStreams(self, Kind.WEBINAR))
@@ -240,6 +251,8 @@ class AsyncClient(_Base):
         attempts = core.Attempts(self.retry, self._clock)
         url, headers = self._base + spec.path, self._headers(spec)
         while True:
+            if self.limiter is not None:
+                await self.limiter.acquire()
             try:
                 response = await self._http.request(
                     spec.method, url, content=spec.body, headers=headers

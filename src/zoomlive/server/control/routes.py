@@ -185,6 +185,7 @@ def control_router(rt: Runtime) -> Router:
     async def stats() -> dict[str, int]:
         return {
             "token_requests": rt.auth.token_requests,
+            "rate_limited": rt.limiter.rejected,
             "tokens_issued": await store.count_tokens(),
             "write_batches": store.writer.batches,
             "writes": store.writer.writes,

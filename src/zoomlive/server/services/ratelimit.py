@@ -107,6 +107,8 @@ class RateLimiter:
     def __init__(self, backend: CounterBackend, enabled: bool = True) -> None:
         self.backend = backend
         self.enabled = enabled
+        #: 429s this process has sent.
+        self.rejected = 0
 
     async def check(
         self, account: Account, now: float, label: rl.Label = rl.LIVESTREAM_LABEL
@@ -132,6 +134,8 @@ class RateLimiter:
                 (rl.HEADER_LIMIT, str(qps)),
                 (rl.HEADER_REMAINING, str(max(qps - hit.second_count, 0))),
             ]
+        if hit.rejected:
+            self.rejected += 1
         if hit.rejected == DAILY:
             raise ZoomProblem.of(
                 E.RATE_LIMIT_DAILY,
