@@ -7,18 +7,14 @@ import csv
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import msgspec
 import typer
-import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from zoomlive.client import AsyncClient
-from zoomlive.client.bulk import Row, RowResult, apply_rows, redact
-from zoomlive.client.config import ClientSettings
+# Imported when the command runs, not when `zoomlive serve` starts.
+if TYPE_CHECKING:
+    from zoomlive.client.bulk import Row, RowResult
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -26,6 +22,11 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 def read_rows(path: Path) -> list[Row]:
     """Rows from a CSV file with a header, or a YAML list of mappings."""
+    import msgspec
+    import yaml
+
+    from zoomlive.client.bulk import Row
+
     text = path.read_text(encoding="utf-8")
     raw: Any
     if path.suffix.lower() in (".yaml", ".yml"):
@@ -67,6 +68,20 @@ def apply_cmd(
 
     Rows already in the desired state are skipped. Exit 1 when any row failed.
     """
+    import msgspec
+    import yaml
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from zoomlive.client import AsyncClient
+    from zoomlive.client.bulk import apply_rows, redact
+    from zoomlive.client.config import ClientSettings
+
     try:
         rows = read_rows(file)
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -115,6 +130,8 @@ def apply_cmd(
 
 
 def _table(results: list[RowResult], counts: dict[str, int], elapsed: float) -> None:
+    from rich.table import Table
+
     changed = [r for r in results if r.outcome != "unchanged"]
     if changed:
         table = Table(title="Rows that changed, would change or failed")

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
-from zoomlive.client import Client, LiveStreams, ZoomAPIError, ZoomError
-from zoomlive.client.config import ClientSettings
-from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL
+# The client (httpx) is imported only when a command runs: `zoomlive serve` shares
+# this process and should not carry it.
+if TYPE_CHECKING:
+    from zoomlive.client import Client, LiveStreams
 
 livestream = typer.Typer(help="Read, set, start and stop live streams.", no_args_is_help=True)
 out = Console(soft_wrap=True, highlight=False)
@@ -29,6 +30,10 @@ Webinar = Annotated[bool, typer.Option("--webinar", help="The id is a webinar's.
 
 
 def _client(base_url: str | None, oauth_url: str | None) -> Client:
+    from zoomlive.client import Client
+    from zoomlive.client.config import ClientSettings
+    from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL
+
     env = ClientSettings.from_env()
     settings = ClientSettings(
         env.account_id,
@@ -46,6 +51,8 @@ def _client(base_url: str | None, oauth_url: str | None) -> Client:
 
 
 def _fail(exc: Exception) -> typer.Exit:
+    from zoomlive.client import ZoomAPIError, ZoomError
+
     if isinstance(exc, ZoomAPIError):
         err.print(f"error: HTTP {exc.status}, code {exc.code}: {exc.message}")
         return typer.Exit(1)
@@ -64,6 +71,8 @@ def _on_stream(
 ) -> T:
     """Run one call on ``meetings.livestream`` or ``webinars.livestream``; map errors
     to the documented exit codes."""
+    from zoomlive.client import ZoomError
+
     with _client(base_url, oauth_url) as client:
         ns = client.webinars if webinar else client.meetings
         try:
@@ -165,6 +174,8 @@ def token_cmd(
     oauth_url: OAuthUrl = None,
 ) -> None:
     """Get a token; show its scopes and expiry (never the token, unless --show-token)."""
+    from zoomlive.client import ZoomError
+
     with _client(base_url, oauth_url) as client:
         try:
             token = client.fetch_token()

@@ -16,7 +16,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.control.routes import control_router
-from zoomlive.server.middleware import zoom_headers
+from zoomlive.server.middleware import front
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.rendering import render_problem
 from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
@@ -134,9 +134,9 @@ def create_app(
         debug=False,
     )
     app.state.runtime = rt
-    # zoom_headers wraps Litestar from outside: Litestar's own middleware does not
-    # run for unmatched routes, and their 404/405 need x-zm-trackingid too.
-    return ZoomliveApp(app, rt, fast_path(rt, endpoints, zoom_headers(app)))
+    # The front door wraps everything: Litestar's own middleware does not run for
+    # unmatched routes, and their 404/405 need x-zm-trackingid and a journal entry too.
+    return ZoomliveApp(app, rt, front(rt, fast_path(rt, endpoints, app)))
 
 
 __all__ = ["MediaType", "ZoomliveApp", "create_app"]

@@ -10,6 +10,8 @@ from typing import Any
 from zoomlive.server.clock import Clock
 from zoomlive.server.services.admin import AdminService
 from zoomlive.server.services.auth import AuthService
+from zoomlive.server.services.faults import FaultBook
+from zoomlive.server.services.journal import Journal
 from zoomlive.server.services.livestream import LiveStreamService, StreamChange
 from zoomlive.server.services.ratelimit import (
     CounterBackend,
@@ -30,6 +32,8 @@ class Runtime:
     livestream: LiveStreamService
     admin: AdminService
     limiter: RateLimiter
+    faults: FaultBook
+    journal: Journal
     admin_token: str = ""
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +55,8 @@ class Runtime:
             livestream=LiveStreamService(store, clock),
             admin=AdminService(store, clock),
             limiter=RateLimiter(backend, enabled=settings.rate_limits),
+            faults=FaultBook(),
+            journal=Journal(settings.journal_size),
         )
 
     async def start(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from litestar import Router, get, patch, post
+from litestar import Router, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
@@ -26,6 +26,8 @@ from zoomlive.server.control.models import (
 )
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.faults import Fault, FaultSpec
+from zoomlive.server.services.journal import Entry
 from zoomlive.server.storage.records import Account, App, Meeting, User
 from zoomlive.wire import errors as E
 
@@ -48,6 +50,8 @@ def control_router(rt: Runtime) -> Router:
         await admin.reset()
         await rt.limiter.reset()
         clock.reset()
+        rt.faults.clear()
+        rt.journal.clear()
         seeded: dict[str, Any] = {}
         if data is not None and data.demo:
             seeded = await admin.seed_demo(
@@ -191,7 +195,42 @@ def control_router(rt: Runtime) -> Router:
             "writes": store.writer.writes,
         }
 
+    @post("/faults", status_code=201, summary="Inject a fault into matching requests")
+    async def add_fault(data: FaultSpec) -> Fault:
+        return rt.faults.add(data)
+
+    @get("/faults")
+    async def list_faults() -> list[Fault]:
+        return rt.faults.list()
+
+    @delete("/faults", status_code=204)
+    async def clear_faults() -> None:
+        rt.faults.clear()
+
+    @delete("/faults/{fault_id:int}", status_code=204)
+    async def remove_fault(fault_id: int) -> None:
+        if not rt.faults.remove(fault_id):
+            raise ZoomProblem(404, 404, f"Fault not found: {fault_id}.")
+
+    @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
+    async def journal(
+        path: str | None = None,
+        method: str | None = None,
+        status: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        return rt.journal.query(
+            path=path, method=method, status=status, since=since, until=until, limit=limit
+        )
+
+    @delete("/journal", status_code=204)
+    async def clear_journal() -> None:
+        rt.journal.clear()
+
     handlers = [
+        add_fault, list_faults, clear_faults, remove_fault, journal, clear_journal,
         reset, demo, create_account, list_accounts, get_account, update_account,
         create_user, list_users, get_user, update_user, create_app, list_apps, update_app,
         app_tokens, expire_tokens, create_meeting, create_webinar, list_meetings, get_meeting,

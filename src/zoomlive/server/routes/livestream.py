@@ -9,7 +9,7 @@ Both call the same methods, so they answer identically.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -17,7 +17,7 @@ from litestar import Request, Response, get, patch
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from zoomlive.server.middleware import EXTRA_HEADERS, new_tracking_id
+from zoomlive.server.middleware import RequestInfo, request_info
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.rendering import JSON_TYPE, render_problem
 from zoomlive.server.routes.bodies import read_body
@@ -34,20 +34,31 @@ class LiveStreamEndpoints:
         self.rt = rt
 
     async def _enter(
-        self, kind: Kind, op: Operation, authorization: str | None, query_token: bool, out: Headers
+        self,
+        kind: Kind,
+        op: Operation,
+        authorization: str | None,
+        query_token: bool,
+        info: RequestInfo,
     ) -> Principal:
         rt = self.rt
         principal = await rt.auth.authenticate(authorization, query_token)
+        info.account_id, info.client_id = principal.account_id, principal.client_id
         account = await rt.store.get_account(principal.account_id)
         if account is not None:
-            out.extend(await rt.limiter.check(account, rt.clock.now()))
+            info.headers.extend(await rt.limiter.check(account, rt.clock.now()))
         require_scope(principal, kind, op)
         return principal
 
     async def get(
-        self, kind: Kind, raw_id: str, authorization: str | None, query_token: bool, out: Headers
+        self,
+        kind: Kind,
+        raw_id: str,
+        authorization: str | None,
+        query_token: bool,
+        info: RequestInfo,
     ) -> bytes:
-        principal = await self._enter(kind, Operation.GET, authorization, query_token, out)
+        principal = await self._enter(kind, Operation.GET, authorization, query_token, info)
         svc = self.rt.livestream
         return msgspec.json.encode(await svc.get(principal, kind, svc.parse_id(kind, raw_id)))
 
@@ -58,7 +69,7 @@ class LiveStreamEndpoints:
         raw_id: str,
         authorization: str | None,
         query_token: bool,
-        out: Headers,
+        info: RequestInfo,
         body: Any,
     ) -> None:
         """PATCH livestream (``UPDATE``) or livestream/status (``STATUS``).
@@ -66,7 +77,7 @@ class LiveStreamEndpoints:
         Auth, then the id, then the body: the order Zoom's errors come in. ``body``
         is a dict, or an awaitable reader, read only once auth and id have passed.
         """
-        principal = await self._enter(kind, op, authorization, query_token, out)
+        principal = await self._enter(kind, op, authorization, query_token, info)
         svc = self.rt.livestream
         object_id = svc.parse_id(kind, raw_id)
         fields = await _resolve(body)
@@ -131,7 +142,7 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
         kind = _KINDS[m.group(1)]
         raw_id = m.group(2)
         query_token = b"access_token" in s["query_string"]
-        out: Headers = []
+        info = request_info(s)
 
         async def read() -> dict[str, Any]:
             if length > limit:
@@ -159,22 +170,26 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
 
         try:
             if method == "GET":
-                payload = await endpoints.get(kind, raw_id, authorization, query_token, out)
-                await _send(send, 200, payload, JSON_TYPE, out)
+                payload = await endpoints.get(kind, raw_id, authorization, query_token, info)
+                await _send(send, 200, payload, JSON_TYPE, ())
                 return
             op = Operation.STATUS if is_status else Operation.UPDATE
-            await endpoints.patch(kind, op, raw_id, authorization, query_token, out, read)
-            await _send(send, 204, b"", None, out)
+            await endpoints.patch(kind, op, raw_id, authorization, query_token, info, read)
+            await _send(send, 204, b"", None, ())
         except ZoomProblem as problem:
             body, media = render_problem(problem, accept)
-            headers = list(problem.headers.items()) if problem.headers else out
-            await _send(send, problem.status, body, media, headers)
+            if problem.headers:  # a 429 brings its own rate-limit headers
+                info.headers = list(problem.headers.items())
+            await _send(send, problem.status, body, media, ())
 
     return asgi
 
 
-async def _send(send: Send, status: int, body: bytes, media: str | None, extra: Headers) -> None:
-    headers = [(b"x-zm-trackingid", new_tracking_id().encode())]
+async def _send(
+    send: Send, status: int, body: bytes, media: str | None, extra: Iterable[tuple[str, str]]
+) -> None:
+    """Tracking id and rate-limit headers are added by the front door."""
+    headers: list[tuple[bytes, bytes]] = []
     if media is not None:
         headers.append((b"content-type", media.encode()))
     if status != 204:
@@ -188,9 +203,9 @@ async def _send(send: Send, status: int, body: bytes, media: str | None, extra: 
 
 
 def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTTPRouteHandler]:
-    def ctx(request: Request[Any, Any, Any]) -> tuple[str | None, bool, Headers]:
-        out: Headers = request.scope[EXTRA_HEADERS]  # type: ignore[literal-required]
-        return request.headers.get("authorization"), "access_token" in request.query_params, out
+    def ctx(request: Request[Any, Any, Any]) -> tuple[str | None, bool, RequestInfo]:
+        info = request_info(request.scope)
+        return request.headers.get("authorization"), "access_token" in request.query_params, info
 
     async def do_get(request: Request[Any, Any, Any], kind: Kind, raw_id: str) -> Response[bytes]:
         payload = await endpoints.get(kind, raw_id, *ctx(request))

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
+from zoomlive.server.middleware import request_info
 from zoomlive.server.rendering import JSON_TYPE
 from zoomlive.server.routes.bodies import media_type
 from zoomlive.server.runtime import Runtime
@@ -21,12 +22,14 @@ def oauth_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
             form = await request.form()
             fields.update({k: v for k, v in form.items() if isinstance(v, str)})
         api_url = rt.settings.public_url or str(request.base_url).rstrip("/")
-        issued = await rt.auth.issue_token(
+        issued, client_id = await rt.auth.issue_token(
             request.headers.get("authorization"),
             _str(fields.get("grant_type")),
             _str(fields.get("account_id")),
             api_url,
         )
+        info = request_info(request.scope)
+        info.client_id = client_id
         return Response(
             msgspec.json.encode(issued),
             media_type=JSON_TYPE,

@@ -49,8 +49,9 @@ class AuthService:
         grant_type: str | None,
         account_id: str | None,
         api_url: str,
-    ) -> TokenResponse:
-        """``POST /oauth/token`` with ``grant_type=account_credentials``."""
+    ) -> tuple[TokenResponse, str]:
+        """``POST /oauth/token`` with ``grant_type=account_credentials``; the token
+        and the client id it was issued to."""
         self.token_requests += 1
         client_id, client_secret = _basic_credentials(authorization)
         app = await self._store.get_app(client_id)
@@ -78,13 +79,14 @@ class AuthService:
                 expires_at=now + self._ttl,
             )
         )
-        return TokenResponse(
+        issued = TokenResponse(
             access_token=token,
             token_type="bearer",
             expires_in=self._ttl,
             scope=app.scopes,
             api_url=api_url,
         )
+        return issued, app.client_id
 
     async def authenticate(self, authorization: str | None, token_in_query: bool) -> Principal:
         """Resolve ``Authorization: Bearer …`` to a principal, or raise 401/124."""
@@ -103,6 +105,13 @@ class AuthService:
         if token.expires_at <= self._clock.now():
             raise ZoomProblem.of(E.TOKEN_EXPIRED)
         return Principal(token.account_id, token.client_id, frozenset(token.scopes.split()))
+
+    async def peek_account(self, authorization: str | None) -> str | None:
+        """The account behind a bearer token, if any (for account-scoped faults)."""
+        if not authorization or authorization[:7].lower() != "bearer ":
+            return None
+        token = await self._store.get_token(hash_token(authorization[7:].strip()))
+        return token.account_id if token is not None else None
 
 
 def require_scope(principal: Principal, kind: Kind, op: Operation) -> None:

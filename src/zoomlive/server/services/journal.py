@@ -1,0 +1,91 @@
+"""The request journal: every API request and its answer, in a bounded ring.
+
+Only what is safe to keep is recorded (method, path without its query, status,
+Zoom code, account, app, timing, fault), so nothing secret can leak from it.
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import itertools
+
+import msgspec
+
+
+class Entry(msgspec.Struct, kw_only=True, frozen=True):
+    id: int
+    at: float
+    method: str
+    path: str
+    status: int
+    code: int | None = None
+    account_id: str | None = None
+    client_id: str | None = None
+    duration_ms: float
+    fault_id: int | None = None
+    tracking_id: str
+
+
+_Row = tuple[int, float, str, str, int, int | None, str | None, str | None, float, int | None, str]
+
+
+class Journal:
+    """Rows are kept as plain tuples (cheap on every request) and become
+    ``Entry`` structs only when queried."""
+
+    def __init__(self, size: int) -> None:
+        self._ring: collections.deque[_Row] = collections.deque(maxlen=max(size, 0))
+        self._ids = itertools.count(1)
+
+    def add(
+        self,
+        at: float,
+        method: str,
+        path: str,
+        status: int,
+        code: int | None,
+        account_id: str | None,
+        client_id: str | None,
+        duration_ms: float,
+        fault_id: int | None,
+        tracking_id: str,
+    ) -> None:
+        self._ring.append(
+            (next(self._ids), at, method, path, status, code, account_id, client_id,
+             duration_ms, fault_id, tracking_id)
+        )  # fmt: skip
+
+    def clear(self) -> None:
+        self._ring.clear()
+
+    def query(
+        self,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        status: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries oldest first. ``path`` is a glob; ``since``/``until`` server time."""
+        out = []
+        for row in self._ring:
+            e = Entry(
+                id=row[0], at=row[1], method=row[2], path=row[3], status=row[4], code=row[5],
+                account_id=row[6], client_id=row[7], duration_ms=row[8], fault_id=row[9],
+                tracking_id=row[10],
+            )  # fmt: skip
+            if path is not None and not fnmatch.fnmatchcase(e.path, path):
+                continue
+            if method is not None and e.method != method.upper():
+                continue
+            if status is not None and e.status != status:
+                continue
+            if since is not None and e.at < since:
+                continue
+            if until is not None and e.at > until:
+                continue
+            out.append(e)
+        return out[-limit:] if limit else out
