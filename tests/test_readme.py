@@ -10,12 +10,15 @@ import tempfile
 
 from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api, CliRecorder
 
-BLOCK = re.compile(r"```(python|bash)\n# example: (\w+)\n(.*?)```", re.S)
+BLOCK = re.compile(r"```(python|bash)\n# example: ([\w-]+)\n(.*?)```", re.S)
 
 
 def examples() -> dict[str, str]:
     text = (ROOT / "README.md").read_text()
-    return {name: code for _lang, name, code in BLOCK.findall(text)}
+    return {
+        name.replace("-pytest", "").replace("-", "_"): code
+        for _l, name, code in BLOCK.findall(text)
+    }
 
 
 def env_for(api: Api) -> dict[str, str]:

@@ -81,6 +81,9 @@ class Runtime:
     async def _load_demo(self) -> dict[str, Any]:
         client_id = await self.store.get_meta("demo_client_id")
         app = await self.store.get_app(client_id) if client_id else None
+        if app is None:  # reset since: the demo app seeded last
+            demo_apps = [a for a in await self.store.list_apps() if a.name == "zoomlive demo"]
+            app = demo_apps[-1] if demo_apps else None
         if app is None:
             return {}
         return {

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Router, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from zoomlive.server.control.models import (
     AccountIn,
@@ -46,20 +47,17 @@ def control_router(rt: Runtime) -> Router:
         return {"status": "ok"}
 
     @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
-    async def reset(data: ResetIn | None = None) -> dict[str, Any]:
-        await admin.reset()
+    async def reset(data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:
+        demo = data is not None and data.demo
+        st = rt.settings
+        seeded = await admin.reset(
+            demo, st.demo_account_id, st.demo_client_id, st.demo_client_secret
+        )
         await rt.limiter.reset()
         clock.reset()
         rt.faults.clear()
         rt.journal.clear()
-        seeded: dict[str, Any] = {}
-        if data is not None and data.demo:
-            seeded = await admin.seed_demo(
-                rt.settings.demo_account_id,
-                rt.settings.demo_client_id,
-                rt.settings.demo_client_secret,
-            )
-            await store.set_meta("demo_client_id", seeded["client_id"])
+        if demo:
             rt.demo = seeded
         return {"reset": True, "demo": seeded}
 
@@ -68,7 +66,7 @@ def control_router(rt: Runtime) -> Router:
         return await admin.seed_demo()
 
     @post("/accounts", status_code=201)
-    async def create_account(data: AccountIn) -> Account:
+    async def create_account(data: JSONBody[AccountIn]) -> Account:
         fields = {k: v for k, v in changes(data).items()}
         return await admin.create_account(**fields)
 
@@ -77,37 +75,37 @@ def control_router(rt: Runtime) -> Router:
         return await store.list_accounts()
 
     @get("/accounts/{account_id:str}")
-    async def get_account(account_id: str) -> Account:
+    async def get_account(account_id: FromPath[str]) -> Account:
         account = await store.get_account(account_id)
         if account is None:
             raise ZoomProblem(404, 404, f"Account not found: {account_id}.")
         return account
 
     @patch("/accounts/{account_id:str}")
-    async def update_account(account_id: str, data: AccountPatch) -> Account:
+    async def update_account(account_id: FromPath[str], data: JSONBody[AccountPatch]) -> Account:
         return await admin.update_account(account_id, **changes(data))
 
     @post("/accounts/{account_id:str}/users", status_code=201)
-    async def create_user(account_id: str, data: UserIn) -> User:
+    async def create_user(account_id: FromPath[str], data: JSONBody[UserIn]) -> User:
         return await admin.create_user(account_id, **changes(data))
 
     @get("/accounts/{account_id:str}/users")
-    async def list_users(account_id: str) -> list[User]:
+    async def list_users(account_id: FromPath[str]) -> list[User]:
         return await store.list_users(account_id)
 
     @get("/users/{user_id:str}")
-    async def get_user(user_id: str) -> User:
+    async def get_user(user_id: FromPath[str]) -> User:
         user = await store.get_user(user_id)
         if user is None:
             raise ZoomProblem(404, 404, f"User not found: {user_id}.")
         return user
 
     @patch("/users/{user_id:str}")
-    async def update_user(user_id: str, data: UserPatch) -> User:
+    async def update_user(user_id: FromPath[str], data: JSONBody[UserPatch]) -> User:
         return await admin.update_user(user_id, **changes(data))
 
     @post("/accounts/{account_id:str}/apps", status_code=201)
-    async def create_app(account_id: str, data: AppIn) -> App:
+    async def create_app(account_id: FromPath[str], data: JSONBody[AppIn]) -> App:
         return await admin.create_app(
             account_id,
             scopes=data.scopes,
@@ -117,19 +115,19 @@ def control_router(rt: Runtime) -> Router:
         )
 
     @get("/accounts/{account_id:str}/apps")
-    async def list_apps(account_id: str) -> list[App]:
+    async def list_apps(account_id: FromPath[str]) -> list[App]:
         return await store.list_apps(account_id)
 
     @patch("/apps/{client_id:str}")
-    async def update_app(client_id: str, data: AppPatch) -> App:
+    async def update_app(client_id: FromPath[str], data: JSONBody[AppPatch]) -> App:
         return await admin.update_app(client_id, **changes(data))
 
     @get("/apps/{client_id:str}/tokens", summary="How many tokens this app was issued")
-    async def app_tokens(client_id: str) -> dict[str, int]:
+    async def app_tokens(client_id: FromPath[str]) -> dict[str, int]:
         return {"issued": await store.count_tokens(client_id)}
 
     @post("/tokens/expire", status_code=200, summary="Force every live token (of an app) to expire")
-    async def expire_tokens(data: ExpireIn | None = None) -> dict[str, int]:
+    async def expire_tokens(data: JSONBody[ExpireIn | None] = None) -> dict[str, int]:
         n = await store.expire_tokens(clock.now(), data.client_id if data else None)
         return {"expired": n}
 
@@ -140,31 +138,31 @@ def control_router(rt: Runtime) -> Router:
         return await admin.create_meeting(kind, str(host_id), id=data.id, **fields)
 
     @post("/meetings", status_code=201)
-    async def create_meeting(data: MeetingIn) -> Meeting:
+    async def create_meeting(data: JSONBody[MeetingIn]) -> Meeting:
         return await _create("meeting", data)
 
     @post("/webinars", status_code=201)
-    async def create_webinar(data: MeetingIn) -> Meeting:
+    async def create_webinar(data: JSONBody[MeetingIn]) -> Meeting:
         return await _create("webinar", data)
 
     @get("/meetings")
-    async def list_meetings(account_id: str | None = None) -> list[Meeting]:
+    async def list_meetings(account_id: FromQuery[str | None] = None) -> list[Meeting]:
         return await store.list_meetings(account_id)
 
     @get("/meetings/{meeting_id:int}", summary="A meeting or webinar, with its stream state")
-    async def get_meeting(meeting_id: int) -> Meeting:
+    async def get_meeting(meeting_id: FromPath[int]) -> Meeting:
         return await admin.get_meeting(meeting_id)
 
     @patch("/meetings/{meeting_id:int}")
-    async def update_meeting(meeting_id: int, data: MeetingPatch) -> Meeting:
+    async def update_meeting(meeting_id: FromPath[int], data: JSONBody[MeetingPatch]) -> Meeting:
         return await admin.update_meeting(meeting_id, **changes(data))
 
     @post("/meetings/{meeting_id:int}/start", status_code=200)
-    async def start_meeting(meeting_id: int) -> Meeting:
+    async def start_meeting(meeting_id: FromPath[int]) -> Meeting:
         return await admin.start_meeting(meeting_id)
 
     @post("/meetings/{meeting_id:int}/end", status_code=200)
-    async def end_meeting(meeting_id: int) -> Meeting:
+    async def end_meeting(meeting_id: FromPath[int]) -> Meeting:
         return await admin.end_meeting(meeting_id)
 
     @get("/clock")
@@ -172,7 +170,7 @@ def control_router(rt: Runtime) -> Router:
         return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
 
     @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
-    async def set_clock(data: ClockIn) -> ClockOut:
+    async def set_clock(data: JSONBody[ClockIn]) -> ClockOut:
         if data.reset:
             clock.reset()
         if data.freeze is True:
@@ -196,7 +194,7 @@ def control_router(rt: Runtime) -> Router:
         }
 
     @post("/faults", status_code=201, summary="Inject a fault into matching requests")
-    async def add_fault(data: FaultSpec) -> Fault:
+    async def add_fault(data: JSONBody[FaultSpec]) -> Fault:
         return rt.faults.add(data)
 
     @get("/faults")
@@ -208,18 +206,18 @@ def control_router(rt: Runtime) -> Router:
         rt.faults.clear()
 
     @delete("/faults/{fault_id:int}", status_code=204)
-    async def remove_fault(fault_id: int) -> None:
+    async def remove_fault(fault_id: FromPath[int]) -> None:
         if not rt.faults.remove(fault_id):
             raise ZoomProblem(404, 404, f"Fault not found: {fault_id}.")
 
     @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
     async def journal(
-        path: str | None = None,
-        method: str | None = None,
-        status: int | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        limit: int | None = None,
+        path: FromQuery[str | None] = None,
+        method: FromQuery[str | None] = None,
+        status: FromQuery[int | None] = None,
+        since: FromQuery[float | None] = None,
+        until: FromQuery[float | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> list[Entry]:
         return rt.journal.query(
             path=path, method=method, status=status, since=since, until=until, limit=limit

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, patch
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from zoomlive.server.middleware import RequestInfo, request_info
@@ -234,13 +235,17 @@ def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTT
         operation_id="getMeetingLiveStreamDetails",
         **opts,
     )
-    async def get_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[bytes]:
+    async def get_meeting(
+        request: Request[Any, Any, Any], meeting_id: FromPath[str]
+    ) -> Response[bytes]:
         return await do_get(request, Kind.MEETING, meeting_id)
 
     @patch(
         "/v2/meetings/{meeting_id:str}/livestream", operation_id="meetingLiveStreamUpdate", **opts
     )
-    async def update_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[bytes]:
+    async def update_meeting(
+        request: Request[Any, Any, Any], meeting_id: FromPath[str]
+    ) -> Response[bytes]:
         return await do_update(request, Kind.MEETING, meeting_id)
 
     @patch(
@@ -248,7 +253,9 @@ def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTT
         operation_id="meetingLiveStreamStatusUpdate",
         **opts,
     )
-    async def status_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[bytes]:
+    async def status_meeting(
+        request: Request[Any, Any, Any], meeting_id: FromPath[str]
+    ) -> Response[bytes]:
         return await do_status(request, Kind.MEETING, meeting_id)
 
     @get(
@@ -256,13 +263,17 @@ def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTT
         operation_id="getWebinarLiveStreamDetails",
         **opts,
     )
-    async def get_webinar(request: Request[Any, Any, Any], webinar_id: str) -> Response[bytes]:
+    async def get_webinar(
+        request: Request[Any, Any, Any], webinar_id: FromPath[str]
+    ) -> Response[bytes]:
         return await do_get(request, Kind.WEBINAR, webinar_id)
 
     @patch(
         "/v2/webinars/{webinar_id:str}/livestream", operation_id="webinarLiveStreamUpdate", **opts
     )
-    async def update_webinar(request: Request[Any, Any, Any], webinar_id: str) -> Response[bytes]:
+    async def update_webinar(
+        request: Request[Any, Any, Any], webinar_id: FromPath[str]
+    ) -> Response[bytes]:
         return await do_update(request, Kind.WEBINAR, webinar_id)
 
     @patch(
@@ -270,7 +281,9 @@ def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTT
         operation_id="webinarLiveStreamStatusUpdate",
         **opts,
     )
-    async def status_webinar(request: Request[Any, Any, Any], webinar_id: str) -> Response[bytes]:
+    async def status_webinar(
+        request: Request[Any, Any, Any], webinar_id: FromPath[str]
+    ) -> Response[bytes]:
         return await do_status(request, Kind.WEBINAR, webinar_id)
 
     return [

@@ -171,40 +171,78 @@ class AdminService:
 
     # -- the demo -----------------------------------------------------------------------
 
-    async def seed_demo(
+    def demo_records(
         self, account_id: str = "", client_id: str = "", client_secret: str = ""
-    ) -> dict[str, Any]:
-        """The README's demo: a Pro account, a licensed host, an app with every live
-        stream scope, meeting 68423085 (started), a scheduled meeting and a webinar."""
-        account = await self.create_account(
-            id=account_id or None, plan="pro", live_streaming=True, webinar_plan=True
+    ) -> tuple[list[Account | User | App | Meeting], dict[str, Any]]:
+        """The README's demo, as records: a Pro account, a licensed host, an app with
+        every live stream scope, meeting 68423085 (started), a scheduled meeting and a
+        webinar (started). Written by ``reset`` in the same transaction as the wipe."""
+        account = Account(
+            id=account_id or zoom_user_id(), plan="pro", live_streaming=True, webinar_plan=True
         )
-        host = await self.create_user(account.id, email="host@example.com", type=2)
-        app = await self.create_app(
-            account.id,
-            client_id=client_id or None,
-            client_secret=client_secret or None,
+        host_id = zoom_user_id()
+        host = User(id=host_id, account_id=account.id, email="host@example.com", type=2)
+        app = App(
+            client_id=client_id or secrets.token_urlsafe(16),
+            client_secret=client_secret or secrets.token_urlsafe(24),
+            account_id=account.id,
             name="zoomlive demo",
+            scopes=" ".join(all_livestream_scopes()),
         )
-        started = await self.create_meeting(
-            "meeting", host.id, id=SEED_MEETING_ID, topic="Seed meeting", status="started"
-        )
-        scheduled = await self.create_meeting("meeting", host.id, topic="Scheduled meeting")
-        webinar = await self.create_meeting(
-            "webinar", host.id, topic="Demo webinar", status="started"
-        )
-        return {
+        scheduled_id = secrets.randbelow(90_000_000_000) + 10_000_000_000
+        webinar_id = scheduled_id + 1
+        start = _iso(self._clock.now())
+
+        def meeting(mid: int, kind: str, topic: str, status: str) -> Meeting:
+            return Meeting(
+                id=mid, kind=kind, uuid=zoom_uuid(), account_id=account.id, host_id=host_id,
+                topic=topic, type=5 if kind == "webinar" else 2, status=status, start_time=start,
+            )  # fmt: skip
+
+        records: list[Account | User | App | Meeting] = [
+            account,
+            host,
+            app,
+            meeting(SEED_MEETING_ID, "meeting", "Seed meeting", "started"),
+            meeting(scheduled_id, "meeting", "Scheduled meeting", "waiting"),
+            meeting(webinar_id, "webinar", "Demo webinar", "started"),
+        ]
+        info = {
             "account_id": account.id,
             "client_id": app.client_id,
             "client_secret": app.client_secret,
-            "host_id": host.id,
-            "meeting_id": started.id,
-            "scheduled_meeting_id": scheduled.id,
-            "webinar_id": webinar.id,
+            "host_id": host_id,
+            "meeting_id": SEED_MEETING_ID,
+            "scheduled_meeting_id": scheduled_id,
+            "webinar_id": webinar_id,
         }
+        return records, info
 
-    async def reset(self) -> None:
-        await self._store.reset()
+    async def seed_demo(
+        self, account_id: str = "", client_id: str = "", client_secret: str = ""
+    ) -> dict[str, Any]:
+        """Add the demo to what is there (fails if meeting 68423085 exists)."""
+        if await self._store.meeting_exists(SEED_MEETING_ID):
+            raise ZoomProblem(409, 409, f"Meeting already exists: {SEED_MEETING_ID}.")
+        records, info = self.demo_records(account_id, client_id, client_secret)
+        await self._store.insert_all(records)
+        return info
+
+    async def reset(
+        self,
+        demo: bool = False,
+        account_id: str = "",
+        client_id: str = "",
+        client_secret: str = "",
+    ) -> dict[str, Any]:
+        """Wipe every account, user, app, token and meeting; seed the demo if asked.
+        One transaction, so a reset costs one commit."""
+        records: list[Account | User | App | Meeting] = []
+        info: dict[str, Any] = {}
+        if demo:
+            records, info = self.demo_records(account_id, client_id, client_secret)
+        await self._store.reset(seed=records)
+        return info
 
 
 def _iso(ts: float) -> str:

@@ -9,6 +9,7 @@ several server processes must share one account's budget.
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -113,14 +114,20 @@ class RateLimiter:
     async def check(
         self, account: Account, now: float, label: rl.Label = rl.LIVESTREAM_LABEL
     ) -> Headers:
-        """Count one request; return its response headers, or raise Zoom's 429."""
+        """Count one request; return its response headers, or raise Zoom's 429.
+
+        ``now`` is the server clock (controllable): it drives the daily windows, so a
+        test can jump to the next UTC day. Per-second windows follow real time, so a
+        frozen clock never freezes a client out.
+        """
         plan = rl.Plan(account.plan) if account.plan in _PLANS else rl.Plan.PRO
         limit = rl.LIMITS[label][plan]
         qps = account.rate_limit_qps or limit.per_second
         daily = account.rate_limit_daily if account.rate_limit_daily is not None else limit.per_day
         if not self.enabled:
             return [(rl.HEADER_CATEGORY, label.value)]
-        second = int(now)
+        real = time.time()
+        second = int(real)
         hit = await self.backend.hit(account.id, second, int(now // 86400), qps, daily)
         if daily is not None:
             headers = [
@@ -148,7 +155,7 @@ class RateLimiter:
                 ),
             )
         if hit.rejected == QPS:
-            retry = max(1, math.ceil(second + 1 - now))
+            retry = max(1, math.ceil(second + 1 - real))
             raise ZoomProblem.of(
                 E.RATE_LIMIT_QPS,
                 headers=dict(

@@ -296,13 +296,58 @@ class Store:
 
     # -- reset ----------------------------------------------------------------------------
 
-    async def reset(self, keep_meta: bool = True) -> None:
+    async def insert_all(self, records: Iterable[msgspec.Struct]) -> None:
+        """Insert new records of any kind, in one transaction."""
+        by_table = _group(records)
+
+        async def op(conn: AsyncConnection) -> None:
+            for table, rows in by_table:
+                await conn.execute(table.insert(), rows)
+
+        await self.writer.call(op)
+        self._cache_records(records)
+
+    async def reset(self, seed: Iterable[msgspec.Struct] = ()) -> None:
+        """Delete every account, user, app, token and meeting (meta stays), then
+        insert ``seed``: one transaction."""
+        seed = list(seed)
+        by_table = _group(seed)
+
         async def op(conn: AsyncConnection) -> None:
             for table in (t.tokens, t.meetings, t.apps, t.users, t.accounts):
                 await conn.execute(table.delete())
-            if not keep_meta:
-                await conn.execute(t.meta.delete())
+            for table, rows in by_table:
+                await conn.execute(table.insert(), rows)
 
         await self.writer.call(op)
         if self.cache is not None:
             self.cache.clear()
+        self._cache_records(seed)
+
+    def _cache_records(self, records: Iterable[msgspec.Struct]) -> None:
+        c = self.cache
+        if c is None:
+            return
+        for r in records:
+            if isinstance(r, Account):
+                c.accounts[r.id] = r
+            elif isinstance(r, User):
+                c.users[r.id] = r
+            elif isinstance(r, App):
+                c.apps[r.client_id] = r
+            elif isinstance(r, Meeting):
+                c.meetings[r.id] = r
+
+
+_TABLES: dict[type, sa.Table] = {
+    Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,
+}  # fmt: skip
+
+
+def _group(records: Iterable[msgspec.Struct]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+    out: dict[str, tuple[sa.Table, list[dict[str, Any]]]] = {}
+    for r in records:
+        table = _TABLES[type(r)]
+        out.setdefault(table.name, (table, []))[1].append(to_row(r))
+    order = ("zl_accounts", "zl_users", "zl_apps", "zl_meetings", "zl_tokens")
+    return [out[name] for name in order if name in out]
