@@ -21,6 +21,7 @@ from zoomlive.server.services.ratelimit import (
 )
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
+from zoomlive.server.webhooks.service import WebhookService
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Runtime:
     limiter: RateLimiter
     faults: FaultBook
     journal: Journal
+    webhooks: WebhookService
     admin_token: str = ""
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
@@ -47,20 +49,24 @@ class Runtime:
         backend: CounterBackend = (
             RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         )
+        journal = Journal(settings.journal_size)
+        webhooks = WebhookService(store, clock, journal, retry_scale=settings.webhook_retry_scale)
         return cls(
             settings=settings,
             clock=clock,
             store=store,
             auth=AuthService(store, clock, settings.token_ttl_seconds),
-            livestream=LiveStreamService(store, clock),
+            livestream=LiveStreamService(store, clock, webhooks.outbox_rows, webhooks.wake),
             admin=AdminService(store, clock),
             limiter=RateLimiter(backend, enabled=settings.rate_limits),
             faults=FaultBook(),
-            journal=Journal(settings.journal_size),
+            journal=journal,
+            webhooks=webhooks,
         )
 
     async def start(self) -> None:
         await self.store.open()
+        self.webhooks.start()
         token = self.settings.admin_token or await self.store.get_meta("admin_token")
         if not token:
             token = secrets.token_urlsafe(24)
@@ -93,6 +99,7 @@ class Runtime:
         }
 
     async def stop(self) -> None:
+        await self.webhooks.stop()
         await self.store.close()
         backend = self.limiter.backend
         if isinstance(backend, RedisCounters):

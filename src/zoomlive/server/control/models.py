@@ -106,3 +106,33 @@ class ExpireIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 def changes(patch: msgspec.Struct) -> dict[str, object]:
     """The fields a PATCH body actually set."""
     return {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
+
+
+class SubscriptionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: str
+    #: Omitted = both live streaming events.
+    events: list[str] | None = None
+    #: The app's secret token; generated when omitted.
+    secret_token: str | None = None
+
+
+class AttemptOut(msgspec.Struct):
+    number: int
+    at: float
+    url: str
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+class EventOut(msgspec.Struct):
+    id: int
+    request_id: str
+    client_id: str
+    event: str
+    status: str
+    attempts: list[AttemptOut]
+    created_at: float
+    next_attempt_at: float
+    finished_at: float | None
+    body: str

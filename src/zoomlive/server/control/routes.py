@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from litestar import Router, delete, get, patch, post
+from litestar import Router, delete, get, patch, post, put
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -15,12 +15,15 @@ from zoomlive.server.control.models import (
     AccountPatch,
     AppIn,
     AppPatch,
+    AttemptOut,
     ClockIn,
     ClockOut,
+    EventOut,
     ExpireIn,
     MeetingIn,
     MeetingPatch,
     ResetIn,
+    SubscriptionIn,
     UserIn,
     UserPatch,
     changes,
@@ -29,7 +32,7 @@ from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.faults import Fault, FaultSpec
 from zoomlive.server.services.journal import Entry
-from zoomlive.server.storage.records import Account, App, Meeting, User
+from zoomlive.server.storage.records import Account, App, Meeting, Subscription, User
 from zoomlive.wire import errors as E
 
 
@@ -181,6 +184,7 @@ def control_router(rt: Runtime) -> Router:
             clock.set(data.set)
         if data.advance is not None:
             clock.advance(data.advance)
+        rt.webhooks.wake()  # retries and revalidations follow the clock
         return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
 
     @get("/stats", summary="Counters: token requests, tokens issued, group commits")
@@ -227,7 +231,53 @@ def control_router(rt: Runtime) -> Router:
     async def clear_journal() -> None:
         rt.journal.clear()
 
+    @put("/apps/{client_id:str}/subscription", status_code=200,
+         summary="Set the app's event endpoint (runs URL validation)")  # fmt: skip
+    async def subscribe(client_id: FromPath[str], data: JSONBody[SubscriptionIn]) -> Subscription:
+        if await store.get_app(client_id) is None:
+            raise ZoomProblem(404, 404, f"App not found: {client_id}.")
+        return await rt.webhooks.subscribe(client_id, data.url, data.events, data.secret_token)
+
+    @get("/apps/{client_id:str}/subscription")
+    async def get_subscription(client_id: FromPath[str]) -> Subscription:
+        sub = await rt.webhooks.db.get_subscription(client_id)
+        if sub is None:
+            raise ZoomProblem(404, 404, f"No subscription for app: {client_id}.")
+        return sub
+
+    @post("/apps/{client_id:str}/subscription/validate", status_code=200,
+          summary="Run URL validation again now")  # fmt: skip
+    async def revalidate(client_id: FromPath[str]) -> Subscription:
+        sub = await get_subscription.fn(client_id)
+        return await rt.webhooks.validate(sub)
+
+    @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts")
+    async def webhook_events(status: FromQuery[str | None] = None) -> list[EventOut]:
+        return [
+            EventOut(
+                id=row.id,
+                request_id=row.request_id,
+                client_id=row.client_id,
+                event=row.event,
+                status=row.status,
+                created_at=row.created_at,
+                next_attempt_at=row.next_attempt_at,
+                finished_at=row.finished_at,
+                body=row.body,
+                attempts=[
+                    AttemptOut(a.number, a.at, a.url, a.status_code, a.error, a.duration_ms)
+                    for a in attempts
+                ],
+            )
+            for row, attempts in await rt.webhooks.db.events(status)
+        ]
+
+    @post("/webhooks/run", status_code=200, summary="Run the delivery worker once, now")
+    async def run_webhooks() -> dict[str, int]:
+        return {"started": await rt.webhooks.tick()}
+
     handlers = [
+        subscribe, get_subscription, revalidate, webhook_events, run_webhooks,
         add_fault, list_faults, clear_faults, remove_fault, journal, clear_journal,
         reset, demo, create_account, list_accounts, get_account, update_account,
         create_user, list_users, get_user, update_user, create_app, list_apps, update_app,

@@ -7,7 +7,7 @@ any lookup, so a bad body never reveals whether an id exists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -33,10 +33,23 @@ class StreamChange(msgspec.Struct, frozen=True):
     operator_id: str
 
 
+#: Given a meeting's new state and whether it went live: the statements (webhook
+#: outbox rows) to run in the same transaction as the state change.
+EventRows = Callable[[Meeting, bool], Awaitable[list[tuple[Any, Any]]]]
+
+
 class LiveStreamService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        events: EventRows | None = None,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._events = events
+        self._on_committed = on_committed
 
     def parse_id(self, kind: Kind, raw: str) -> int:
         value = parse_id(raw)
@@ -122,7 +135,10 @@ class LiveStreamService:
             stream_live=live,
             stream_changed_at=self._clock.now(),
         )
-        await self._store.save_stream_state(updated)
+        extra = await self._events(updated, live) if self._events is not None else []
+        await self._store.save_stream_state(updated, extra)
+        if extra and self._on_committed is not None:
+            self._on_committed()
         return StreamChange(updated, live, principal.client_id)
 
 

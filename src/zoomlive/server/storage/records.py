@@ -86,3 +86,48 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
 
 def to_row(record: msgspec.Struct) -> dict[str, Any]:
     return msgspec.structs.asdict(record)
+
+
+class Subscription(msgspec.Struct, frozen=True, kw_only=True):
+    """An app's event subscription: where Zoom sends which events, signed with what."""
+
+    client_id: str
+    url: str
+    events: str
+    secret_token: str
+    enabled: bool = False
+    validated_at: float | None = None
+    failures: int = 0
+    last_error: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Subscription(client_id={self.client_id!r}, url={self.url!r}, "
+            f"enabled={self.enabled}, secret_token=***)"
+        )
+
+
+class OutboxRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    request_id: str
+    client_id: str
+    account_id: str
+    event: str
+    body: str
+    status: str
+    attempts: int
+    next_attempt_at: float
+    lease_until: float | None
+    created_at: float
+    finished_at: float | None
+
+
+class Attempt(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    outbox_id: int
+    number: int
+    at: float
+    url: str
+    status_code: int | None
+    error: str | None
+    duration_ms: float

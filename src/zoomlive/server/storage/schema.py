@@ -85,3 +85,46 @@ meetings = sa.Table(
     sa.Column("close_caption", sa.String(16), nullable=True),
     sa.Column("stream_changed_at", sa.Float, nullable=True),
 )
+
+subscriptions = sa.Table(
+    "zl_subscriptions",
+    metadata,
+    sa.Column("client_id", sa.String(128), primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("events", sa.Text, nullable=False),
+    sa.Column("secret_token", sa.String(256), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("validated_at", sa.Float, nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+
+outbox = sa.Table(
+    "zl_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("client_id", sa.String(128), nullable=False),
+    sa.Column("account_id", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+)
+
+attempts = sa.Table(
+    "zl_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("outbox_id", sa.Integer, nullable=False, index=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+)

@@ -308,13 +308,16 @@ class Store:
         self._cache_records(records)
 
     async def reset(self, seed: Iterable[msgspec.Struct] = ()) -> None:
-        """Delete every account, user, app, token and meeting (meta stays), then
-        insert ``seed``: one transaction."""
+        """Delete every account, user, app, token, meeting, subscription and queued
+        webhook (meta stays), then insert ``seed``: one transaction."""
         seed = list(seed)
         by_table = _group(seed)
 
         async def op(conn: AsyncConnection) -> None:
-            for table in (t.tokens, t.meetings, t.apps, t.users, t.accounts):
+            for table in (
+                t.attempts, t.outbox, t.subscriptions,
+                t.tokens, t.meetings, t.apps, t.users, t.accounts,
+            ):  # fmt: skip
                 await conn.execute(table.delete())
             for table, rows in by_table:
                 await conn.execute(table.insert(), rows)

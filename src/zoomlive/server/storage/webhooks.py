@@ -1,0 +1,204 @@
+"""Webhook persistence: subscriptions, the outbox and delivery attempts.
+
+Outbox rows are written in the same transaction as the stream state change that
+caused them (``Store.save_stream_state(extra=…)``), so a crash loses no event.
+Deliveries are claimed with a lease (a conditional UPDATE), so with several
+server processes on one database each event is sent by one of them at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from zoomlive.server.storage import schema as t
+from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription, to_row
+from zoomlive.server.storage.store import Store
+
+INSERT_OUTBOX = t.outbox.insert()
+
+
+async def _rowcount(result: Any) -> int:
+    return int((await result).rowcount)
+
+
+def _rec(cls: Any, row: Any) -> Any:
+    return cls(**row._asdict())
+
+
+class WebhookStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._engine = store.engine
+        self._writer = store.writer
+
+    async def get_subscription(self, client_id: str) -> Subscription | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(t.subscriptions).where(t.subscriptions.c.client_id == client_id)
+                )
+            ).first()
+        return None if row is None else _rec(Subscription, row)
+
+    async def put_subscription(self, sub: Subscription) -> None:
+        row = to_row(sub)
+
+        async def op(conn: AsyncConnection) -> None:
+            res = await conn.execute(
+                t.subscriptions.update()
+                .where(t.subscriptions.c.client_id == sub.client_id)
+                .values(row)
+            )
+            if res.rowcount == 0:
+                await conn.execute(t.subscriptions.insert().values(row))
+
+        await self._writer.call(op)
+
+    async def delete_subscription(self, client_id: str) -> None:
+        await self._writer.execute(
+            t.subscriptions.delete().where(t.subscriptions.c.client_id == sa.bindparam("c")),
+            {"c": client_id},
+        )
+
+    async def subscribers(self, account_id: str, event: str) -> list[Subscription]:
+        """Enabled subscriptions of the account's apps that take ``event``."""
+        stmt = (
+            sa.select(t.subscriptions)
+            .join(t.apps, t.apps.c.client_id == t.subscriptions.c.client_id)
+            .where(t.apps.c.account_id == account_id, t.subscriptions.c.enabled.is_(True))
+        )
+        async with self._engine.connect() as conn:
+            rows = [_rec(Subscription, r) for r in await conn.execute(stmt)]
+        return [s for s in rows if event in s.events.split()]
+
+    async def due_for_revalidation(self, before: float) -> list[Subscription]:
+        stmt = sa.select(t.subscriptions).where(
+            t.subscriptions.c.enabled.is_(True), t.subscriptions.c.validated_at <= before
+        )
+        async with self._engine.connect() as conn:
+            return [_rec(Subscription, r) for r in await conn.execute(stmt)]
+
+    async def claim_revalidation(self, client_id: str, before: float, now: float) -> bool:
+        """Take the right to revalidate this endpoint now (one process, one task)."""
+        c = t.subscriptions.c
+        res: int = await self._writer.call(
+            lambda conn: _rowcount(
+                conn.execute(
+                    t.subscriptions.update()
+                    .where(c.client_id == client_id, c.enabled.is_(True), c.validated_at <= before)
+                    .values(validated_at=now)
+                )
+            )
+        )
+        return res == 1
+
+    @staticmethod
+    def outbox_insert(values: dict[str, Any]) -> tuple[sa.Executable, dict[str, Any]]:
+        """The statement that queues one delivery (run inside the state change)."""
+        return INSERT_OUTBOX, values
+
+    async def claim(self, now: float, real_now: float, lease: float, limit: int) -> list[OutboxRow]:
+        """Take up to ``limit`` due deliveries for ``lease`` seconds (real time)."""
+        free = sa.or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < real_now)
+        pick = (
+            sa.select(t.outbox.c.id)
+            .where(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= now, free)
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+
+        async def op(conn: AsyncConnection) -> list[OutboxRow]:
+            ids = [r[0] for r in await conn.execute(pick)]
+            claimed: list[OutboxRow] = []
+            for oid in ids:
+                res = await conn.execute(
+                    t.outbox.update()
+                    .where(t.outbox.c.id == oid, t.outbox.c.status == "pending", free)
+                    .values(lease_until=real_now + lease)
+                )
+                if res.rowcount == 1:
+                    row = (
+                        await conn.execute(sa.select(t.outbox).where(t.outbox.c.id == oid))
+                    ).first()
+                    claimed.append(_rec(OutboxRow, row))
+            return claimed
+
+        result: list[OutboxRow] = await self._writer.call(op)
+        return result
+
+    async def finish_attempt(
+        self,
+        row: OutboxRow,
+        *,
+        at: float,
+        url: str,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: float,
+        outcome: str,
+        next_attempt_at: float,
+    ) -> None:
+        """Record one attempt and the row's new state, together."""
+        number = row.attempts + 1
+
+        async def op(conn: AsyncConnection) -> None:
+            await conn.execute(
+                t.attempts.insert().values(
+                    outbox_id=row.id,
+                    number=number,
+                    at=at,
+                    url=url,
+                    status_code=status_code,
+                    error=error,
+                    duration_ms=duration_ms,
+                )
+            )
+            await conn.execute(
+                t.outbox.update()
+                .where(t.outbox.c.id == row.id)
+                .values(
+                    status=outcome,
+                    attempts=number,
+                    next_attempt_at=next_attempt_at,
+                    lease_until=None,
+                    finished_at=at if outcome != "pending" else None,
+                )
+            )
+
+        await self._writer.call(op)
+
+    async def release(self, row: OutboxRow) -> None:
+        """Give a claimed row back untouched (no subscription to send it to now)."""
+        await self._writer.execute(
+            t.outbox.update().where(t.outbox.c.id == sa.bindparam("i")).values(lease_until=None),
+            {"i": row.id},
+        )
+
+    async def events(
+        self, status: str | None = None, limit: int = 1000
+    ) -> list[tuple[OutboxRow, list[Attempt]]]:
+        stmt = sa.select(t.outbox).order_by(t.outbox.c.id).limit(limit)
+        if status is not None:
+            stmt = stmt.where(t.outbox.c.status == status)
+        async with self._engine.connect() as conn:
+            rows = [_rec(OutboxRow, r) for r in await conn.execute(stmt)]
+            ids = [r.id for r in rows]
+            attempts: dict[int, list[Attempt]] = {i: [] for i in ids}
+            if ids:
+                for a in await conn.execute(
+                    sa.select(t.attempts)
+                    .where(t.attempts.c.outbox_id.in_(ids))
+                    .order_by(t.attempts.c.id)
+                ):
+                    attempts[a.outbox_id].append(_rec(Attempt, a))
+        return [(r, attempts[r.id]) for r in rows]
+
+    async def count(self, statuses: Iterable[str]) -> dict[str, int]:
+        stmt = sa.select(t.outbox.c.status, sa.func.count()).group_by(t.outbox.c.status)
+        async with self._engine.connect() as conn:
+            found = {s: int(n) for s, n in await conn.execute(stmt)}
+        return {s: found.get(s, 0) for s in statuses}

@@ -1,0 +1,1 @@
+"""Webhooks: event subscriptions, the durable outbox and signed delivery."""
