@@ -111,8 +111,14 @@ class WebhookStore:
             .limit(limit)
         )
 
-        async def op(conn: AsyncConnection) -> list[OutboxRow]:
+        # Look first without writing: an idle worker polls often, and should not
+        # cost a write transaction each time.
+        async with self._engine.connect() as conn:
             ids = [r[0] for r in await conn.execute(pick)]
+        if not ids:
+            return []
+
+        async def op(conn: AsyncConnection) -> list[OutboxRow]:
             claimed: list[OutboxRow] = []
             for oid in ids:
                 res = await conn.execute(
