@@ -16,9 +16,8 @@ import logging
 import secrets
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 
 from zoomlive.server.clock import Clock
@@ -29,6 +28,9 @@ from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
 from zoomlive.server.webhooks.events import live_streaming_event
 from zoomlive.wire import webhooks as wh
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("zoomlive.server.webhooks")
 
@@ -72,7 +74,6 @@ class WebhookService:
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        self._http = httpx.AsyncClient(timeout=wh.DELIVERY_TIMEOUT, follow_redirects=False)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-webhooks")
 
     async def stop(self) -> None:
@@ -88,6 +89,15 @@ class WebhookService:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        # httpx is imported with the first endpoint, not at start: a server that
+        # never sends a webhook does not carry it (about 4 MiB).
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(timeout=wh.DELIVERY_TIMEOUT, follow_redirects=False)
+        return self._http
 
     def wake(self) -> None:
         """Look for due work now (a new event, or the clock moved)."""
@@ -132,7 +142,9 @@ class WebhookService:
         return sub
 
     async def _challenge(self, sub: Subscription) -> str | None:
-        assert self._http is not None
+        import httpx
+
+        http = self._client()
         plain = secrets.token_urlsafe(16)
         body = wh.encode(
             wh.UrlValidationEvent(
@@ -144,7 +156,7 @@ class WebhookService:
         started = time.perf_counter()
         status = 0
         try:
-            r = await self._http.post(
+            r = await http.post(
                 sub.url, content=body, headers=_headers(sub.secret_token, body, uuid.uuid4().hex)
             )
             status = r.status_code
@@ -232,7 +244,8 @@ class WebhookService:
         return len(rows)
 
     async def _deliver(self, row: OutboxRow) -> None:
-        assert self._http is not None
+        import httpx
+
         sub = await self.db.get_subscription(row.client_id)
         if sub is None or not sub.enabled:
             await self.db.finish_attempt(
@@ -246,7 +259,7 @@ class WebhookService:
         status_code: int | None = None
         error: str | None = None
         try:
-            r = await self._http.post(
+            r = await self._client().post(
                 sub.url, content=body, headers=_headers(sub.secret_token, body, row.request_id)
             )
             status_code = r.status_code
