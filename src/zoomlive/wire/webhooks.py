@@ -14,7 +14,7 @@ from typing import Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from zoomlive.wire.models import REDACTED
+from zoomlive.wire.models import LiveStream
 
 LIVE_STREAMING_STARTED = "meeting.live_streaming_started"
 LIVE_STREAMING_STOPPED = "meeting.live_streaming_stopped"
@@ -37,17 +37,8 @@ REVALIDATE_EVERY_SECONDS = 72 * 3600
 MAX_VALIDATION_FAILURES = 6
 
 
-class CustomLiveStreamingSettings(msgspec.Struct, frozen=True, omit_defaults=True):
-    stream_url: str
-    stream_key: str
-    page_url: str
-    resolution: str | UnsetType = UNSET
-
-    def __repr__(self) -> str:
-        return (
-            f"CustomLiveStreamingSettings(stream_url={self.stream_url!r}, "
-            f"stream_key={REDACTED}, page_url={self.page_url!r})"
-        )
+#: ``custom_live_streaming_settings`` has the very shape of GET livestream's answer.
+CustomLiveStreamingSettings = LiveStream
 
 
 class LiveStreaming(msgspec.Struct, frozen=True, omit_defaults=True):
