@@ -58,6 +58,10 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> ServerProcess:
+        """Start the process; do not wait for it to serve (see ``wait_ready``)."""
         env = {
             **os.environ,
             "ZOOMLIVE_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -76,6 +80,11 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
+        return self
+
+    def wait_ready(self, timeout: float = 20.0) -> ServerProcess:
+        """Wait until the launched process answers its health check."""
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -210,3 +219,30 @@ class CliRecorder:
                 if s in body:
                     found.append(f"server log {log.name} holds a secret")
         return found
+
+
+def pg_execute(url: str, *statements: str) -> list[list[Any]]:
+    """Run SQL statements on PostgreSQL (autocommit); the rows of each."""
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> list[list[Any]]:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return [list(await conn.fetch(s)) for s in statements]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+@contextlib.contextmanager
+def fresh_pg_database(base_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database beside ``base_url``'s, dropped afterwards."""
+    name = f"zl_test_{os.getpid()}_{time.monotonic_ns()}"
+    pg_execute(base_url, f"CREATE DATABASE {name}")
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        pg_execute(base_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

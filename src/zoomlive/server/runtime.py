@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +11,7 @@ from zoomlive.server.services.admin import AdminService
 from zoomlive.server.services.auth import AuthService
 from zoomlive.server.services.faults import FaultBook
 from zoomlive.server.services.journal import Journal
-from zoomlive.server.services.livestream import LiveStreamService, StreamChange
+from zoomlive.server.services.livestream import LiveStreamService
 from zoomlive.server.services.ratelimit import (
     CounterBackend,
     MemoryCounters,
@@ -39,8 +38,6 @@ class Runtime:
     admin_token: str = ""
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
-    #: Called after a start or stop changed a stream's state (webhooks hook in here).
-    on_stream_change: Callable[[StreamChange], Awaitable[None]] | None = None
 
     @classmethod
     def build(cls, settings: ServerSettings, clock: Clock | None = None) -> Runtime:
@@ -65,23 +62,30 @@ class Runtime:
         )
 
     async def start(self) -> None:
+        """Open the database and seed it. Any number of processes may run this at once
+        on one PostgreSQL database: migrations and the seed run under an advisory lock,
+        the seed is one transaction, and the admin token is set once."""
         await self.store.open()
         self.webhooks.start()
-        token = self.settings.admin_token or await self.store.get_meta("admin_token")
-        if not token:
-            token = secrets.token_urlsafe(24)
-        if token != await self.store.get_meta("admin_token"):
-            await self.store.set_meta("admin_token", token)
-        self.admin_token = token
-        if self.settings.demo and await self.store.get_meta("demo_seeded") is None:
-            self.demo = await self.admin.seed_demo(
-                self.settings.demo_account_id,
-                self.settings.demo_client_id,
-                self.settings.demo_client_secret,
+        if self.settings.admin_token:
+            self.admin_token = self.settings.admin_token
+            if await self.store.get_meta("admin_token") != self.admin_token:
+                await self.store.set_meta("admin_token", self.admin_token)
+        else:
+            self.admin_token = await self.store.ensure_meta(
+                "admin_token", secrets.token_urlsafe(24)
             )
-            await self.store.set_meta("demo_seeded", "1")
-            await self.store.set_meta("demo_client_id", self.demo["client_id"])
-        elif self.settings.demo:
+        if not self.settings.demo:
+            return
+        st = self.settings
+        records, info = self.admin.demo_records(
+            st.demo_account_id, st.demo_client_id, st.demo_client_secret
+        )
+        if await self.store.seed_once(
+            "demo_seeded", records, {"demo_client_id": info["client_id"]}
+        ):
+            self.demo = info
+        else:
             self.demo = await self._load_demo()
 
     async def _load_demo(self) -> dict[str, Any]:

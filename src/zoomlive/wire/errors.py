@@ -111,3 +111,8 @@ def not_configured(kind: Kind) -> ZoomErrorSpec:
 
 def streaming_disabled(kind: Kind) -> ZoomErrorSpec:
     return MEETING_STREAMING_DISABLED if kind is Kind.MEETING else WEBINAR_STREAMING_DISABLED
+
+
+# The control API (/_zoomlive): zoomlive's own routes, in Zoom's shape.
+RECORD_NOT_FOUND = ZoomErrorSpec(404, 404, "{what} not found: {key}.")
+RECORD_EXISTS = ZoomErrorSpec(409, 409, "{what} already exists: {key}.")

@@ -85,9 +85,7 @@ class LiveStreamEndpoints:
         if op is Operation.UPDATE:
             await svc.update(principal, kind, object_id, fields)
             return
-        change = await svc.set_status(principal, kind, object_id, fields)
-        if change is not None and self.rt.on_stream_change is not None:
-            await self.rt.on_stream_change(change)
+        await svc.set_status(principal, kind, object_id, fields)
 
 
 async def _resolve(body: Any) -> Mapping[str, Any]:

@@ -2,6 +2,10 @@
 
 Creates and edits accounts, users, apps, meetings and webinars, starts and ends
 meetings, seeds the demo and resets everything.
+
+A create never replaces: an id that exists answers 409 and changes nothing (so an
+app never moves between accounts). An edit writes only the fields it is given, so
+it cannot undo a concurrent write to other fields (a stream PATCH, a start).
 """
 
 from __future__ import annotations
@@ -12,12 +16,10 @@ import string
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
 from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.storage.records import Account, App, Meeting, User
-from zoomlive.server.storage.store import Store
+from zoomlive.server.storage.store import Conflict, Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import MAX_ID
 from zoomlive.wire.scopes import all_livestream_scopes
@@ -36,7 +38,11 @@ def zoom_uuid() -> str:
 
 
 def not_found(what: str, key: object) -> ZoomProblem:
-    return ZoomProblem(404, 404, f"{what} not found: {key}.")
+    return ZoomProblem.of(E.RECORD_NOT_FOUND, what=what, key=key)
+
+
+def exists(what: str, key: object) -> ZoomProblem:
+    return ZoomProblem.of(E.RECORD_EXISTS, what=what, key=key)
 
 
 class AdminService:
@@ -48,13 +54,15 @@ class AdminService:
 
     async def create_account(self, **fields: Any) -> Account:
         account = Account(id=fields.pop("id", None) or zoom_user_id(), **fields)
-        await self._store.put_account(account)
-        return account
+        try:
+            return await self._store.add_account(account)
+        except Conflict:
+            raise exists("Account", account.id) from None
 
     async def update_account(self, account_id: str, **changes: Any) -> Account:
-        account = await self._need_account(account_id)
-        updated = msgspec.structs.replace(account, **changes)
-        await self._store.put_account(updated)
+        updated = await self._store.update_account(account_id, changes)
+        if updated is None:
+            raise not_found("Account", account_id)
         return updated
 
     async def _need_account(self, account_id: str) -> Account:
@@ -70,15 +78,15 @@ class AdminService:
         user_id = fields.pop("id", None) or zoom_user_id()
         email = fields.pop("email", None) or f"{user_id.lower()}@example.com"
         user = User(id=user_id, account_id=account_id, email=email, **fields)
-        await self._store.put_user(user)
-        return user
+        try:
+            return await self._store.add_user(user)
+        except Conflict:
+            raise exists("User", user_id) from None
 
     async def update_user(self, user_id: str, **changes: Any) -> User:
-        user = await self._store.get_user(user_id)
-        if user is None:
+        updated = await self._store.update_user(user_id, changes)
+        if updated is None:
             raise not_found("User", user_id)
-        updated = msgspec.structs.replace(user, **changes)
-        await self._store.put_user(updated)
         return updated
 
     # -- apps -------------------------------------------------------------------------
@@ -100,17 +108,17 @@ class AdminService:
             name=name,
             scopes=" ".join(all_livestream_scopes() if scopes is None else scopes),
         )
-        await self._store.put_app(app)
-        return app
+        try:
+            return await self._store.add_app(app)
+        except Conflict:
+            raise exists("App", app.client_id) from None
 
     async def update_app(self, client_id: str, **changes: Any) -> App:
-        app = await self._store.get_app(client_id)
-        if app is None:
-            raise not_found("App", client_id)
         if "scopes" in changes and isinstance(changes["scopes"], list):
             changes["scopes"] = " ".join(changes["scopes"])
-        updated = msgspec.structs.replace(app, **changes)
-        await self._store.put_app(updated)
+        updated = await self._store.update_app(client_id, changes)
+        if updated is None:
+            raise not_found("App", client_id)
         return updated
 
     # -- meetings and webinars -----------------------------------------------------------
@@ -127,11 +135,8 @@ class AdminService:
         host = await self._store.get_user(host_id)
         if host is None:
             raise not_found("User", host_id)
-        if id is not None:
-            if not 0 < id <= MAX_ID:
-                raise ZoomProblem.of(E.INVALID_MEETING_ID)
-            if await self._store.meeting_exists(id):
-                raise ZoomProblem(409, 409, f"Meeting already exists: {id}.")
+        if id is not None and not 0 < id <= MAX_ID:
+            raise ZoomProblem.of(E.INVALID_MEETING_ID)
         meeting_id = id if id is not None else await self.new_meeting_id()
         fields.setdefault("type", 5 if kind == "webinar" else 2)
         fields.setdefault("topic", "zoomlive webinar" if kind == "webinar" else "zoomlive meeting")
@@ -144,16 +149,24 @@ class AdminService:
             host_id=host_id,
             **fields,
         )
-        await self._store.put_meeting(meeting)
-        return meeting
+        try:
+            return await self._store.add_meeting(meeting)
+        except Conflict:
+            raise exists("Meeting", meeting_id) from None
 
     async def update_meeting(self, meeting_id: int, **changes: Any) -> Meeting:
-        meeting = await self.get_meeting(meeting_id)
-        if changes.get("status") == "ended" and meeting.stream_live:
-            changes["stream_live"] = False
-            changes["stream_changed_at"] = self._clock.now()
-        updated = msgspec.structs.replace(meeting, **changes)
-        await self._store.put_meeting(updated)
+        if changes.get("status") == "ended":
+            changes.pop("status")
+            await self.end_meeting(meeting_id)
+        if not changes:
+            return await self.get_meeting(meeting_id)
+        if "host_id" in changes:
+            host = await self._store.get_user(str(changes["host_id"]))
+            if host is None:
+                raise not_found("User", changes["host_id"])
+        updated = await self._store.update_meeting(meeting_id, changes)
+        if updated is None:
+            raise not_found("Meeting", meeting_id)
         return updated
 
     async def get_meeting(self, meeting_id: int) -> Meeting:
@@ -166,8 +179,12 @@ class AdminService:
         return await self.update_meeting(meeting_id, status="started")
 
     async def end_meeting(self, meeting_id: int) -> Meeting:
-        """End the meeting: its live stream stops, and a later start gets 4927."""
-        return await self.update_meeting(meeting_id, status="ended")
+        """End the meeting: its live stream stops (no webhook: Decision 10), and a
+        later start gets 4927."""
+        ended = await self._store.end_meeting(meeting_id, self._clock.now())
+        if ended is None:
+            raise not_found("Meeting", meeting_id)
+        return ended
 
     # -- the demo -----------------------------------------------------------------------
 
@@ -222,10 +239,11 @@ class AdminService:
         self, account_id: str = "", client_id: str = "", client_secret: str = ""
     ) -> dict[str, Any]:
         """Add the demo to what is there (fails if meeting 68423085 exists)."""
-        if await self._store.meeting_exists(SEED_MEETING_ID):
-            raise ZoomProblem(409, 409, f"Meeting already exists: {SEED_MEETING_ID}.")
         records, info = self.demo_records(account_id, client_id, client_secret)
-        await self._store.insert_all(records)
+        try:
+            await self._store.insert_all(records)
+        except Conflict:
+            raise exists("Meeting", SEED_MEETING_ID) from None
         return info
 
     async def reset(

@@ -24,15 +24,6 @@ from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate
 from zoomlive.wire.paths import Kind
 from zoomlive.wire.validate import validate_status, validate_update
 
-
-class StreamChange(msgspec.Struct, frozen=True):
-    """A start or stop that changed state: what webhooks are made from."""
-
-    meeting: Meeting
-    started: bool
-    operator_id: str
-
-
 #: Given a meeting's new state and whether it went live: the statements (webhook
 #: outbox rows) to run in the same transaction as the state change.
 EventRows = Callable[[Meeting, bool], Awaitable[list[tuple[Any, Any]]]]
@@ -99,8 +90,15 @@ class LiveStreamService:
 
     async def set_status(
         self, principal: Principal, kind: Kind, object_id: int, body: Mapping[str, Any]
-    ) -> StreamChange | None:
-        """Start, stop or re-mode a live stream. Returns the change, if state changed."""
+    ) -> bool:
+        """Start, stop or re-mode a live stream. Returns whether the live state changed.
+
+        A start or stop is compare-and-set in the database, with its webhook event
+        written in the same transaction only when the state changed: of any number of
+        concurrent starts on a stopped stream, in one process or many, exactly one
+        changes it and queues ``meeting.live_streaming_started``; the others are
+        Zoom's idempotent 204.
+        """
         status = validate_status(kind, body)
         if isinstance(status, list):
             raise ZoomProblem.of(E.VALIDATION_FAILED, errors=status)
@@ -109,49 +107,47 @@ class LiveStreamService:
             raise ZoomProblem.of(E.E2EE_NOT_SUPPORTED)
         if status.action == "stop":
             if not meeting.stream_live:
-                return None  # idempotent: already stopped
-            return await self._change(meeting, principal, live=False, status=None)
+                return False  # idempotent: already stopped (as last seen; the CAS decides)
+            return await self._transition(meeting, live=False, settings={})
         if meeting.status != "started":
             raise ZoomProblem.of(E.not_started(kind), id=object_id)
         if not meeting.configured:
             raise ZoomProblem.of(E.not_configured(kind))
-        if status.action == "start" and meeting.stream_live:
-            return None  # idempotent: already live
+        settings = _settings_of(status)
         if status.action == "mode":
-            await self._store.save_stream_state(_with_settings(meeting, status))
-            return None
-        return await self._change(meeting, principal, live=True, status=status)
+            if settings:
+                await self._store.update_meeting(meeting.id, settings)
+            return False
+        if meeting.stream_live:
+            return False  # idempotent: already live
+        return await self._transition(meeting, live=True, settings=settings)
 
-    async def _change(
-        self,
-        meeting: Meeting,
-        principal: Principal,
-        *,
-        live: bool,
-        status: LiveStreamStatusUpdate | None,
-    ) -> StreamChange:
-        updated = msgspec.structs.replace(
-            meeting if status is None else _with_settings(meeting, status),
-            stream_live=live,
-            stream_changed_at=self._clock.now(),
+    async def _transition(self, meeting: Meeting, *, live: bool, settings: dict[str, Any]) -> bool:
+        now = self._clock.now()
+        values = {**settings, "stream_changed_at": now}
+        expected = msgspec.structs.replace(meeting, **values, stream_live=live)
+        extra = await self._events(expected, live) if self._events is not None else []
+        changed, seen = await self._store.transition_stream(
+            meeting.id, live=live, values=values, require_started=live, extra=extra
         )
-        extra = await self._events(updated, live) if self._events is not None else []
-        await self._store.save_stream_state(updated, extra)
-        if extra and self._on_committed is not None:
+        if not changed and live and seen is not None and not seen.stream_live:
+            # Not live, yet the start did not apply: the meeting ended meanwhile.
+            raise ZoomProblem.of(E.not_started(Kind(meeting.kind)), id=meeting.id)
+        if changed and extra and self._on_committed is not None:
             self._on_committed()
-        return StreamChange(updated, live, principal.client_id)
+        return changed
 
 
-def _with_settings(meeting: Meeting, status: LiveStreamStatusUpdate) -> Meeting:
+def _settings_of(status: LiveStreamStatusUpdate) -> dict[str, Any]:
+    """The stream settings a status update sets (only those it gives)."""
     s = status.settings
     if s is UNSET:
-        return meeting
-    changes: dict[str, Any] = {}
-    for name in ("display_name", "active_speaker_name", "layout", "close_caption"):
-        value = getattr(s, name)
-        if value is not UNSET:
-            changes[name] = value
-    return msgspec.structs.replace(meeting, **changes) if changes else meeting
+        return {}
+    return {
+        name: getattr(s, name)
+        for name in ("display_name", "active_speaker_name", "layout", "close_caption")
+        if getattr(s, name) is not UNSET
+    }
 
 
 def _check_host(

@@ -3,7 +3,13 @@
 Writes go through the group-commit ``Writer``. Reads come from an in-memory read
 model when ``cache_reads`` is on (one process owns the database: the SQLite
 default), else straight from the database (several processes share PostgreSQL).
-The read model is updated only after the write it mirrors has committed.
+The read model is updated only after the write it mirrors has committed, from
+what the database returned, in commit order (the writer's ``after`` hooks): the
+cache follows the database, never the other way round.
+
+Every change is a partial, conditional write: an UPDATE names only the columns it
+changes, state transitions are compare-and-set (``WHERE stream_live = …``), and a
+create is an INSERT that fails with ``Conflict`` when the key exists.
 """
 
 from __future__ import annotations
@@ -18,31 +24,29 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zoomlive.server.storage import schema as t
-from zoomlive.server.storage.engine import checkpoint, make_engine, migrate
+from zoomlive.server.storage.engine import (
+    checkpoint,
+    make_engine,
+    migrate,
+    startup_lock,
+    truncate_wal,
+    wal_path,
+)
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, to_row
 from zoomlive.server.storage.writer import Writer
 
 R = TypeVar("R", bound=msgspec.Struct)
 
-_STREAM_FIELDS = ("stream_url", "stream_key", "page_url", "resolution", "configured")
-_STATE_FIELDS = (
-    "stream_live",
-    "display_name",
-    "active_speaker_name",
-    "layout",
-    "close_caption",
-    "stream_changed_at",
-)
 
+class Conflict(Exception):
+    """A create whose key exists already; nothing was written."""
+
+
+_STREAM_FIELDS = ("stream_url", "stream_key", "page_url", "resolution", "configured")
 UPDATE_STREAM = (
     t.meetings.update()
     .where(t.meetings.c.id == sa.bindparam("b_id"))
     .values({f: sa.bindparam(f) for f in _STREAM_FIELDS})
-)
-UPDATE_STATE = (
-    t.meetings.update()
-    .where(t.meetings.c.id == sa.bindparam("b_id"))
-    .values({f: sa.bindparam(f) for f in _STATE_FIELDS})
 )
 INSERT_TOKEN = t.tokens.insert()
 
@@ -70,7 +74,8 @@ class Store:
     def __init__(self, database_url: str, *, cache_reads: bool) -> None:
         self.url = database_url
         self.engine: AsyncEngine = make_engine(database_url)
-        self.writer = Writer(self.engine)
+        wal = wal_path(database_url)
+        self.writer = Writer(self.engine, maintenance=truncate_wal(wal) if wal else None)
         self.cache = ReadModel() if cache_reads else None
         self._checkpointer: asyncio.Task[None] | None = None
 
@@ -118,9 +123,8 @@ class Store:
     # -- generic helpers ---------------------------------------------------------------
 
     async def _one(self, cls: type[R], table: sa.Table, key: Any) -> R | None:
-        pk = next(iter(table.primary_key.columns))
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(table).where(pk == key))).first()
+            row = (await conn.execute(sa.select(table).where(_pk(table) == key))).first()
         return None if row is None else _rec(cls, row)
 
     async def _all(self, cls: type[R], table: sa.Table, where: Any = None) -> list[R]:
@@ -130,16 +134,54 @@ class Store:
         async with self.engine.connect() as conn:
             return [_rec(cls, row) for row in await conn.execute(stmt)]
 
-    async def _upsert(self, table: sa.Table, record: msgspec.Struct) -> None:
+    async def _insert(self, table: sa.Table, record: R) -> R:
+        """INSERT one new record; ``Conflict`` if its key exists (nothing changes)."""
         row = to_row(record)
-        pk = next(iter(table.primary_key.columns))
+        # ON CONFLICT DO NOTHING, not a caught IntegrityError: a failed statement
+        # would abort the whole group-committed batch this write shares.
+        stmt = self._insert_new(table).values(row)
 
-        async def op(conn: AsyncConnection) -> None:
-            res = await conn.execute(table.update().where(pk == row[pk.name]).values(row))
-            if res.rowcount == 0:
-                await conn.execute(table.insert().values(row))
+        async def op(conn: AsyncConnection) -> bool:
+            return bool((await conn.execute(stmt)).rowcount == 1)
 
-        await self.writer.call(op)
+        def after(ok: bool) -> None:
+            if ok:
+                self._cache_records([record])
+
+        if not await self.writer.call(op, after=after):
+            raise Conflict(f"{table.name}: {row[_pk(table).name]!r}")
+        return record
+
+    def _insert_new(self, table: sa.Table) -> Any:
+        if self.url.startswith("sqlite"):
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            return sqlite_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+
+    async def _update(
+        self, cls: type[R], table: sa.Table, key: Any, changes: dict[str, Any]
+    ) -> R | None:
+        """UPDATE only the given columns of one row; the row as committed, or None."""
+        pk = _pk(table)
+        if not changes:
+            return await self._one(cls, table, key)
+
+        async def op(conn: AsyncConnection) -> R | None:
+            res = await conn.execute(
+                table.update().where(pk == key).values(changes).returning(*table.c)
+            )
+            row = res.first()
+            return None if row is None else _rec(cls, row)
+
+        def after(record: R | None) -> None:
+            if record is not None:
+                self._cache_records([record])
+
+        result: R | None = await self.writer.call(op, after=after)
+        return result
 
     # -- meta ---------------------------------------------------------------------------
 
@@ -150,12 +192,61 @@ class Store:
             ).scalar_one_or_none()
 
     async def set_meta(self, key: str, value: str) -> None:
-        async def op(conn: AsyncConnection) -> None:
-            res = await conn.execute(t.meta.update().where(t.meta.c.key == key).values(value=value))
-            if res.rowcount == 0:
-                await conn.execute(t.meta.insert().values(key=key, value=value))
+        stmt = self._upsert_meta().values(key=key, value=value)
+        await self.writer.call(lambda conn: conn.execute(stmt))
 
-        await self.writer.call(op)
+    async def ensure_meta(self, key: str, value: str) -> str:
+        """Store ``value`` unless the key has one; the value stored either way (the
+        first of several processes starting together wins)."""
+        stmt = self._insert_new(t.meta).values(key=key, value=value)
+        await self.writer.call(lambda conn: conn.execute(stmt))
+        stored = await self.get_meta(key)
+        assert stored is not None
+        return stored
+
+    def _upsert_meta(self) -> Any:
+        if self.url.startswith("sqlite"):
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            ins: Any = sqlite_insert(t.meta)
+        else:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            ins = pg_insert(t.meta)
+        return ins.on_conflict_do_update(index_elements=["key"], set_={"value": ins.excluded.value})
+
+    async def seed_once(
+        self, marker: str, records: Iterable[msgspec.Struct], meta: dict[str, str]
+    ) -> bool:
+        """Insert ``records`` and ``meta`` unless ``marker`` is set: one transaction,
+        under the start-up lock, the marker written last. So processes starting
+        together seed once, and a crash inside leaves nothing behind. False if it was
+        seeded before (or the records' keys are taken: nothing is written then)."""
+        records = list(records)
+        by_table = _group(records)
+        rows = [{"key": k, "value": v} for k, v in {**meta, marker: "1"}.items()]
+
+        async def op(conn: AsyncConnection) -> bool:
+            await startup_lock(conn)
+            found = await conn.execute(sa.select(t.meta.c.key).where(t.meta.c.key == marker))
+            if found.first() is not None:
+                return False
+            for table, values in by_table:
+                pk = _pk(table)
+                keys = [v[pk.name] for v in values]
+                if (await conn.execute(sa.select(pk).where(pk.in_(keys)))).first() is not None:
+                    return False
+            for table, values in by_table:
+                await conn.execute(table.insert(), values)
+            await conn.execute(t.meta.insert(), rows)
+            return True
+
+        def after(seeded: bool) -> None:
+            if seeded:
+                self._cache_records(records)
+
+        done: bool = await self.writer.call(op, after=after)
+        return done
 
     # -- accounts, users, apps ------------------------------------------------------------
 
@@ -164,10 +255,13 @@ class Store:
             return self.cache.accounts.get(account_id)
         return await self._one(Account, t.accounts, account_id)
 
-    async def put_account(self, account: Account) -> None:
-        await self._upsert(t.accounts, account)
-        if self.cache is not None:
-            self.cache.accounts[account.id] = account
+    async def add_account(self, account: Account) -> Account:
+        """Create; ``Conflict`` if the key exists."""
+        return await self._insert(t.accounts, account)
+
+    async def update_account(self, account_id: str, changes: dict[str, Any]) -> Account | None:
+        """Change only ``changes``; the committed record, or None if there is none."""
+        return await self._update(Account, t.accounts, account_id, changes)
 
     async def list_accounts(self) -> list[Account]:
         return await self._all(Account, t.accounts)
@@ -177,10 +271,13 @@ class Store:
             return self.cache.users.get(user_id)
         return await self._one(User, t.users, user_id)
 
-    async def put_user(self, user: User) -> None:
-        await self._upsert(t.users, user)
-        if self.cache is not None:
-            self.cache.users[user.id] = user
+    async def add_user(self, user: User) -> User:
+        """Create; ``Conflict`` if the key exists."""
+        return await self._insert(t.users, user)
+
+    async def update_user(self, user_id: str, changes: dict[str, Any]) -> User | None:
+        """Change only ``changes``; the committed record, or None if there is none."""
+        return await self._update(User, t.users, user_id, changes)
 
     async def list_users(self, account_id: str | None = None) -> list[User]:
         where = None if account_id is None else t.users.c.account_id == account_id
@@ -191,10 +288,13 @@ class Store:
             return self.cache.apps.get(client_id)
         return await self._one(App, t.apps, client_id)
 
-    async def put_app(self, app: App) -> None:
-        await self._upsert(t.apps, app)
-        if self.cache is not None:
-            self.cache.apps[app.client_id] = app
+    async def add_app(self, app: App) -> App:
+        """Create; ``Conflict`` if the key exists."""
+        return await self._insert(t.apps, app)
+
+    async def update_app(self, client_id: str, changes: dict[str, Any]) -> App | None:
+        """Change only ``changes``; the committed record, or None if there is none."""
+        return await self._update(App, t.apps, client_id, changes)
 
     async def list_apps(self, account_id: str | None = None) -> list[App]:
         where = None if account_id is None else t.apps.c.account_id == account_id
@@ -243,10 +343,13 @@ class Store:
             return self.cache.meetings.get(meeting_id)
         return await self._one(Meeting, t.meetings, meeting_id)
 
-    async def put_meeting(self, meeting: Meeting) -> None:
-        await self._upsert(t.meetings, meeting)
-        if self.cache is not None:
-            self.cache.meetings[meeting.id] = meeting
+    async def add_meeting(self, meeting: Meeting) -> Meeting:
+        """Create; ``Conflict`` if the key exists."""
+        return await self._insert(t.meetings, meeting)
+
+    async def update_meeting(self, meeting_id: int, changes: dict[str, Any]) -> Meeting | None:
+        """Change only ``changes``; the committed record, or None if there is none."""
+        return await self._update(Meeting, t.meetings, meeting_id, changes)
 
     async def list_meetings(self, account_id: str | None = None) -> list[Meeting]:
         where = None if account_id is None else t.meetings.c.account_id == account_id
@@ -261,30 +364,13 @@ class Store:
         """Persist a meeting's stream configuration (the PATCH livestream hot path)."""
         params = {f: getattr(meeting, f) for f in _STREAM_FIELDS}
         params["b_id"] = meeting.id
-        await self.writer.execute(UPDATE_STREAM, params)
-        self._merge(meeting, _STREAM_FIELDS)
-
-    async def save_stream_state(self, meeting: Meeting, extra: Iterable[Any] = ()) -> None:
-        """Persist live/stopped state and settings, with any extra writes (the
-        webhook outbox rows) in the same transaction."""
-        params = {f: getattr(meeting, f) for f in _STATE_FIELDS}
-        params["b_id"] = meeting.id
-        extras = list(extra)
-        if extras:
-
-            async def op(conn: AsyncConnection) -> None:
-                await conn.execute(UPDATE_STATE, params)
-                for stmt, values in extras:
-                    await conn.execute(stmt, values)
-
-            await self.writer.call(op)
-        else:
-            await self.writer.execute(UPDATE_STATE, params)
-        self._merge(meeting, _STATE_FIELDS)
+        await self.writer.execute(
+            UPDATE_STREAM, params, after=lambda _: self._merge(meeting, _STREAM_FIELDS)
+        )
 
     def _merge(self, meeting: Meeting, fields: tuple[str, ...]) -> None:
-        # Only the fields this write touched: a concurrent write to the other
-        # group must not be undone by a record read before it committed.
+        # Only the fields this write touched, right after its commit: a concurrent
+        # write to other columns must not be undone by a record read before it.
         if self.cache is None:
             return
         current = self.cache.meetings.get(meeting.id)
@@ -294,18 +380,77 @@ class Store:
             current, **{f: getattr(meeting, f) for f in fields}
         )
 
+    async def transition_stream(
+        self,
+        meeting_id: int,
+        *,
+        live: bool,
+        values: dict[str, Any],
+        require_started: bool,
+        extra: Iterable[tuple[Any, Any]] = (),
+    ) -> tuple[bool, Meeting | None]:
+        """Compare-and-set a stream's live state: the row changes only where it is
+        not already ``live`` (and, for a start, where the meeting has started). The
+        ``extra`` writes (the webhook outbox rows) run in the same transaction, and
+        only when the row changed. Returns whether it changed, and the row as the
+        transaction saw it."""
+        c = t.meetings.c
+        where = sa.and_(c.id == meeting_id, c.stream_live.is_(not live))
+        if require_started:
+            where = sa.and_(where, c.status == "started")
+        stmt = (
+            t.meetings.update()
+            .where(where)
+            .values({**values, "stream_live": live})
+            .returning(*t.meetings.c)
+        )
+        extras = list(extra)
+
+        async def op(conn: AsyncConnection) -> tuple[bool, Meeting | None]:
+            row = (await conn.execute(stmt)).first()
+            if row is not None:
+                for statement, params in extras:
+                    await conn.execute(statement, params)
+                return True, _rec(Meeting, row)
+            found = (await conn.execute(sa.select(t.meetings).where(c.id == meeting_id))).first()
+            return False, None if found is None else _rec(Meeting, found)
+
+        def after(result: tuple[bool, Meeting | None]) -> None:
+            if result[1] is not None:
+                self._cache_records([result[1]])
+
+        outcome: tuple[bool, Meeting | None] = await self.writer.call(op, after=after)
+        return outcome
+
+    async def end_meeting(self, meeting_id: int, now: float) -> Meeting | None:
+        """End a meeting; a live stream stops with it (one conditional UPDATE)."""
+        c = t.meetings.c
+        return await self._update(
+            Meeting,
+            t.meetings,
+            meeting_id,
+            {
+                "status": "ended",
+                "stream_live": False,
+                "stream_changed_at": sa.case((c.stream_live, now), else_=c.stream_changed_at),
+            },
+        )
+
     # -- reset ----------------------------------------------------------------------------
 
     async def insert_all(self, records: Iterable[msgspec.Struct]) -> None:
         """Insert new records of any kind, in one transaction."""
+        records = list(records)
         by_table = _group(records)
 
         async def op(conn: AsyncConnection) -> None:
             for table, rows in by_table:
                 await conn.execute(table.insert(), rows)
 
-        await self.writer.call(op)
-        self._cache_records(records)
+        try:
+            await self.writer.call(op, after=lambda _: self._cache_records(records))
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from None
 
     async def reset(self, seed: Iterable[msgspec.Struct] = ()) -> None:
         """Delete every account, user, app, token, meeting, subscription and queued
@@ -322,10 +467,12 @@ class Store:
             for table, rows in by_table:
                 await conn.execute(table.insert(), rows)
 
-        await self.writer.call(op)
-        if self.cache is not None:
-            self.cache.clear()
-        self._cache_records(seed)
+        def after(_: object) -> None:
+            if self.cache is not None:
+                self.cache.clear()
+            self._cache_records(seed)
+
+        await self.writer.call(op, after=after)
 
     def _cache_records(self, records: Iterable[msgspec.Struct]) -> None:
         c = self.cache
@@ -345,6 +492,10 @@ class Store:
 _TABLES: dict[type, sa.Table] = {
     Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,
 }  # fmt: skip
+
+
+def _pk(table: sa.Table) -> sa.Column[Any]:
+    return next(iter(table.primary_key.columns))
 
 
 def _group(records: Iterable[msgspec.Struct]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:

@@ -8,12 +8,18 @@ connection, so writers never contend for the database lock.
 
 If a batch fails, each of its operations is retried in a transaction of its own,
 so one bad write fails alone.
+
+An operation may carry an ``after`` hook: it runs right after the commit, in commit
+order, before any waiter resumes. The in-memory read model is updated there, so it
+always follows the database in the order the database applied the writes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,27 +27,46 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+log = logging.getLogger("zoomlive.server.storage")
+
 ConnFn = Callable[[AsyncConnection], Awaitable[Any]]
+After = Callable[[Any], None]
 
 
 @dataclass(slots=True)
 class _Exec:
     statement: sa.Executable
     params: dict[str, Any]
+    after: After | None = None
 
 
 @dataclass(slots=True)
 class _Call:
     fn: ConnFn
+    after: After | None = None
 
 
 _Op = _Exec | _Call
 
 
+#: Between batches, on the writer's own connection (so no other writer can be in
+#: the way): given the connection, do housekeeping such as a truncating checkpoint.
+Maintenance = Callable[[AsyncConnection], Awaitable[None]]
+
+
 class Writer:
-    def __init__(self, engine: AsyncEngine, max_batch: int = 512) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        max_batch: int = 512,
+        maintenance: Maintenance | None = None,
+        maintenance_every: float = 0.5,
+    ) -> None:
         self._engine = engine
         self._max_batch = max_batch
+        self._maintenance = maintenance
+        self._maintenance_every = maintenance_every
+        self._maintained_at = 0.0
         self._queue: asyncio.Queue[tuple[_Op, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection | None = None
@@ -62,13 +87,16 @@ class Writer:
             await self._conn.close()
             self._conn = None
 
-    async def execute(self, statement: sa.Executable, params: dict[str, Any]) -> None:
+    async def execute(
+        self, statement: sa.Executable, params: dict[str, Any], after: After | None = None
+    ) -> None:
         """Run one statement; returns once its transaction is committed."""
-        await self._submit(_Exec(statement, params))
+        await self._submit(_Exec(statement, params, after))
 
-    async def call(self, fn: ConnFn) -> Any:
-        """Run ``fn(conn)`` inside a group-committed transaction; returns its result."""
-        return await self._submit(_Call(fn))
+    async def call(self, fn: ConnFn, after: After | None = None) -> Any:
+        """Run ``fn(conn)`` inside a group-committed transaction; returns its result.
+        ``after(result)`` runs once the transaction has committed, in commit order."""
+        return await self._submit(_Call(fn, after))
 
     async def _submit(self, op: _Op) -> Any:
         if self._task is None:
@@ -98,14 +126,28 @@ class Writer:
                         if not fut.done():
                             fut.set_exception(exc)
                     else:
+                        _after(op, result)
                         if not fut.done():
                             fut.set_result(result)
                 continue
             self.batches += 1
             self.writes += len(batch)
+            for (op, _), result in zip(batch, results, strict=True):
+                _after(op, result)
             for (_, fut), result in zip(batch, results, strict=True):
                 if not fut.done():
                     fut.set_result(result)
+            await self._maintain()
+
+    async def _maintain(self) -> None:
+        now = time.monotonic()
+        if self._maintenance is None or now - self._maintained_at < self._maintenance_every:
+            return
+        self._maintained_at = now
+        try:
+            await self._maintenance(await self._connection())
+        except Exception:
+            log.warning("writer: maintenance failed", exc_info=True)
 
     async def _connection(self) -> AsyncConnection:
         # One connection, kept open: no pool checkout or reset-on-return per batch,
@@ -143,3 +185,11 @@ class Writer:
                     await conn.execute(op.statement, [o.params for o in ops[i:j]])  # type: ignore[union-attr]
                 i = j
         return results
+
+
+def _after(op: _Op, result: Any) -> None:
+    if op.after is not None:
+        try:
+            op.after(result)
+        except Exception:  # a waiter must never hang on a failed hook
+            log.exception("writer: after-commit hook failed")
