@@ -57,7 +57,7 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0) -> ServerProcess:
         return self.launch().wait_ready(timeout)
 
     def launch(self) -> ServerProcess:
@@ -82,7 +82,7 @@ class ServerProcess:
             )
         return self
 
-    def wait_ready(self, timeout: float = 20.0) -> ServerProcess:
+    def wait_ready(self, timeout: float = 60.0) -> ServerProcess:
         """Wait until the launched process answers its health check."""
         assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout

@@ -144,10 +144,22 @@ class Writer:
         if self._maintenance is None or now - self._maintained_at < self._maintenance_every:
             return
         self._maintained_at = now
+        conn = await self._connection()
         try:
-            await self._maintenance(await self._connection())
+            # SQLAlchemy begins a transaction on first use; end it here, so the next
+            # batch finds the connection idle. (pysqlite sends no BEGIN for a PRAGMA,
+            # so a checkpoint still runs outside any SQLite transaction.)
+            async with conn.begin():
+                await self._maintenance(conn)
         except Exception:
             log.warning("writer: maintenance failed", exc_info=True)
+            await self._drop_connection()
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def _connection(self) -> AsyncConnection:
         # One connection, kept open: no pool checkout or reset-on-return per batch,
