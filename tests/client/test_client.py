@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -23,7 +24,14 @@ from zoomlive.client import (
     ValidationError,
 )
 
-SEED = {
+
+class Seed(TypedDict):
+    stream_url: str
+    stream_key: str
+    page_url: str
+
+
+SEED: Seed = {
     "stream_url": "rtmp://live.example.com/app",
     "stream_key": "secret-key-1",
     "page_url": "https://e.x/p",

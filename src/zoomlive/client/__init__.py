@@ -3,7 +3,16 @@
 Imports only ``zoomlive.wire`` and httpx: the base install needs no server framework.
 """
 
-from zoomlive.client._client import AsyncClient, AsyncLiveStreams, Client, LiveStreams
+from zoomlive.client._client import (
+    AsyncClient,
+    AsyncLiveStreams,
+    AsyncMeetings,
+    AsyncWebinars,
+    Client,
+    LiveStreams,
+    Meetings,
+    Webinars,
+)
 from zoomlive.client.auth import CachedToken, MemoryTokenStore, TokenStore
 from zoomlive.client.config import ClientSettings
 from zoomlive.client.core import RetryPolicy
@@ -22,11 +31,14 @@ from zoomlive.client.errors import (
 __all__ = [
     "AsyncClient",
     "AsyncLiveStreams",
+    "AsyncMeetings",
+    "AsyncWebinars",
     "AuthenticationError",
     "CachedToken",
     "Client",
     "ClientSettings",
     "LiveStreams",
+    "Meetings",
     "MemoryTokenStore",
     "NotFound",
     "PermissionDenied",
@@ -36,6 +48,7 @@ __all__ = [
     "TokenStore",
     "TransportError",
     "ValidationError",
+    "Webinars",
     "ZoomAPIError",
     "ZoomError",
 ]

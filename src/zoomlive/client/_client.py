@@ -118,9 +118,18 @@ class LiveStreams:
         self._client._send(core.status_request(self._kind, object_id, body))
 
 
-class _Namespace:
-    def __init__(self, livestream: Any) -> None:
-        self.livestream = livestream
+class Meetings:
+    """``client.meetings``: the meeting resources (sync)."""
+
+    def __init__(self, client: Client) -> None:
+        self.livestream = LiveStreams(client, Kind.MEETING)
+
+
+class Webinars:
+    """``client.webinars``: the webinar resources (sync)."""
+
+    def __init__(self, client: Client) -> None:
+        self.livestream = LiveStreams(client, Kind.WEBINAR)
 
 
 class Client(_Base):
@@ -141,8 +150,8 @@ class Client(_Base):
         rate = plan_rate(rate_limit) if isinstance(rate_limit, str) else rate_limit
         self.limiter = RateLimiter(rate) if rate else None
         self._http = httpx.Client(auth=self.auth, timeout=self._timeout, transport=transport)
-        self.meetings = _Namespace(LiveStreams(self, Kind.MEETING))
-        self.webinars = _Namespace(LiveStreams(self, Kind.WEBINAR))
+        self.meetings = Meetings(self)
+        self.webinars = Webinars(self)
 
     @classmethod
     def from_env(cls, **kw: Any) -> Self:
@@ -224,6 +233,20 @@ class AsyncLiveStreams:
         await self._client._send(core.status_request(self._kind, object_id, body))
 
 
+class AsyncMeetings:
+    """``client.meetings``: the meeting resources (async)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.livestream = AsyncLiveStreams(client, Kind.MEETING)
+
+
+class AsyncWebinars:
+    """``client.webinars``: the webinar resources (async)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.livestream = AsyncLiveStreams(client, Kind.WEBINAR)
+
+
 class AsyncClient(_Base):
     """Asynchronous client, the same surface as ``Client``."""
 
@@ -240,8 +263,8 @@ class AsyncClient(_Base):
         rate = plan_rate(rate_limit) if isinstance(rate_limit, str) else rate_limit
         self.limiter = AsyncRateLimiter(rate) if rate else None
         self._http = httpx.AsyncClient(auth=self.auth, timeout=self._timeout, transport=transport)
-        self.meetings = _Namespace(AsyncLiveStreams(self, Kind.MEETING))
-        self.webinars = _Namespace(AsyncLiveStreams(self, Kind.WEBINAR))
+        self.meetings = AsyncMeetings(self)
+        self.webinars = AsyncWebinars(self)
 
     @classmethod
     def from_env(cls, **kw: Any) -> Self:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
 from msgspec import UNSET
 
 from zoomlive.client._client import AsyncClient
 from zoomlive.client.errors import ZoomAPIError, ZoomError
-from zoomlive.wire.models import REDACTED, LiveStream
+from zoomlive.wire.models import REDACTED, LiveStream, Resolution
 from zoomlive.wire.paths import Kind
 
 Outcome = Literal["updated", "unchanged", "would-update", "failed"]
@@ -93,7 +93,8 @@ async def apply_row(client: AsyncClient, row: Row, dry_run: bool) -> RowResult:
             stream_url=row.stream_url,
             stream_key=row.stream_key,
             page_url=row.page_url,
-            resolution=row.resolution,
+            # A file may hold any text here; update() refuses a bad one before sending.
+            resolution=cast(Resolution | None, row.resolution),
         )
         return RowResult(id=row.id, kind=row.kind, outcome="updated", changes=changes)
     except ZoomAPIError as exc:
