@@ -1,0 +1,176 @@
+"""The layers, checked from the source (ast, nothing imported): ``wire`` imports nothing
+of ours, ``client`` only ``wire``, ``server`` never ``client``, and no import cycles.
+
+An import is any ``import``/``from … import`` anywhere in a module (in functions and
+``TYPE_CHECKING`` blocks too: a lazy import is still a dependency). ``from P import n``
+depends on the module ``P.n`` when that is a module, else on ``P`` itself (its
+``__init__``), so a submodule that takes a name from its own package's ``__init__``
+while that ``__init__`` imports the submodule is reported as the cycle it is.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+SRC = ROOT / "src"
+TOP = "zoomlive"
+
+
+def module_name(path: Path, src: Path) -> str:
+    parts = list(path.relative_to(src).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules(src: Path, top: str) -> dict[str, Path]:
+    return {module_name(p, src): p for p in sorted((src / top).rglob("*.py"))}
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (level - 1)] if level > 1 else base
+    return ".".join([*base, target] if target else base)
+
+
+def imports(name: str, path: Path, known: set[str], top: str) -> set[str]:
+    """The modules of ours that ``name`` imports (resolved as described above)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    is_package = path.name == "__init__.py"
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.split(".")[0] == top)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = _resolve_relative(name, is_package, node.level, node.module)
+            if base.split(".")[0] != top:
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                out.add(sub if sub in known else base)
+    return {m for m in out if m != name}
+
+
+def graph(src: Path, top: str = TOP) -> dict[str, set[str]]:
+    mods = modules(src, top)
+    known = set(mods)
+    return {name: imports(name, path, known, top) for name, path in mods.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected component with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+
+    def visit(v: str) -> None:
+        nonlocal counter
+        index[v] = low[v] = counter
+        counter += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
+    try:
+        for v in sorted(edges):
+            if v not in index:
+                visit(v)
+    finally:
+        sys.setrecursionlimit(limit)
+    return found
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def violations(edges: dict[str, set[str]], of: str, allowed: Iterable[str]) -> list[str]:
+    ok = set(allowed) | {of}
+    return sorted(
+        f"{src} imports {dst}"
+        for src, dsts in edges.items()
+        if layer(src) == of
+        for dst in dsts
+        if layer(dst) not in ok
+    )
+
+
+@pytest.fixture(scope="module")
+def edges() -> dict[str, set[str]]:
+    return graph(SRC)
+
+
+def test_the_graph_is_read(edges: dict[str, set[str]]) -> None:
+    # The checks below prove nothing if the graph came out empty or unresolved.
+    assert {"zoomlive.wire", "zoomlive.client", "zoomlive.server", "zoomlive.cli"} <= set(edges)
+    assert "zoomlive.wire.paths" in edges["zoomlive.client.core"]
+    assert "zoomlive.client.core" in edges["zoomlive.client._client"]
+    assert any(layer(d) == "server" for d in edges["zoomlive.testing.runner"])
+
+
+def test_wire_imports_nothing_of_ours(edges: dict[str, set[str]]) -> None:
+    assert violations(edges, "wire", []) == []
+
+
+def test_client_imports_only_wire(edges: dict[str, set[str]]) -> None:
+    assert violations(edges, "client", ["wire"]) == []
+
+
+def test_server_imports_only_wire_never_client(edges: dict[str, set[str]]) -> None:
+    assert violations(edges, "server", ["wire"]) == []
+
+
+def test_the_test_kit_never_imports_the_cli(edges: dict[str, set[str]]) -> None:
+    assert violations(edges, "testing", ["wire", "client", "server"]) == []
+
+
+def test_no_import_cycles(edges: dict[str, set[str]]) -> None:
+    assert cycles(edges) == []
+
+
+def test_the_checks_can_fail(tmp_path: Path) -> None:
+    """A package-init cycle, a relative import and a layer break are all found."""
+    pkg = tmp_path / "zoomlive"
+    for d in ("wire", "client"):
+        (pkg / d).mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "wire" / "__init__.py").write_text("")
+    (pkg / "wire" / "ids.py").write_text("def f():\n    from ..client import core\n")
+    (pkg / "client" / "__init__.py").write_text("from zoomlive.client._client import Client\n")
+    (pkg / "client" / "_client.py").write_text("from zoomlive.client import core\nClient = 1\n")
+    (pkg / "client" / "core.py").write_text("from . import Client\n")  # the package's name
+    g = graph(tmp_path)
+    assert g["zoomlive.client.core"] == {"zoomlive.client"}
+    assert g["zoomlive.wire.ids"] == {"zoomlive.client.core"}
+    assert violations(g, "wire", []) == ["zoomlive.wire.ids imports zoomlive.client.core"]
+    assert cycles(g) == [["zoomlive.client", "zoomlive.client._client", "zoomlive.client.core"]]
