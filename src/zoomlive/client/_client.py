@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -161,10 +162,11 @@ class Client(_Base):
         attempts = core.Attempts(self.retry, self._clock)
         url, headers = self._base + spec.path, self._headers(spec)
         while True:
-            if self.limiter is not None:
-                self.limiter.acquire()
             try:
-                response = self._http.request(spec.method, url, content=spec.body, headers=headers)
+                with self.limiter.slot() if self.limiter else contextlib.nullcontext():
+                    response = self._http.request(
+                        spec.method, url, content=spec.body, headers=headers
+                    )
             except httpx.TransportError as exc:
                 self._sleep(attempts.after_failure(exc))
                 continue
@@ -274,12 +276,11 @@ class AsyncClient(_Base):
         attempts = core.Attempts(self.retry, self._clock)
         url, headers = self._base + spec.path, self._headers(spec)
         while True:
-            if self.limiter is not None:
-                await self.limiter.acquire()
             try:
-                response = await self._http.request(
-                    spec.method, url, content=spec.body, headers=headers
-                )
+                async with self.limiter.slot() if self.limiter else contextlib.nullcontext():
+                    response = await self._http.request(
+                        spec.method, url, content=spec.body, headers=headers
+                    )
             except httpx.TransportError as exc:
                 await self._sleep(attempts.after_failure(exc))
                 continue
