@@ -33,6 +33,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_of_second() -> None:
+    """Wait for the next whole second of real time: the server's per-second rate
+    windows are whole seconds of real time (Decision 9), so requests sent right after
+    this share one window unless they take most of a second."""
+    time.sleep(1.0 - time.time() % 1.0)
+
+
 def service_url(name: str) -> str:
     """The URL of a backing service for tests, or skip (fail under CI) without it."""
     url = os.environ.get(name, "")
