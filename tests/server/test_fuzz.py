@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.support import Api
@@ -126,11 +126,41 @@ def test_invalid_bodies_on_real_ids(
     assert snapshot(api, token) == before
 
 
+#: Most examples carry a valid token, so what lies behind authentication (Accept,
+#: bodies, content types, methods and routing) is fuzzed too, not only the 401.
+VALID = "valid token"
+AUTH = st.sampled_from([VALID] * 4 + [""]).flatmap(lambda a: st.just(a) if a else HEADER_TEXT)
+#: Mostly the route's own method and path (None: the route's method), sometimes not.
+METHODS = st.sampled_from([None] * 6 + ["GET", "PATCH", "POST", "PUT", "DELETE"])
+SUFFIXES = st.sampled_from([""] * 6 + ["/", "/x", "//", "?page_size=1", "/status/x", "%2F"])
+BODY_TYPES = st.one_of(st.just("application/json"), CONTENT_TYPES)
+RAW_BODIES = st.one_of(JSONISH.map(lambda v: json.dumps(v).encode()), st.binary(max_size=80))
+
+
+def would_change_state(template: str, method: str, suffix: str, raw: bytes) -> bool:
+    """Whether this request is a valid write (the fuzz keeps to requests that are not)."""
+    if method != "PATCH" or suffix not in ("", "?page_size=1"):
+        return False
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    kind = Kind.WEBINAR if "webinars" in template else Kind.MEETING
+    check = validate_status(kind, body) if template.endswith("status") else validate_update(body)
+    return not isinstance(check, list)
+
+
 @FUZZ
 @given(
     route=st.sampled_from(ROUTES),
-    auth=HEADER_TEXT,
+    method=METHODS,
+    suffix=SUFFIXES,
+    auth=AUTH,
     accept=HEADER_TEXT,
+    ctype=BODY_TYPES,
+    raw=RAW_BODIES,
     extra=st.dictionaries(
         st.sampled_from(["X-Forwarded-For", "Cookie", "Content-Length-X", "Range"]),
         HEADER_TEXT,
@@ -138,14 +168,27 @@ def test_invalid_bodies_on_real_ids(
     ),
 )
 def test_random_headers(
-    api: Api, route: tuple[str, str], auth: str, accept: str, extra: dict[str, str]
-) -> None:
-    method, template = route
+    api: Api, route: tuple[str, str], method: str | None, suffix: str, auth: str, accept: str,
+    ctype: str, raw: bytes, extra: dict[str, str],
+) -> None:  # fmt: skip
+    own_method, template = route
+    method = method or own_method
+    assume(not would_change_state(template, method, suffix, raw))
     token = api.token()
     before = snapshot(api, token)
-    headers = {"Authorization": auth, "Accept": accept, **extra}
-    r = api.call(method, template.replace("{id}", "68423085"), None, headers=headers, content=b"{}")
-    assert_zoom_4xx(r)
+    headers = {"Authorization": f"Bearer {token}" if auth == VALID else auth, "Accept": accept}
+    headers |= extra
+    if ctype:
+        headers["Content-Type"] = ctype
+    path = template.replace("{id}", "68423085") + suffix
+    r = api.call(method, path, None, headers=headers, content=raw)
+    event(f"{r.status_code} {'token' if auth == VALID else 'random auth'}")
+    if r.is_success:  # a valid token and a read (or a write that changes nothing)
+        assert auth == VALID and r.status_code in (200, 204), (r.status_code, r.text[:300])
+        if r.status_code == 200:
+            assert set(r.json()) >= {"stream_url", "stream_key", "page_url"}
+    else:
+        assert_zoom_4xx(r)
     assert snapshot(api, token) == before
 
 
