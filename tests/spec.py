@@ -48,12 +48,13 @@ def schema(ref_holder: dict[str, Any]) -> dict[str, Any]:
 _ERR = re.compile(r"\*\*Error Code:\*\*\s*`(\d+)`\s*<br>\s*(.*?)\s*<br>", re.S)
 
 
-def documented_errors(op: dict[str, Any], status: str) -> list[tuple[int, re.Pattern[str]]]:
-    """(code, message pattern) pairs listed in a response description."""
+def documented_errors(op: dict[str, Any], status: str) -> list[tuple[int, str, re.Pattern[str]]]:
+    """(code, message, message pattern) triples listed in a response description;
+    in the pattern, each ``{placeholder}`` matches any text."""
     text = op["responses"][status].get("description", "")
     out = []
     for code, message in _ERR.findall(text):
         pattern = re.escape(message.strip())
         pattern = re.sub(r"\\\{\w+\\\}", r".+", pattern)
-        out.append((int(code), re.compile(pattern)))
+        out.append((int(code), message.strip(), re.compile(pattern)))
     return out
