@@ -72,7 +72,7 @@ def busiest_window(moments: list[float]) -> int:
     return best
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     rate=st.integers(1, 6),
     workers=st.integers(1, 10),
