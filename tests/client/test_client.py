@@ -1,4 +1,4 @@
-"""The client against the real server over HTTP on 127.0.0.1 (issue 3, in part)."""
+"""The client against the real server over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 

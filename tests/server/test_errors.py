@@ -1,4 +1,4 @@
-"""Must-show 2: every error the Decisions select, with its exact status, code and message."""
+"""Every error the Decisions select, with its exact status, code and message."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Must-show 4: bad input never gets a 500. Random bodies, content types, ids and headers
-on every route get a Zoom-shaped 4xx, and what is stored does not change."""
+"""Bad input never gets a 500. Random bodies, content types, ids, methods and headers
+on every route get a Zoom-shaped 4xx (or, for a harmless request with a valid token,
+its 2xx), and what is stored does not change."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Must-show 7: the README's serve command prints credentials and curl lines that work."""
+"""The README's serve command prints credentials and curl lines that work."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Must-show 5: every acknowledged write survives a SIGKILL of the server process."""
+"""Every acknowledged write survives a SIGKILL of the server process."""
 
 from __future__ import annotations
 

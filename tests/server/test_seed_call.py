@@ -1,4 +1,4 @@
-"""Must-show 1: the seed's own curl call gets 204, and GET returns what it set."""
+"""The seed's own curl call gets 204, and GET returns what it set."""
 
 from __future__ import annotations
 

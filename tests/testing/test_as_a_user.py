@@ -1,4 +1,4 @@
-"""Must-show 1 of the test kit: a suite written as a user would write it, with
+"""A suite written as a user would write it, with
 nothing but the public fixtures (zoom, zoom_client, async_zoom_client, zoom_server)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Must-show 4 of the test kit: each kind of fault, and what the client does under it."""
+"""Each kind of fault, and what the client does under it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Must-show 2 of the test kit: Zoom's per-second limit, held accurately.
+"""Zoom's per-second limit, held accurately.
 
 Three times the Pro limit (90/s) is offered to one account for 5 s, starting on a
 second boundary. Accepted requests per second must stay within ±10% of 30, and

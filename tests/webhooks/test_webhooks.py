@@ -1,4 +1,4 @@
-"""Webhooks (issue 5): a real receiver, Zoom's retry schedule, durability."""
+"""Webhooks: a real receiver, Zoom's retry schedule, durability."""
 
 from __future__ import annotations
 
