@@ -72,7 +72,7 @@ def busiest_window(moments: list[float]) -> int:
     return best
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     rate=st.integers(1, 6),
     workers=st.integers(1, 10),
@@ -117,7 +117,7 @@ def test_threads_wait_for_an_answer_then_go() -> None:
 
     t = threading.Thread(target=second)
     t.start()
-    assert not sent.wait(0.2)  # one in flight at rate 1: nothing may go, however long
+    assert not sent.wait(0.1)  # one in flight at rate 1: nothing may go, however long
     limiter.release()
     assert sent.wait(5)  # woken by the answer, then sent once it is 0.05 s old
     t.join(5)
@@ -134,7 +134,7 @@ def test_tasks_wait_for_an_answer_then_go() -> None:
                 order.append("second sent")
 
         task = asyncio.create_task(second())
-        done, _ = await asyncio.wait([task], timeout=0.2)
+        done, _ = await asyncio.wait([task], timeout=0.1)
         assert not done  # one in flight at rate 1: nothing may go, however long
         order.append("first answered")
         limiter.release()
