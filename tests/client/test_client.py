@@ -11,7 +11,7 @@ from typing import TypedDict
 
 import pytest
 
-from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api
+from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api, start_of_second
 from zoomlive.client import (
     AsyncClient,
     AuthenticationError,
@@ -168,6 +168,8 @@ def test_qps_429_waits_retry_after_then_succeeds(limited_api: Api) -> None:
         time.sleep(seconds)  # really wait: the retry must land in a later window
 
     with make_client(api, sleep=sleep) as client:
+        client.fetch_token()  # outside the timed calls
+        start_of_second()  # five calls from a window's start: the third meets a 429
         for _ in range(5):
             client.meetings.livestream.get(68423085)
     rejected = api.admin("GET", "/stats").json()["rate_limited"] - before
