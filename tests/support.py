@@ -100,6 +100,7 @@ class ServerProcess:
                 if httpx.get(f"{self.base_url}/_zoomlive/health", timeout=1).status_code == 200:
                     return self
             time.sleep(0.05)
+        self.kill()  # not left running behind a failed test
         raise RuntimeError(f"server did not start: {self.output()}")
 
     def output(self) -> str:

@@ -17,12 +17,13 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from zoomlive.server.clock import Clock
 from zoomlive.server.control.routes import control_router
 from zoomlive.server.middleware import front
-from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.rendering import render_problem
 from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
 from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 
@@ -58,6 +59,11 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[by
     if spec is not None:
         return _respond(request, ZoomProblem.of(spec))
     return _respond(request, ZoomProblem(exc.status_code, exc.status_code, str(exc.detail)))
+
+
+def _on_unavailable(request: Request[Any, Any, Any], _: StorageUnavailable) -> Response[bytes]:
+    # Logged by the store, once per distinct failure per minute.
+    return _respond(request, unavailable())
 
 
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -116,6 +122,7 @@ def create_app(
         exception_handlers={
             ZoomProblem: _on_problem,
             HTTPException: _on_http,
+            StorageUnavailable: _on_unavailable,
             Exception: _on_crash,
         },
         request_max_body_size=settings.max_body_bytes,

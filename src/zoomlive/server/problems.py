@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from zoomlive.wire import errors as E
 from zoomlive.wire.errors import ZoomErrorSpec
 from zoomlive.wire.models import FieldError
 
@@ -42,3 +43,9 @@ class ZoomProblem(Exception):
     ) -> ZoomProblem:
         status, code, message = spec.format(**values)
         return cls(status, code, message, errors=errors, headers=headers)
+
+
+def unavailable() -> ZoomProblem:
+    """The answer when storage is unavailable (``StorageUnavailable``): Zoom's shape,
+    503, retry after a second."""
+    return ZoomProblem.of(E.SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoomlive.server.clock import Clock
+from zoomlive.server.health import OK
 from zoomlive.server.services.admin import AdminService
 from zoomlive.server.services.auth import AuthService
 from zoomlive.server.services.faults import FaultBook
@@ -17,6 +18,7 @@ from zoomlive.server.services.ratelimit import (
     MemoryCounters,
     RateLimiter,
     RedisCounters,
+    SharedCounters,
 )
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
@@ -44,7 +46,9 @@ class Runtime:
         clock = clock or Clock()
         store = Store(settings.database_url, cache_reads=settings.read_cache)
         backend: CounterBackend = (
-            RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
+            SharedCounters(RedisCounters(settings.redis_url, timeout=settings.redis_timeout))
+            if settings.redis_url
+            else MemoryCounters()
         )
         journal = Journal(settings.journal_size)
         webhooks = WebhookService(store, clock, journal, retry_scale=settings.webhook_retry_scale)
@@ -102,9 +106,24 @@ class Runtime:
             "client_secret": app.client_secret,
         }
 
+    async def health(self) -> dict[str, Any]:
+        """``ok``, or ``degraded`` with each failing dependency's reason.
+
+        A dependency that failed is tried again here (at most once a second for
+        Redis), so health turns ``ok`` when it is back even with no traffic.
+        """
+        await self.store.probe()
+        deps = {"database": self.store.dependency.status()}
+        backend = self.limiter.backend
+        if isinstance(backend, SharedCounters):
+            await backend.probe()
+            deps["redis"] = backend.dependency.status()
+        ok = all(v == OK for v in deps.values())
+        return {"status": "ok" if ok else "degraded", "dependencies": deps}
+
     async def stop(self) -> None:
         await self.webhooks.stop()
         await self.store.close()
         backend = self.limiter.backend
-        if isinstance(backend, RedisCounters):
+        if isinstance(backend, SharedCounters):
             await backend.close()

@@ -51,6 +51,9 @@ class ServerSettings:
     #: Rate limits as Zoom enforces them (Decision 9).
     rate_limits: bool = True
     redis_url: str = ""
+    #: Seconds a Redis connect or call may take before the rate limits fall back to
+    #: this process's counters (README, "When Redis or PostgreSQL fails").
+    redis_timeout: float = 1.0
     #: Keep a read model in memory. Right for one process on SQLite; a multi-process
     #: deployment on PostgreSQL turns it off so every instance reads the database.
     cache_reads: bool | None = None
@@ -94,6 +97,8 @@ class ServerSettings:
             values["cache_reads"] = _flag(e["ZOOMLIVE_CACHE_READS"], True)
         if e.get("ZOOMLIVE_TOKEN_TTL"):
             values["token_ttl_seconds"] = int(e["ZOOMLIVE_TOKEN_TTL"])
+        if e.get("ZOOMLIVE_REDIS_TIMEOUT"):
+            values["redis_timeout"] = float(e["ZOOMLIVE_REDIS_TIMEOUT"])
         if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
             values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
         values.update({k: v for k, v in overrides.items() if v is not None})

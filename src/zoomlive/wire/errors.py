@@ -29,6 +29,12 @@ BODY_TOO_LARGE = ZoomErrorSpec(413, 300, "Request Entity Too Large.")
 NOT_FOUND_PATH = ZoomErrorSpec(404, 300, "The requested resource was not found.")
 METHOD_NOT_ALLOWED = ZoomErrorSpec(405, 300, "Method not allowed.")
 INTERNAL = ZoomErrorSpec(500, 500, "Internal server error.")
+#: zoomlive's choice (Zoom documents no 503 here): a dependency is down, or a write's
+#: outcome is unknown; the request may be retried (README, "When Redis or PostgreSQL
+#: fails").
+SERVICE_UNAVAILABLE = ZoomErrorSpec(
+    503, 503, "Service temporarily unavailable. Please try again later."
+)
 
 # Ids
 INVALID_MEETING_ID = ZoomErrorSpec(400, 300, "Invalid meeting ID.")

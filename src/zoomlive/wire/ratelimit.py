@@ -11,6 +11,10 @@ HEADER_LIMIT = "X-RateLimit-Limit"
 HEADER_REMAINING = "X-RateLimit-Remaining"
 HEADER_RETRY_AFTER = "Retry-After"
 HEADER_TRACKING_ID = "x-zm-trackingid"
+#: zoomlive's own, not Zoom's: present (value ``local``) when the shared counters
+#: (Redis) are unreachable and this process counted the request alone.
+HEADER_ZOOMLIVE_SCOPE = "X-Zoomlive-RateLimit"
+SCOPE_LOCAL = "local"
 
 TYPE_QPS = "QPS"
 TYPE_DAILY = "Daily-limit"

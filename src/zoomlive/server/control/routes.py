@@ -45,9 +45,9 @@ def control_router(rt: Runtime) -> Router:
         if not given or not hmac.compare_digest(given.encode(), rt.admin_token.encode()):
             raise ZoomProblem.of(E.TOKEN_INVALID)
 
-    @get("/health", guards=[], summary="Liveness (no token needed)")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @get("/health", guards=[], summary="Liveness and dependencies (no token needed)")
+    async def health() -> dict[str, Any]:
+        return await rt.health()
 
     @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
     async def reset(data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:

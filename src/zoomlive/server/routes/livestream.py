@@ -19,11 +19,12 @@ from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from zoomlive.server.middleware import RequestInfo, request_info
-from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.rendering import JSON_TYPE, render_problem
 from zoomlive.server.routes.bodies import read_body
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal, require_scope
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
 from zoomlive.wire.paths import Kind, Operation
 
@@ -175,7 +176,8 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
             op = Operation.STATUS if is_status else Operation.UPDATE
             await endpoints.patch(kind, op, raw_id, authorization, query_token, info, read)
             await _send(send, 204, b"", None, ())
-        except ZoomProblem as problem:
+        except (ZoomProblem, StorageUnavailable) as exc:
+            problem = exc if isinstance(exc, ZoomProblem) else unavailable()
             body, media = render_problem(problem, accept)
             if problem.headers:  # a 429 brings its own rate-limit headers
                 info.headers = list(problem.headers.items())

@@ -3,16 +3,20 @@
 A fixed one-second window for the per-second limit and a UTC-day window for the
 Free plan's daily cap. Rejected requests consume nothing. The counter backend is
 pluggable: in-process by default, Redis (one atomic script per request) when
-several server processes must share one account's budget.
+several server processes must share one account's budget. When Redis fails, each
+process counts alone until it is back (``SharedCounters``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
+from zoomlive.server.health import Dependency
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.storage.records import Account
 from zoomlive.wire import errors as E
@@ -28,6 +32,8 @@ class Hit(NamedTuple):
     rejected: int  # 0, QPS or DAILY
     second_count: int
     day_count: int
+    #: Counted by this process alone because the shared counters failed.
+    local: bool = False
 
 
 class CounterBackend(Protocol):
@@ -82,12 +88,23 @@ return {0, s, d}
 
 class RedisCounters:
     """Counters in Redis, checked and counted in one Lua script, so several server
-    processes share one account's budget exactly."""
+    processes share one account's budget exactly.
 
-    def __init__(self, url: str, prefix: str = "zoomlive:rl") -> None:
+    Short timeouts and no client-side retries: a request waits at most ``timeout``
+    seconds on a Redis that hangs, and ``SharedCounters`` decides what happens next.
+    """
+
+    def __init__(self, url: str, prefix: str = "zoomlive:rl", timeout: float = 1.0) -> None:
         import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self._redis: Any = aioredis.from_url(url)
+        self._redis: Any = aioredis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
         self._prefix = prefix
         self._script: Any = self._redis.register_script(_LUA)
 
@@ -100,8 +117,93 @@ class RedisCounters:
         async for key in self._redis.scan_iter(match=f"{self._prefix}:*"):
             await self._redis.delete(key)
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+log = logging.getLogger("zoomlive.server.ratelimit")
+
+
+class SharedCounters:
+    """Redis counters that fail soft: per-process counters while Redis fails.
+
+    A circuit breaker: after a failure, requests count locally (and say so, with
+    ``X-Zoomlive-RateLimit: local``) without touching Redis; at most one request per
+    ``retry_every`` seconds tries Redis again, and the first success closes the
+    breaker. The local counters then give each process the account's whole budget,
+    so N processes admit up to N times the limit until Redis is back.
+    """
+
+    def __init__(
+        self,
+        redis: RedisCounters,
+        retry_every: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.redis = redis
+        self.local = MemoryCounters()
+        self.dependency = Dependency("redis", log, "rate limits are counted in each process alone")
+        self._retry_every = retry_every
+        self._clock = clock
+        self._retry_at = 0.0
+        self._errors = _redis_errors()  # imported with Redis, not with this module
+
+    def _may_try(self) -> bool:
+        if self.dependency.ok:
+            return True
+        now = self._clock()
+        if now < self._retry_at:
+            return False
+        self._retry_at = now + self._retry_every  # this caller probes; others stay local
+        return True
+
+    def _failed(self, exc: BaseException) -> None:
+        self._retry_at = self._clock() + self._retry_every
+        self.dependency.failed(exc)
+
+    async def hit(self, account_id: str, second: int, day: int, qps: int, daily: int | None) -> Hit:
+        if self._may_try():
+            try:
+                hit = await self.redis.hit(account_id, second, day, qps, daily)
+            except self._errors as exc:
+                self._failed(exc)
+            else:
+                self.dependency.recovered()
+                return hit
+        local = await self.local.hit(account_id, second, day, qps, daily)
+        return local._replace(local=True)
+
+    async def probe(self) -> None:
+        """Try Redis now if it failed and a retry is due (health calls this)."""
+        if not self.dependency.ok and self._may_try():
+            try:
+                await self.redis.ping()
+            except self._errors as exc:
+                self._failed(exc)
+            else:
+                self.dependency.recovered()
+
+    async def reset(self) -> None:
+        await self.local.reset()
+        if self._may_try():
+            try:
+                await self.redis.reset()
+            except self._errors as exc:
+                self._failed(exc)
+            else:
+                self.dependency.recovered()
+
+    async def close(self) -> None:
+        await self.redis.close()
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError, TimeoutError)
 
 
 class RateLimiter:
@@ -141,6 +243,8 @@ class RateLimiter:
                 (rl.HEADER_LIMIT, str(qps)),
                 (rl.HEADER_REMAINING, str(max(qps - hit.second_count, 0))),
             ]
+        if hit.local:
+            headers.append((rl.HEADER_ZOOMLIVE_SCOPE, rl.SCOPE_LOCAL))
         if hit.rejected:
             self.rejected += 1
         if hit.rejected == DAILY:

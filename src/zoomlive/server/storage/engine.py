@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from zoomlive.server.storage.failures import is_connection_error
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration. A test holds it equal to Alembic's head, so start-up can skip
 #: importing Alembic (about 5 MiB and 0.4 s) when the schema is already current.
@@ -43,6 +45,15 @@ WAL_LIMIT_BYTES = 64 * 1024 * 1024
 WAL_TRUNCATE_AT = 16 * 1024 * 1024
 
 
+def _disconnects(ctx: sa.engine.ExceptionContext) -> None:
+    # SQLAlchemy treats some lost connections as ordinary errors: asyncpg's
+    # "another operation is in progress" after the server ended the backend, for
+    # one. Marked as disconnects, the connection is invalidated, never reused, and
+    # the pre-ping replaces it instead of failing the request that drew it.
+    if not ctx.is_disconnect and is_connection_error(ctx.original_exception):
+        ctx.is_disconnect = True
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {}
@@ -55,7 +66,18 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False)
+    # Pre-ping: a pooled connection the server closed (restart, pg_terminate_backend)
+    # is replaced at checkout instead of failing the request that drew it. A short
+    # connect timeout: an unreachable database fails a request in seconds, not 60.
+    engine = create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"timeout": 5},
+    )
+    event.listen(engine.sync_engine, "handle_error", _disconnects)
+    return engine
 
 
 def _upgrade(connection: sa.Connection) -> None:

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from zoomlive.server.health import Dependency
 from zoomlive.server.storage import schema as t
 from zoomlive.server.storage.engine import (
     checkpoint,
@@ -32,10 +34,14 @@ from zoomlive.server.storage.engine import (
     truncate_wal,
     wal_path,
 )
+from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, to_row
 from zoomlive.server.storage.writer import Writer
 
 R = TypeVar("R", bound=msgspec.Struct)
+T = TypeVar("T")
+
+log = logging.getLogger("zoomlive.server.storage")
 
 
 class Conflict(Exception):
@@ -75,7 +81,13 @@ class Store:
         self.url = database_url
         self.engine: AsyncEngine = make_engine(database_url)
         wal = wal_path(database_url)
-        self.writer = Writer(self.engine, maintenance=truncate_wal(wal) if wal else None)
+        #: The database as the store last saw it (``/_zoomlive/health`` reports it).
+        self.dependency = Dependency("database", log)
+        self.writer = Writer(
+            self.engine,
+            maintenance=truncate_wal(wal) if wal else None,
+            dependency=self.dependency,
+        )
         self.cache = ReadModel() if cache_reads else None
         self._checkpointer: asyncio.Task[None] | None = None
 
@@ -122,17 +134,47 @@ class Store:
 
     # -- generic helpers ---------------------------------------------------------------
 
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run a read on a pooled connection; once more on a fresh one if the
+        connection was lost (a read is always safe to repeat). Still failing, it is
+        ``StorageUnavailable`` (a 503)."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.connect() as conn:
+                    result = await fn(conn)
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                self.dependency.failed(exc)
+                if attempt == 2:
+                    raise StorageUnavailable(type(exc).__name__) from exc
+                continue
+            self.dependency.recovered()
+            return result
+        raise AssertionError("unreachable")
+
+    async def probe(self) -> None:
+        """Try the database now if it failed (health calls this)."""
+        if not self.dependency.ok:
+            with contextlib.suppress(StorageUnavailable):
+                await self.read(lambda conn: conn.exec_driver_sql("SELECT 1"))
+
     async def _one(self, cls: type[R], table: sa.Table, key: Any) -> R | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(table).where(_pk(table) == key))).first()
+        async def q(conn: AsyncConnection) -> sa.Row[Any] | None:
+            return (await conn.execute(sa.select(table).where(_pk(table) == key))).first()
+
+        row = await self.read(q)
         return None if row is None else _rec(cls, row)
 
     async def _all(self, cls: type[R], table: sa.Table, where: Any = None) -> list[R]:
         stmt = sa.select(table)
         if where is not None:
             stmt = stmt.where(where)
-        async with self.engine.connect() as conn:
+
+        async def q(conn: AsyncConnection) -> list[R]:
             return [_rec(cls, row) for row in await conn.execute(stmt)]
+
+        return await self.read(q)
 
     async def _insert(self, table: sa.Table, record: R) -> R:
         """INSERT one new record; ``Conflict`` if its key exists (nothing changes)."""
@@ -186,10 +228,12 @@ class Store:
     # -- meta ---------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:
-        async with self.engine.connect() as conn:
+        async def q(conn: AsyncConnection) -> str | None:
             return (
                 await conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == key))
             ).scalar_one_or_none()
+
+        return await self.read(q)
 
     async def set_meta(self, key: str, value: str) -> None:
         stmt = self._upsert_meta().values(key=key, value=value)
@@ -316,8 +360,11 @@ class Store:
         stmt = sa.select(sa.func.count()).select_from(t.tokens)
         if client_id is not None:
             stmt = stmt.where(t.tokens.c.client_id == client_id)
-        async with self.engine.connect() as conn:
+
+        async def q(conn: AsyncConnection) -> int:
             return int((await conn.execute(stmt)).scalar_one())
+
+        return await self.read(q)
 
     async def expire_tokens(self, now: float, client_id: str | None = None) -> int:
         """Make tokens expire now (fault injection: "force token expiry")."""

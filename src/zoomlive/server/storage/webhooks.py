@@ -9,7 +9,7 @@ server processes on one database each event is sent by one of them at a time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +19,7 @@ from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription, to
 from zoomlive.server.storage.store import Store
 
 INSERT_OUTBOX = t.outbox.insert()
+R = TypeVar("R")
 
 
 async def _rowcount(result: Any) -> int:
@@ -32,17 +33,12 @@ def _rec(cls: Any, row: Any) -> Any:
 class WebhookStore:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._engine = store.engine
         self._writer = store.writer
 
     async def get_subscription(self, client_id: str) -> Subscription | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(t.subscriptions).where(t.subscriptions.c.client_id == client_id)
-                )
-            ).first()
-        return None if row is None else _rec(Subscription, row)
+        stmt = sa.select(t.subscriptions).where(t.subscriptions.c.client_id == client_id)
+        rows = await self._store.read(lambda conn: _rows(conn, stmt, Subscription))
+        return rows[0] if rows else None
 
     async def put_subscription(self, sub: Subscription) -> None:
         row = to_row(sub)
@@ -71,16 +67,14 @@ class WebhookStore:
             .join(t.apps, t.apps.c.client_id == t.subscriptions.c.client_id)
             .where(t.apps.c.account_id == account_id, t.subscriptions.c.enabled.is_(True))
         )
-        async with self._engine.connect() as conn:
-            rows = [_rec(Subscription, r) for r in await conn.execute(stmt)]
+        rows = await self._store.read(lambda conn: _rows(conn, stmt, Subscription))
         return [s for s in rows if event in s.events.split()]
 
     async def due_for_revalidation(self, before: float) -> list[Subscription]:
         stmt = sa.select(t.subscriptions).where(
             t.subscriptions.c.enabled.is_(True), t.subscriptions.c.validated_at <= before
         )
-        async with self._engine.connect() as conn:
-            return [_rec(Subscription, r) for r in await conn.execute(stmt)]
+        return await self._store.read(lambda conn: _rows(conn, stmt, Subscription))
 
     async def claim_revalidation(self, client_id: str, before: float, now: float) -> bool:
         """Take the right to revalidate this endpoint now (one process, one task)."""
@@ -113,8 +107,10 @@ class WebhookStore:
 
         # Look first without writing: an idle worker polls often, and should not
         # cost a write transaction each time.
-        async with self._engine.connect() as conn:
-            ids = [r[0] for r in await conn.execute(pick)]
+        async def look(conn: AsyncConnection) -> list[int]:
+            return [r[0] for r in await conn.execute(pick)]
+
+        ids = await self._store.read(look)
         if not ids:
             return []
 
@@ -190,7 +186,8 @@ class WebhookStore:
         stmt = sa.select(t.outbox).order_by(t.outbox.c.id).limit(limit)
         if status is not None:
             stmt = stmt.where(t.outbox.c.status == status)
-        async with self._engine.connect() as conn:
+
+        async def q(conn: AsyncConnection) -> list[tuple[OutboxRow, list[Attempt]]]:
             rows = [_rec(OutboxRow, r) for r in await conn.execute(stmt)]
             ids = [r.id for r in rows]
             attempts: dict[int, list[Attempt]] = {i: [] for i in ids}
@@ -201,10 +198,19 @@ class WebhookStore:
                     .order_by(t.attempts.c.id)
                 ):
                     attempts[a.outbox_id].append(_rec(Attempt, a))
-        return [(r, attempts[r.id]) for r in rows]
+            return [(r, attempts[r.id]) for r in rows]
+
+        return await self._store.read(q)
 
     async def count(self, statuses: Iterable[str]) -> dict[str, int]:
         stmt = sa.select(t.outbox.c.status, sa.func.count()).group_by(t.outbox.c.status)
-        async with self._engine.connect() as conn:
-            found = {s: int(n) for s, n in await conn.execute(stmt)}
+
+        async def q(conn: AsyncConnection) -> dict[str, int]:
+            return {s: int(n) for s, n in await conn.execute(stmt)}
+
+        found = await self._store.read(q)
         return {s: found.get(s, 0) for s in statuses}
+
+
+async def _rows(conn: AsyncConnection, stmt: sa.Select[Any], cls: type[R]) -> list[R]:
+    return [_rec(cls, r) for r in await conn.execute(stmt)]

@@ -6,8 +6,12 @@ waiting in one transaction (runs of the same statement as one ``executemany``),
 commits, and only then resolves the futures. On SQLite this also means one writer
 connection, so writers never contend for the database lock.
 
-If a batch fails, each of its operations is retried in a transaction of its own,
-so one bad write fails alone.
+If a batch fails before COMMIT is sent, nothing of it committed: each of its
+operations is retried in a transaction of its own, so one bad write fails alone,
+and a lost connection is replaced first (the retry is the write's one retry on a
+fresh connection). If the connection fails while COMMIT is in flight, the outcome
+is unknown: the batch is not applied again, and its writes fail with
+``CommitOutcomeUnknown`` (a 503; the client may retry, as after a timeout).
 
 An operation may carry an ``after`` hook: it runs right after the commit, in commit
 order, before any waiter resumes. The in-memory read model is updated there, so it
@@ -26,6 +30,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from zoomlive.server.health import Dependency
+from zoomlive.server.storage.failures import (
+    CommitOutcomeUnknown,
+    StorageUnavailable,
+    is_connection_error,
+)
 
 log = logging.getLogger("zoomlive.server.storage")
 
@@ -61,8 +72,10 @@ class Writer:
         max_batch: int = 512,
         maintenance: Maintenance | None = None,
         maintenance_every: float = 0.5,
+        dependency: Dependency | None = None,
     ) -> None:
         self._engine = engine
+        self._dependency = dependency
         self._max_batch = max_batch
         self._maintenance = maintenance
         self._maintenance_every = maintenance_every
@@ -117,14 +130,19 @@ class Writer:
                     if not fut.done():
                         fut.set_exception(RuntimeError("writer stopped"))
                 raise
+            except CommitOutcomeUnknown as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(_unavailable(exc))
+                continue
             except Exception:
-                # Isolate the failure: each write again, alone.
+                # Nothing committed. Isolate the failure: each write again, alone.
                 for op, fut in batch:
                     try:
                         (result,) = await self._commit([op])
                     except Exception as exc:
                         if not fut.done():
-                            fut.set_exception(exc)
+                            fut.set_exception(_unavailable(exc))
                     else:
                         _after(op, result)
                         if not fut.done():
@@ -164,38 +182,72 @@ class Writer:
     async def _connection(self) -> AsyncConnection:
         # One connection, kept open: no pool checkout or reset-on-return per batch,
         # which on aiosqlite would each cost a round trip to its thread.
+        if self._conn is not None and not _alive(self._conn):
+            await self._discard()  # the server closed it while it sat idle
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = await self._engine.connect()
         return self._conn
 
     async def _commit(self, ops: list[_Op]) -> list[Any]:
         try:
-            return await self._commit_on(await self._connection(), ops)
-        except Exception:
-            if self._conn is not None and (self._conn.invalidated or self._conn.closed):
+            results = await self._commit_on(await self._connection(), ops)
+        except Exception as exc:
+            if is_connection_error(exc):
+                # Never use a connection again after it failed: a dead one fails the
+                # next batch too, and asyncpg's may still be mid-way through an operation.
+                await self._discard()
+                if self._dependency is not None:
+                    self._dependency.failed(exc)
+            elif self._conn is not None and (self._conn.invalidated or self._conn.closed):
                 self._conn = None
             raise
+        if self._dependency is not None:
+            self._dependency.recovered()
+        return results
+
+    async def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def _commit_on(self, conn: AsyncConnection, ops: list[_Op]) -> list[Any]:
+        trans = await conn.begin()
+        try:
+            results = await self._apply(conn, ops)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await trans.rollback()
+            raise
+        try:
+            await trans.commit()
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise CommitOutcomeUnknown(type(exc).__name__) from exc
+            raise
+        return results
+
+    async def _apply(self, conn: AsyncConnection, ops: list[_Op]) -> list[Any]:
         results: list[Any] = [None] * len(ops)
-        async with conn.begin():
-            i = 0
-            while i < len(ops):
-                op = ops[i]
-                if isinstance(op, _Call):
-                    results[i] = await op.fn(conn)
-                    i += 1
-                    continue
-                j = i + 1
-                while (
-                    j < len(ops) and isinstance(ops[j], _Exec) and ops[j].statement is op.statement  # type: ignore[union-attr]
-                ):
-                    j += 1
-                if j - i == 1:
-                    await conn.execute(op.statement, op.params)
-                else:
-                    await conn.execute(op.statement, [o.params for o in ops[i:j]])  # type: ignore[union-attr]
-                i = j
+        i = 0
+        while i < len(ops):
+            op = ops[i]
+            if isinstance(op, _Call):
+                results[i] = await op.fn(conn)
+                i += 1
+                continue
+            j = i + 1
+            while (
+                j < len(ops) and isinstance(ops[j], _Exec) and ops[j].statement is op.statement  # type: ignore[union-attr]
+            ):
+                j += 1
+            if j - i == 1:
+                await conn.execute(op.statement, op.params)
+            else:
+                await conn.execute(op.statement, [o.params for o in ops[i:j]])  # type: ignore[union-attr]
+            i = j
         return results
 
 
@@ -205,3 +257,27 @@ def _after(op: _Op, result: Any) -> None:
             op.after(result)
         except Exception:  # a waiter must never hang on a failed hook
             log.exception("writer: after-commit hook failed")
+
+
+def _alive(conn: AsyncConnection) -> bool:
+    """False if the connection is known closed: SQLAlchemy's flags, or the driver's
+    own (asyncpg notices at once when the server ends the backend; the pool's
+    pre-ping does not cover a connection held open, like this one)."""
+    if conn.closed or conn.invalidated:
+        return False
+    try:
+        driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    except Exception:
+        return False
+    is_closed = getattr(driver, "is_closed", None)
+    return not (callable(is_closed) and is_closed())
+
+
+def _unavailable(exc: Exception) -> Exception:
+    """What a waiting request gets: connection failures become ``StorageUnavailable``
+    (answered 503); any other error stays itself."""
+    if isinstance(exc, StorageUnavailable) or not is_connection_error(exc):
+        return exc
+    err = StorageUnavailable(type(exc).__name__)
+    err.__cause__ = exc
+    return err

@@ -23,6 +23,7 @@ import msgspec
 from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.journal import Journal
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.storage.records import Meeting, OutboxRow, Subscription
 from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
@@ -217,6 +218,8 @@ class WebhookService:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
+            except StorageUnavailable:
+                pass  # the store logs it, once per distinct failure per minute
             except Exception as exc:  # the worker must outlive a bad tick
                 log.error("webhook worker: %s", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
