@@ -139,16 +139,23 @@ class Store:
         connection was lost (a read is always safe to repeat). Still failing, it is
         ``StorageUnavailable`` (a 503)."""
         for attempt in (1, 2):
+            conn: AsyncConnection | None = None
             try:
-                async with self.engine.connect() as conn:
-                    result = await fn(conn)
+                conn = await self.engine.connect()
+                result = await fn(conn)
             except Exception as exc:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await _close(conn)
                 if not is_connection_error(exc):
                     raise
                 self.dependency.failed(exc)
                 if attempt == 2:
                     raise StorageUnavailable(type(exc).__name__) from exc
                 continue
+            # The read has its answer: if the connection dies now, as its read-only
+            # transaction is rolled back on close, that is no failure of the read.
+            await _close(conn)
             self.dependency.recovered()
             return result
         raise AssertionError("unreachable")
@@ -539,6 +546,17 @@ class Store:
 _TABLES: dict[type, sa.Table] = {
     Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,
 }  # fmt: skip
+
+
+async def _close(conn: AsyncConnection) -> None:
+    """Return a connection to the pool; if it died, it is invalidated (never reused)."""
+    try:
+        await conn.close()
+    except Exception as exc:
+        if not is_connection_error(exc):
+            raise
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
 
 
 def _pk(table: sa.Table) -> sa.Column[Any]:
