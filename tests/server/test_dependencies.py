@@ -23,7 +23,16 @@ import httpx
 import pytest
 
 from tests.server.proxy import TcpProxy, proxy_to, silent_listener
-from tests.support import DEMO_ACCOUNT, Api, ServerProcess, free_port, service_url
+from tests.support import (
+    DEMO_ACCOUNT,
+    DEMO_CLIENT,
+    DEMO_SECRET,
+    Api,
+    ServerProcess,
+    basic,
+    free_port,
+    service_url,
+)
 
 LOCAL_HEADER = "X-Zoomlive-RateLimit"
 CALLS = 1000
@@ -347,6 +356,14 @@ def test_postgres_unreachable_then_back() -> None:
             before = len(_log_lines(srv))
             p.set_mode("drop")
             answers = [api.call("GET", path, token) for _ in range(50)]
+            # Litestar's routes too (the token endpoint), not only the fast path.
+            answers.append(
+                api.http.post(
+                    f"{api.base_url}/oauth/token",
+                    data={"grant_type": "account_credentials", "account_id": DEMO_ACCOUNT},
+                    headers={"Authorization": basic(DEMO_CLIENT, DEMO_SECRET)},
+                )
+            )
             assert all(_zoom_503(r) for r in answers), [(r.status_code, r.text) for r in answers]
             health = _health(srv.base_url)
             assert health["status"] == "degraded", health
