@@ -171,13 +171,7 @@ class Writer:
                 await self._maintenance(conn)
         except Exception:
             log.warning("writer: maintenance failed", exc_info=True)
-            await self._drop_connection()
-
-    async def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.close()
+            await self._discard()
 
     async def _connection(self) -> AsyncConnection:
         # One connection, kept open: no pool checkout or reset-on-return per batch,
