@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 import hmac
-from typing import Any
+import re
+import time
+from typing import Annotated, Any, Literal
 
-from litestar import Router, delete, get, patch, post, put
+from litestar import Request, Response, Router, delete, get, patch, post, put
 from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
+from zoomlive.server.clock import in_range
 from zoomlive.server.control.models import (
+    EMAIL_PATTERN,
+    ID_PATTERN,
+    INT32_MAX,
+    SCOPE_PATTERN,
+    TEXT_PATTERN,
+    URL_PATTERN,
     AccountIn,
     AccountPatch,
     AppIn,
@@ -29,11 +40,103 @@ from zoomlive.server.control.models import (
     changes,
 )
 from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.rendering import render_problem
 from zoomlive.server.runtime import Runtime
-from zoomlive.server.services.faults import Fault, FaultSpec
+from zoomlive.server.services.faults import (
+    HEADER_NAME_PATTERN,
+    HEADER_VALUE_PATTERN,
+    METHOD_PATTERN,
+    Fault,
+    FaultSpec,
+)
 from zoomlive.server.services.journal import Entry
 from zoomlive.server.storage.records import Account, App, Meeting, Subscription, User
 from zoomlive.wire import errors as E
+from zoomlive.wire.ids import MAX_ID
+from zoomlive.wire.models import FieldError
+
+#: Path parameters: ids are printable and hold no ``/``; numbers fit the database.
+PathStr = Annotated[str, PathParameter(pattern=ID_PATTERN)]
+PathMeetingId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+PathFaultId = Annotated[int, PathParameter(ge=1, le=INT32_MAX)]
+QueryText = Annotated[str | None, QueryParameter(max_length=1024, pattern=TEXT_PATTERN)]
+QueryTime = Annotated[float | None, QueryParameter(ge=-1e15, le=1e15)]
+OutboxStatus = Literal["pending", "delivered", "failed"]
+
+_NAMED = re.compile(r"^Invalid parameter: ([^\s]+?)\. ")
+_OBJECT_FIELD = re.compile(r"^Object (contains unknown|missing required) field `(.*)`$", re.S)
+
+
+#: What each pattern means, for messages (msgspec would print the regex).
+_PATTERNS = {
+    TEXT_PATTERN: "printable text (no control characters)",
+    ID_PATTERN: "an id: printable, no control characters and no '/'",
+    EMAIL_PATTERN: "an email address",
+    SCOPE_PATTERN: "a scope name (no spaces)",
+    URL_PATTERN: "an absolute http(s) URL",
+    METHOD_PATTERN: "an HTTP method or *",
+    HEADER_NAME_PATTERN: "an HTTP header name (RFC 9110 token)",
+    HEADER_VALUE_PATTERN: "visible ASCII, space or tab (no CR or LF)",
+}
+_REGEX = re.compile(r"`str` matching regex (.+)$", re.S)
+
+
+def _reason(text: str) -> str:
+    found = _REGEX.search(text)
+    if found is None:
+        return text
+    try:
+        pattern = ast.literal_eval(found.group(1))
+    except (SyntaxError, ValueError):
+        pattern = None
+    return text[: found.start()] + _PATTERNS.get(str(pattern), "in the documented form")
+
+
+def field_problem(field: str, reason: str) -> ZoomProblem:
+    """400/300 naming the field, in the public API's validation shape (Decision 2):
+    ``field`` is the path (``headers``, ``scopes[2]``), the message names the leaf."""
+    field = field.replace("[...]", "")
+    leaf = re.sub(r"\[[^\]]*\]", "", field).rpartition(".")[2] or field
+    message = f"Invalid parameter: {leaf}. {_reason(reason).rstrip('.')}."
+    return ZoomProblem(400, 300, message, errors=[FieldError(field, message)])
+
+
+def validation_problem(exc: ValidationException) -> ZoomProblem:
+    """Litestar's (msgspec's) validation failure as a Zoom-shaped 400 naming the field.
+
+    msgspec reports one error: ``key`` is the dotted path within the body (``data``
+    for the body itself) or the name of a path or query parameter.
+    """
+    items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
+    if not items:
+        return ZoomProblem.of(E.INVALID_JSON)
+    item = items[0]
+    key, reason = str(item.get("key") or "data"), str(item.get("message") or "Invalid value")
+    if (named := _NAMED.match(reason)) is not None:  # raised by a model's __post_init__
+        return field_problem(named.group(1), reason[named.end() :])
+    if key == "data":
+        found = _OBJECT_FIELD.match(reason)
+        if found is None:
+            return ZoomProblem.of(E.INVALID_JSON)
+        name = found.group(2)
+        if found.group(1) == "missing required":
+            message = f"Required field is missing: {name}."
+            return ZoomProblem(400, 300, message, errors=[FieldError(name, message)])
+        return field_problem(name, "Unknown field")
+    return field_problem(key, reason)
+
+
+def _on_bad_request(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """Every 400 Litestar raises on a control route: a bad value names its field; a
+    body that is not JSON gets the public API's answer (Decision 1)."""
+    if isinstance(exc, ValidationException):
+        problem = validation_problem(exc)
+    elif isinstance(exc.__cause__, SerializationException):
+        problem = ZoomProblem.of(E.INVALID_JSON)
+    else:
+        problem = ZoomProblem(400, 300, str(exc.detail))
+    body, media = render_problem(problem, request.headers.get("accept"))
+    return Response(body, status_code=problem.status, media_type=media)
 
 
 def control_router(rt: Runtime) -> Router:
@@ -78,37 +181,37 @@ def control_router(rt: Runtime) -> Router:
         return await store.list_accounts()
 
     @get("/accounts/{account_id:str}")
-    async def get_account(account_id: FromPath[str]) -> Account:
+    async def get_account(account_id: PathStr) -> Account:
         account = await store.get_account(account_id)
         if account is None:
             raise ZoomProblem(404, 404, f"Account not found: {account_id}.")
         return account
 
     @patch("/accounts/{account_id:str}")
-    async def update_account(account_id: FromPath[str], data: JSONBody[AccountPatch]) -> Account:
+    async def update_account(account_id: PathStr, data: JSONBody[AccountPatch]) -> Account:
         return await admin.update_account(account_id, **changes(data))
 
     @post("/accounts/{account_id:str}/users", status_code=201)
-    async def create_user(account_id: FromPath[str], data: JSONBody[UserIn]) -> User:
+    async def create_user(account_id: PathStr, data: JSONBody[UserIn]) -> User:
         return await admin.create_user(account_id, **changes(data))
 
     @get("/accounts/{account_id:str}/users")
-    async def list_users(account_id: FromPath[str]) -> list[User]:
+    async def list_users(account_id: PathStr) -> list[User]:
         return await store.list_users(account_id)
 
     @get("/users/{user_id:str}")
-    async def get_user(user_id: FromPath[str]) -> User:
+    async def get_user(user_id: PathStr) -> User:
         user = await store.get_user(user_id)
         if user is None:
             raise ZoomProblem(404, 404, f"User not found: {user_id}.")
         return user
 
     @patch("/users/{user_id:str}")
-    async def update_user(user_id: FromPath[str], data: JSONBody[UserPatch]) -> User:
+    async def update_user(user_id: PathStr, data: JSONBody[UserPatch]) -> User:
         return await admin.update_user(user_id, **changes(data))
 
     @post("/accounts/{account_id:str}/apps", status_code=201)
-    async def create_app(account_id: FromPath[str], data: JSONBody[AppIn]) -> App:
+    async def create_app(account_id: PathStr, data: JSONBody[AppIn]) -> App:
         return await admin.create_app(
             account_id,
             scopes=data.scopes,
@@ -118,15 +221,15 @@ def control_router(rt: Runtime) -> Router:
         )
 
     @get("/accounts/{account_id:str}/apps")
-    async def list_apps(account_id: FromPath[str]) -> list[App]:
+    async def list_apps(account_id: PathStr) -> list[App]:
         return await store.list_apps(account_id)
 
     @patch("/apps/{client_id:str}")
-    async def update_app(client_id: FromPath[str], data: JSONBody[AppPatch]) -> App:
+    async def update_app(client_id: PathStr, data: JSONBody[AppPatch]) -> App:
         return await admin.update_app(client_id, **changes(data))
 
     @get("/apps/{client_id:str}/tokens", summary="How many tokens this app was issued")
-    async def app_tokens(client_id: FromPath[str]) -> dict[str, int]:
+    async def app_tokens(client_id: PathStr) -> dict[str, int]:
         return {"issued": await store.count_tokens(client_id)}
 
     @post("/tokens/expire", status_code=200, summary="Force every live token (of an app) to expire")
@@ -149,23 +252,23 @@ def control_router(rt: Runtime) -> Router:
         return await _create("webinar", data)
 
     @get("/meetings")
-    async def list_meetings(account_id: FromQuery[str | None] = None) -> list[Meeting]:
+    async def list_meetings(account_id: QueryText = None) -> list[Meeting]:
         return await store.list_meetings(account_id)
 
     @get("/meetings/{meeting_id:int}", summary="A meeting or webinar, with its stream state")
-    async def get_meeting(meeting_id: FromPath[int]) -> Meeting:
+    async def get_meeting(meeting_id: PathMeetingId) -> Meeting:
         return await admin.get_meeting(meeting_id)
 
     @patch("/meetings/{meeting_id:int}")
-    async def update_meeting(meeting_id: FromPath[int], data: JSONBody[MeetingPatch]) -> Meeting:
+    async def update_meeting(meeting_id: PathMeetingId, data: JSONBody[MeetingPatch]) -> Meeting:
         return await admin.update_meeting(meeting_id, **changes(data))
 
     @post("/meetings/{meeting_id:int}/start", status_code=200)
-    async def start_meeting(meeting_id: FromPath[int]) -> Meeting:
+    async def start_meeting(meeting_id: PathMeetingId) -> Meeting:
         return await admin.start_meeting(meeting_id)
 
     @post("/meetings/{meeting_id:int}/end", status_code=200)
-    async def end_meeting(meeting_id: FromPath[int]) -> Meeting:
+    async def end_meeting(meeting_id: PathMeetingId) -> Meeting:
         return await admin.end_meeting(meeting_id)
 
     @get("/clock")
@@ -174,6 +277,13 @@ def control_router(rt: Runtime) -> Router:
 
     @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
     async def set_clock(data: JSONBody[ClockIn]) -> ClockOut:
+        # Checked before anything changes, so a refused request leaves the clock as it was.
+        if data.advance is not None:
+            base = data.set if data.set is not None else time.time() if data.reset else clock.now()
+            if not in_range(base + data.advance):
+                raise field_problem(
+                    "advance", "The clock must stay within 1970-01-01 and 9999-12-30 (UTC)"
+                )
         if data.reset:
             clock.reset()
         if data.freeze is True:
@@ -210,18 +320,18 @@ def control_router(rt: Runtime) -> Router:
         rt.faults.clear()
 
     @delete("/faults/{fault_id:int}", status_code=204)
-    async def remove_fault(fault_id: FromPath[int]) -> None:
+    async def remove_fault(fault_id: PathFaultId) -> None:
         if not rt.faults.remove(fault_id):
             raise ZoomProblem(404, 404, f"Fault not found: {fault_id}.")
 
     @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
     async def journal(
-        path: FromQuery[str | None] = None,
-        method: FromQuery[str | None] = None,
+        path: QueryText = None,
+        method: QueryText = None,
         status: FromQuery[int | None] = None,
-        since: FromQuery[float | None] = None,
-        until: FromQuery[float | None] = None,
-        limit: FromQuery[int | None] = None,
+        since: QueryTime = None,
+        until: QueryTime = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=INT32_MAX)] = None,
     ) -> list[Entry]:
         return rt.journal.query(
             path=path, method=method, status=status, since=since, until=until, limit=limit
@@ -233,13 +343,13 @@ def control_router(rt: Runtime) -> Router:
 
     @put("/apps/{client_id:str}/subscription", status_code=200,
          summary="Set the app's event endpoint (runs URL validation)")  # fmt: skip
-    async def subscribe(client_id: FromPath[str], data: JSONBody[SubscriptionIn]) -> Subscription:
+    async def subscribe(client_id: PathStr, data: JSONBody[SubscriptionIn]) -> Subscription:
         if await store.get_app(client_id) is None:
             raise ZoomProblem(404, 404, f"App not found: {client_id}.")
         return await rt.webhooks.subscribe(client_id, data.url, data.events, data.secret_token)
 
     @get("/apps/{client_id:str}/subscription")
-    async def get_subscription(client_id: FromPath[str]) -> Subscription:
+    async def get_subscription(client_id: PathStr) -> Subscription:
         sub = await rt.webhooks.db.get_subscription(client_id)
         if sub is None:
             raise ZoomProblem(404, 404, f"No subscription for app: {client_id}.")
@@ -247,12 +357,12 @@ def control_router(rt: Runtime) -> Router:
 
     @post("/apps/{client_id:str}/subscription/validate", status_code=200,
           summary="Run URL validation again now")  # fmt: skip
-    async def revalidate(client_id: FromPath[str]) -> Subscription:
+    async def revalidate(client_id: PathStr) -> Subscription:
         sub = await get_subscription.fn(client_id)
         return await rt.webhooks.validate(sub)
 
     @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts")
-    async def webhook_events(status: FromQuery[str | None] = None) -> list[EventOut]:
+    async def webhook_events(status: FromQuery[OutboxStatus | None] = None) -> list[EventOut]:
         return [
             EventOut(
                 id=row.id,
@@ -285,4 +395,9 @@ def control_router(rt: Runtime) -> Router:
         update_meeting, start_meeting, end_meeting, get_clock, set_clock, stats,
     ]  # fmt: skip
     protected = Router("/", route_handlers=handlers, guards=[guard])
-    return Router("/_zoomlive", route_handlers=[health, protected], tags=["zoomlive control API"])
+    return Router(
+        "/_zoomlive",
+        route_handlers=[health, protected],
+        tags=["zoomlive control API"],
+        exception_handlers={400: _on_bad_request},
+    )
