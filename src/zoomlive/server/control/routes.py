@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hmac
+import json
 import re
 import time
 from typing import Annotated, Any, Literal
@@ -78,6 +79,7 @@ _PATTERNS = {
     HEADER_NAME_PATTERN: "an HTTP header name (RFC 9110 token)",
     HEADER_VALUE_PATTERN: "visible ASCII, space or tab (no CR or LF)",
 }
+_PLAIN = re.compile(r"\w+")
 _REGEX = re.compile(r"`str` matching regex (.+)$", re.S)
 
 
@@ -97,6 +99,8 @@ def field_problem(field: str, reason: str) -> ZoomProblem:
     ``field`` is the path (``headers``, ``scopes[2]``), the message names the leaf."""
     field = field.replace("[...]", "")
     leaf = re.sub(r"\[[^\]]*\]", "", field).rpartition(".")[2] or field
+    if not _PLAIN.fullmatch(leaf):  # an unknown field's name can be anything
+        leaf = json.dumps(leaf)
     message = f"Invalid parameter: {leaf}. {_reason(reason).rstrip('.')}."
     return ZoomProblem(400, 300, message, errors=[FieldError(field, message)])
 
@@ -124,6 +128,13 @@ def validation_problem(exc: ValidationException) -> ZoomProblem:
             return ZoomProblem(400, 300, message, errors=[FieldError(name, message)])
         return field_problem(name, "Unknown field")
     return field_problem(key, reason)
+
+
+def _on_deep_json(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """JSON nested deeper than the decoder goes (about 1,000 levels): not a crash, a
+    body we refuse, as the public API does."""
+    body, media = render_problem(ZoomProblem.of(E.INVALID_JSON), request.headers.get("accept"))
+    return Response(body, status_code=400, media_type=media)
 
 
 def _on_bad_request(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
@@ -399,5 +410,5 @@ def control_router(rt: Runtime) -> Router:
         "/_zoomlive",
         route_handlers=[health, protected],
         tags=["zoomlive control API"],
-        exception_handlers={400: _on_bad_request},
+        exception_handlers={400: _on_bad_request, RecursionError: _on_deep_json},
     )
