@@ -190,12 +190,13 @@ def control_router(rt: Runtime) -> Router:
     @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
     async def set_clock(data: JSONBody[ClockIn]) -> ClockOut:
         # Checked before anything changes, so a refused request leaves the clock as it was.
+        out_of_range = field_problem(
+            "advance", "The clock must stay within 1970-01-01 and 9999-12-30 (UTC)"
+        )
         if data.advance is not None:
             base = data.set if data.set is not None else time.time() if data.reset else clock.now()
             if not in_range(base + data.advance):
-                raise field_problem(
-                    "advance", "The clock must stay within 1970-01-01 and 9999-12-30 (UTC)"
-                )
+                raise out_of_range
         if data.reset:
             clock.reset()
         if data.freeze is True:
@@ -205,7 +206,10 @@ def control_router(rt: Runtime) -> Router:
         if data.set is not None:
             clock.set(data.set)
         if data.advance is not None:
-            clock.advance(data.advance)
+            try:
+                clock.advance(data.advance)
+            except ValueError:  # the running clock crossed the edge since the check
+                raise out_of_range from None
         rt.webhooks.wake()  # retries and revalidations follow the clock
         return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
 
