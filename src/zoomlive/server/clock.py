@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
+
+#: The range the clock may be set to, in epoch seconds: 1970-01-01T00:00:00Z to
+#: 9999-12-30T23:59:59Z. The last day of year 9999 is left out so that "the next UTC
+#: midnight" (Zoom's daily rate-limit reset) and a day of running still exist.
+MIN_TIME = 0.0
+MAX_TIME = 253402214399.0
+
+
+def in_range(at: float) -> bool:
+    return math.isfinite(at) and MIN_TIME <= at <= MAX_TIME
 
 
 class Clock:
@@ -25,13 +36,15 @@ class Clock:
         return time.time() + self._offset
 
     def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), UTC)
+        return datetime.fromtimestamp(min(max(self.now(), MIN_TIME), MAX_TIME), UTC)
 
     @property
     def frozen(self) -> bool:
         return self._frozen is not None
 
     def freeze(self, at: float | None = None) -> None:
+        if at is not None:
+            _check(at)
         self._frozen = self.now() if at is None else at
 
     def unfreeze(self) -> None:
@@ -40,12 +53,16 @@ class Clock:
             self._frozen = None
 
     def set(self, at: float) -> None:
+        """Raises ``ValueError`` (and changes nothing) outside ``MIN_TIME..MAX_TIME``."""
+        _check(at)
         if self._frozen is not None:
             self._frozen = at
         else:
             self._offset = at - time.time()
 
     def advance(self, seconds: float) -> None:
+        """Raises ``ValueError`` (and changes nothing) if the result would leave the range."""
+        _check(self.now() + seconds)
         if self._frozen is not None:
             self._frozen += seconds
         else:
@@ -54,3 +71,8 @@ class Clock:
     def reset(self) -> None:
         self._offset = 0.0
         self._frozen = None
+
+
+def _check(at: float) -> None:
+    if not in_range(at):
+        raise ValueError(f"clock value out of range: {at!r}")

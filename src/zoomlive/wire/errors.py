@@ -44,6 +44,7 @@ WEBINAR_NOT_FOUND = ZoomErrorSpec(404, 3001, "Webinar does not exist: {id}.")
 
 # Hosts, licences, account
 USER_NOT_EXIST = ZoomErrorSpec(404, 1001, "User {user_id} does not exist.")
+WEBINAR_HOST_NOT_EXIST = ZoomErrorSpec(400, 1001, "User does not exist: {user_id}.")
 USER_NOT_IN_ACCOUNT = ZoomErrorSpec(
     400, 1010, "User does not belong to this account: {account_id}."
 )

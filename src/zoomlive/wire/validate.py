@@ -33,8 +33,10 @@ def _missing(name: str) -> FieldError:
     return FieldError(name, f"Required field is missing: {name}.")
 
 
-def _invalid(name: str) -> FieldError:
-    return FieldError(name, f"Invalid parameter: {name}.")
+def _invalid(path: str) -> FieldError:
+    """``field`` is the full dotted path, the message names the leaf, as in Zoom's own
+    example: ``{"field": "settings.jbh_time", "message": "Invalid parameter: jbh_time."}``."""
+    return FieldError(path, f"Invalid parameter: {path.rpartition('.')[2]}.")
 
 
 def _too_long(name: str, limit: int) -> FieldError:

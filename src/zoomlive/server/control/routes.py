@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+import time
+from typing import Annotated, Any, Literal
 
 from litestar import Router, delete, get, patch, post, put
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
+from zoomlive.server.clock import in_range
+from zoomlive.server.control.errors import field_problem, on_bad_request, on_deep_json
 from zoomlive.server.control.models import (
+    ID_PATTERN,
+    INT32_MAX,
+    TEXT_PATTERN,
     AccountIn,
     AccountPatch,
     AppIn,
@@ -34,6 +40,15 @@ from zoomlive.server.services.faults import Fault, FaultSpec
 from zoomlive.server.services.journal import Entry
 from zoomlive.server.storage.records import Account, App, Meeting, Subscription, User
 from zoomlive.wire import errors as E
+from zoomlive.wire.ids import MAX_ID
+
+#: Path parameters: ids are printable and hold no ``/``; numbers fit the database.
+PathStr = Annotated[str, PathParameter(pattern=ID_PATTERN)]
+PathMeetingId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+PathFaultId = Annotated[int, PathParameter(ge=1, le=INT32_MAX)]
+QueryText = Annotated[str | None, QueryParameter(max_length=1024, pattern=TEXT_PATTERN)]
+QueryTime = Annotated[float | None, QueryParameter(ge=-1e15, le=1e15)]
+OutboxStatus = Literal["pending", "delivered", "failed"]
 
 
 def control_router(rt: Runtime) -> Router:
@@ -78,37 +93,37 @@ def control_router(rt: Runtime) -> Router:
         return await store.list_accounts()
 
     @get("/accounts/{account_id:str}")
-    async def get_account(account_id: FromPath[str]) -> Account:
+    async def get_account(account_id: PathStr) -> Account:
         account = await store.get_account(account_id)
         if account is None:
             raise ZoomProblem(404, 404, f"Account not found: {account_id}.")
         return account
 
     @patch("/accounts/{account_id:str}")
-    async def update_account(account_id: FromPath[str], data: JSONBody[AccountPatch]) -> Account:
+    async def update_account(account_id: PathStr, data: JSONBody[AccountPatch]) -> Account:
         return await admin.update_account(account_id, **changes(data))
 
     @post("/accounts/{account_id:str}/users", status_code=201)
-    async def create_user(account_id: FromPath[str], data: JSONBody[UserIn]) -> User:
+    async def create_user(account_id: PathStr, data: JSONBody[UserIn]) -> User:
         return await admin.create_user(account_id, **changes(data))
 
     @get("/accounts/{account_id:str}/users")
-    async def list_users(account_id: FromPath[str]) -> list[User]:
+    async def list_users(account_id: PathStr) -> list[User]:
         return await store.list_users(account_id)
 
     @get("/users/{user_id:str}")
-    async def get_user(user_id: FromPath[str]) -> User:
+    async def get_user(user_id: PathStr) -> User:
         user = await store.get_user(user_id)
         if user is None:
             raise ZoomProblem(404, 404, f"User not found: {user_id}.")
         return user
 
     @patch("/users/{user_id:str}")
-    async def update_user(user_id: FromPath[str], data: JSONBody[UserPatch]) -> User:
+    async def update_user(user_id: PathStr, data: JSONBody[UserPatch]) -> User:
         return await admin.update_user(user_id, **changes(data))
 
     @post("/accounts/{account_id:str}/apps", status_code=201)
-    async def create_app(account_id: FromPath[str], data: JSONBody[AppIn]) -> App:
+    async def create_app(account_id: PathStr, data: JSONBody[AppIn]) -> App:
         return await admin.create_app(
             account_id,
             scopes=data.scopes,
@@ -118,15 +133,15 @@ def control_router(rt: Runtime) -> Router:
         )
 
     @get("/accounts/{account_id:str}/apps")
-    async def list_apps(account_id: FromPath[str]) -> list[App]:
+    async def list_apps(account_id: PathStr) -> list[App]:
         return await store.list_apps(account_id)
 
     @patch("/apps/{client_id:str}")
-    async def update_app(client_id: FromPath[str], data: JSONBody[AppPatch]) -> App:
+    async def update_app(client_id: PathStr, data: JSONBody[AppPatch]) -> App:
         return await admin.update_app(client_id, **changes(data))
 
     @get("/apps/{client_id:str}/tokens", summary="How many tokens this app was issued")
-    async def app_tokens(client_id: FromPath[str]) -> dict[str, int]:
+    async def app_tokens(client_id: PathStr) -> dict[str, int]:
         return {"issued": await store.count_tokens(client_id)}
 
     @post("/tokens/expire", status_code=200, summary="Force every live token (of an app) to expire")
@@ -149,23 +164,23 @@ def control_router(rt: Runtime) -> Router:
         return await _create("webinar", data)
 
     @get("/meetings")
-    async def list_meetings(account_id: FromQuery[str | None] = None) -> list[Meeting]:
+    async def list_meetings(account_id: QueryText = None) -> list[Meeting]:
         return await store.list_meetings(account_id)
 
     @get("/meetings/{meeting_id:int}", summary="A meeting or webinar, with its stream state")
-    async def get_meeting(meeting_id: FromPath[int]) -> Meeting:
+    async def get_meeting(meeting_id: PathMeetingId) -> Meeting:
         return await admin.get_meeting(meeting_id)
 
     @patch("/meetings/{meeting_id:int}")
-    async def update_meeting(meeting_id: FromPath[int], data: JSONBody[MeetingPatch]) -> Meeting:
+    async def update_meeting(meeting_id: PathMeetingId, data: JSONBody[MeetingPatch]) -> Meeting:
         return await admin.update_meeting(meeting_id, **changes(data))
 
     @post("/meetings/{meeting_id:int}/start", status_code=200)
-    async def start_meeting(meeting_id: FromPath[int]) -> Meeting:
+    async def start_meeting(meeting_id: PathMeetingId) -> Meeting:
         return await admin.start_meeting(meeting_id)
 
     @post("/meetings/{meeting_id:int}/end", status_code=200)
-    async def end_meeting(meeting_id: FromPath[int]) -> Meeting:
+    async def end_meeting(meeting_id: PathMeetingId) -> Meeting:
         return await admin.end_meeting(meeting_id)
 
     @get("/clock")
@@ -174,6 +189,14 @@ def control_router(rt: Runtime) -> Router:
 
     @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
     async def set_clock(data: JSONBody[ClockIn]) -> ClockOut:
+        # Checked before anything changes, so a refused request leaves the clock as it was.
+        out_of_range = field_problem(
+            "advance", "The clock must stay within 1970-01-01 and 9999-12-30 (UTC)"
+        )
+        if data.advance is not None:
+            base = data.set if data.set is not None else time.time() if data.reset else clock.now()
+            if not in_range(base + data.advance):
+                raise out_of_range
         if data.reset:
             clock.reset()
         if data.freeze is True:
@@ -183,7 +206,10 @@ def control_router(rt: Runtime) -> Router:
         if data.set is not None:
             clock.set(data.set)
         if data.advance is not None:
-            clock.advance(data.advance)
+            try:
+                clock.advance(data.advance)
+            except ValueError:  # the running clock crossed the edge since the check
+                raise out_of_range from None
         rt.webhooks.wake()  # retries and revalidations follow the clock
         return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
 
@@ -210,18 +236,18 @@ def control_router(rt: Runtime) -> Router:
         rt.faults.clear()
 
     @delete("/faults/{fault_id:int}", status_code=204)
-    async def remove_fault(fault_id: FromPath[int]) -> None:
+    async def remove_fault(fault_id: PathFaultId) -> None:
         if not rt.faults.remove(fault_id):
             raise ZoomProblem(404, 404, f"Fault not found: {fault_id}.")
 
     @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
     async def journal(
-        path: FromQuery[str | None] = None,
-        method: FromQuery[str | None] = None,
+        path: QueryText = None,
+        method: QueryText = None,
         status: FromQuery[int | None] = None,
-        since: FromQuery[float | None] = None,
-        until: FromQuery[float | None] = None,
-        limit: FromQuery[int | None] = None,
+        since: QueryTime = None,
+        until: QueryTime = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=INT32_MAX)] = None,
     ) -> list[Entry]:
         return rt.journal.query(
             path=path, method=method, status=status, since=since, until=until, limit=limit
@@ -233,13 +259,13 @@ def control_router(rt: Runtime) -> Router:
 
     @put("/apps/{client_id:str}/subscription", status_code=200,
          summary="Set the app's event endpoint (runs URL validation)")  # fmt: skip
-    async def subscribe(client_id: FromPath[str], data: JSONBody[SubscriptionIn]) -> Subscription:
+    async def subscribe(client_id: PathStr, data: JSONBody[SubscriptionIn]) -> Subscription:
         if await store.get_app(client_id) is None:
             raise ZoomProblem(404, 404, f"App not found: {client_id}.")
         return await rt.webhooks.subscribe(client_id, data.url, data.events, data.secret_token)
 
     @get("/apps/{client_id:str}/subscription")
-    async def get_subscription(client_id: FromPath[str]) -> Subscription:
+    async def get_subscription(client_id: PathStr) -> Subscription:
         sub = await rt.webhooks.db.get_subscription(client_id)
         if sub is None:
             raise ZoomProblem(404, 404, f"No subscription for app: {client_id}.")
@@ -247,12 +273,12 @@ def control_router(rt: Runtime) -> Router:
 
     @post("/apps/{client_id:str}/subscription/validate", status_code=200,
           summary="Run URL validation again now")  # fmt: skip
-    async def revalidate(client_id: FromPath[str]) -> Subscription:
+    async def revalidate(client_id: PathStr) -> Subscription:
         sub = await get_subscription.fn(client_id)
         return await rt.webhooks.validate(sub)
 
     @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts")
-    async def webhook_events(status: FromQuery[str | None] = None) -> list[EventOut]:
+    async def webhook_events(status: FromQuery[OutboxStatus | None] = None) -> list[EventOut]:
         return [
             EventOut(
                 id=row.id,
@@ -285,4 +311,9 @@ def control_router(rt: Runtime) -> Router:
         update_meeting, start_meeting, end_meeting, get_clock, set_clock, stats,
     ]  # fmt: skip
     protected = Router("/", route_handlers=handlers, guards=[guard])
-    return Router("/_zoomlive", route_handlers=[health, protected], tags=["zoomlive control API"])
+    return Router(
+        "/_zoomlive",
+        route_handlers=[health, protected],
+        tags=["zoomlive control API"],
+        exception_handlers={400: on_bad_request, RecursionError: on_deep_json},
+    )

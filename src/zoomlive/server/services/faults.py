@@ -12,32 +12,69 @@ import fnmatch
 import itertools
 import random
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 Action = Literal["error", "delay", "drop", "random"]
 
+#: Statuses that cannot carry the error body a fault sends (RFC 9110 §15: 1xx are
+#: interim, 204/205/304 have no content), so a client would hang or misread the
+#: next answer on the connection.
+NO_BODY_STATUSES = frozenset({204, 205, 304})
+#: RFC 9110 ``token``: what a header name may be.
+HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+#: Visible ASCII, space and tab: no CR/LF (which would split the answer) and nothing
+#: outside latin-1.
+HEADER_VALUE_PATTERN = r"^[\t\x20-\x7e]*$"
+#: The fault's own framing sets these; a second value would corrupt the answer.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+
+METHOD_PATTERN = r"^(\*|[A-Za-z]+)$"
+HeaderName = Annotated[str, Meta(min_length=1, max_length=64, pattern=HEADER_NAME_PATTERN)]
+HeaderValue = Annotated[str, Meta(max_length=1024, pattern=HEADER_VALUE_PATTERN)]
+INT32_MAX = 2**31 - 1
+
 
 class FaultSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What to inject. Every field is bounded so that a fault always produces a
+    well-formed HTTP answer (README, the control API)."""
+
     #: HTTP method, or ``*``.
-    method: str = "*"
+    method: Annotated[str, Meta(min_length=1, max_length=16, pattern=METHOD_PATTERN)] = "*"
     #: Glob over the path, e.g. ``/v2/meetings/*/livestream``.
-    path: str = "*"
-    account_id: str | None = None
+    path: Annotated[str, Meta(max_length=1024)] = "*"
+    account_id: Annotated[str, Meta(max_length=64)] | None = None
     #: How many matching requests it applies to; ``None`` = until cleared.
-    times: int | None = 1
+    times: Annotated[int, Meta(ge=1, le=INT32_MAX)] | None = 1
     #: ``error``: answer with status/code/message/headers (after ``delay_ms``, if set);
     #: ``delay``: wait ``delay_ms`` then answer normally; ``drop``: close the connection
     #: without an answer; ``random``: answer with the error with probability ``rate``.
     action: Action = "error"
-    status: int = 500
-    code: int | None = None
-    message: str = "Internal server error."
-    headers: dict[str, str] = {}
-    delay_ms: int = 0
-    rate: float = 0.0
-    seed: int | None = None
+    #: 200 to 599, except 204, 205 and 304 (no body).
+    status: Annotated[int, Meta(ge=200, le=599)] = 500
+    code: Annotated[int, Meta(ge=0, le=INT32_MAX)] | None = None
+    message: Annotated[str, Meta(max_length=4096)] = "Internal server error."
+    headers: Annotated[dict[HeaderName, HeaderValue], Meta(max_length=32)] = {}
+    #: At most 10 minutes.
+    delay_ms: Annotated[int, Meta(ge=0, le=600_000)] = 0
+    rate: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.0
+    seed: Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)] | None = None
+
+    def __post_init__(self) -> None:
+        # Raised as "Invalid parameter: {field}. …": the control API's error handler
+        # reads the field back from the message (msgspec keeps only the text).
+        if self.status in NO_BODY_STATUSES:
+            raise ValueError(
+                f"Invalid parameter: status. {self.status} cannot carry a body; "
+                "use 200-599 except 204, 205 and 304."
+            )
+        for name in self.headers:
+            if name.lower() in FRAMING_HEADERS:
+                raise ValueError(
+                    f"Invalid parameter: headers. {name} is set by the server, not by a fault."
+                )
 
 
 class Fault(msgspec.Struct, kw_only=True):

@@ -154,7 +154,10 @@ def _check_host(
     kind: Kind, host: User | None, account: Account | None, meeting: Meeting, account_id: str
 ) -> None:
     if host is None or host.deleted:
-        raise ZoomProblem.of(E.USER_NOT_EXIST, user_id=meeting.host_id)
+        # Zoom's 2025 spec: webinars answer 400/1001 "User does not exist: {userId}.";
+        # meetings keep the 2023 wording and 404 (README, Decision 4).
+        spec = E.USER_NOT_EXIST if kind is Kind.MEETING else E.WEBINAR_HOST_NOT_EXIST
+        raise ZoomProblem.of(spec, user_id=meeting.host_id)
     if host.account_id != account_id or not host.in_account:
         raise ZoomProblem.of(E.USER_NOT_IN_ACCOUNT, account_id=account_id)
     if kind is Kind.WEBINAR and (account is None or not account.webinar_plan):
