@@ -1,4 +1,4 @@
-"""Zoom's published OpenAPI (the 2025 copy in ../shared/reference/zoom/), for contract tests.
+"""Zoom's published OpenAPI (2025, shared/reference/zoom/ beside the project), for contract tests.
 
 Reference data only: read from the shared folder beside the checkout, never copied in.
 """

@@ -1,4 +1,4 @@
-"""Must-show 8: the control API never answers 5xx and never drops the connection.
+"""The control API never answers 5xx and never drops the connection.
 
 hypothesis drives every ``/_zoomlive`` route the app has (read from its route table,
 so a new route is fuzzed without touching this file), with every method, random path

@@ -1,4 +1,4 @@
-"""Must-show 9: where zoomlive now follows Zoom more closely.
+"""Fidelity: where zoomlive follows Zoom more closely than the obvious reading.
 
 - A webinar whose host was deleted: 400/1001 ``User does not exist: {userId}.`` (Zoom's
   2025 webinar spec); a meeting keeps 404/1001 ``User {userId} does not exist.``

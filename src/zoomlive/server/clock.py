@@ -13,6 +13,11 @@ MIN_TIME = 0.0
 MAX_TIME = 253402214399.0
 
 
+def iso_utc(ts: float) -> str:
+    """Epoch seconds as Zoom writes times: ``2026-11-25T09:30:00Z``."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def in_range(at: float) -> bool:
     return math.isfinite(at) and MIN_TIME <= at <= MAX_TIME
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import base64
 import secrets
 import string
-from datetime import UTC, datetime
 from typing import Any
 
-from zoomlive.server.clock import Clock
+from zoomlive.server.clock import Clock, iso_utc
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.storage.records import Account, App, Meeting, User
 from zoomlive.server.storage.store import Conflict, Store
@@ -140,7 +139,7 @@ class AdminService:
         meeting_id = id if id is not None else await self.new_meeting_id()
         fields.setdefault("type", 5 if kind == "webinar" else 2)
         fields.setdefault("topic", "zoomlive webinar" if kind == "webinar" else "zoomlive meeting")
-        fields.setdefault("start_time", _iso(self._clock.now()))
+        fields.setdefault("start_time", iso_utc(self._clock.now()))
         meeting = Meeting(
             id=meeting_id,
             kind=kind,
@@ -208,7 +207,7 @@ class AdminService:
         )
         scheduled_id = secrets.randbelow(90_000_000_000) + 10_000_000_000
         webinar_id = scheduled_id + 1
-        start = _iso(self._clock.now())
+        start = iso_utc(self._clock.now())
 
         def meeting(mid: int, kind: str, topic: str, status: str) -> Meeting:
             return Meeting(
@@ -261,7 +260,3 @@ class AdminService:
             records, info = self.demo_records(account_id, client_id, client_secret)
         await self._store.reset(seed=records)
         return info
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from msgspec import UNSET
 
+from zoomlive.server.clock import iso_utc
 from zoomlive.server.storage.records import Meeting, User
 from zoomlive.wire import webhooks as wh
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def live_streaming_event(
@@ -46,7 +41,7 @@ def live_streaming_event(
                 live_streaming=wh.LiveStreaming(
                     service="Custom_Live_Streaming_Service",
                     custom_live_streaming_settings=settings,
-                    date_time=_iso(at),
+                    date_time=iso_utc(at),
                 ),
             ),
         ),
