@@ -58,6 +58,7 @@ def run(host: str, port: int, db: str | None, demo: bool, log_level: str = "warn
     sys.setswitchinterval(0.0005)
 
     from zoomlive.server import ServerSettings, create_app
+    from zoomlive.server.protocol import uvicorn_options
 
     settings = ServerSettings.from_env(database_url=db, demo=None if demo else False)
     console = Console(soft_wrap=True)
@@ -71,6 +72,6 @@ def run(host: str, port: int, db: str | None, demo: bool, log_level: str = "warn
         log_level=log_level,
         access_log=False,
         lifespan="on",
-        http="httptools",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
+        **uvicorn_options(settings),
     )

@@ -12,11 +12,13 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.control.routes import control_router
-from zoomlive.server.middleware import front
+from zoomlive.server.crashes import log_crash, request_secrets
+from zoomlive.server.middleware import allow_header, front, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.rendering import render_problem
 from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
@@ -56,6 +58,10 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[by
                 errors.append(FieldError(str(item.get("key", "")), str(item.get("message", ""))))
         return _respond(request, ZoomProblem.of(E.VALIDATION_FAILED, errors=errors or None))
     spec = _HTTP_ERRORS.get(exc.status_code)
+    if exc.status_code == 405 and exc.headers and "allow" in exc.headers:
+        # RFC 9110 §15.5.6: a 405 lists what the path does allow.
+        allow = {"Allow": allow_header(exc.headers["allow"].split(", "))}
+        return _respond(request, ZoomProblem.of(E.METHOD_NOT_ALLOWED, headers=allow))
     if spec is not None:
         return _respond(request, ZoomProblem.of(spec))
     return _respond(request, ZoomProblem(exc.status_code, exc.status_code, str(exc.detail)))
@@ -67,7 +73,10 @@ def _on_unavailable(request: Request[Any, Any, Any], _: StorageUnavailable) -> R
 
 
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.error("unhandled error on %s %s: %r", request.method, request.url.path, type(exc).__name__)
+    scope: Any = request.scope
+    tracking_id = request_info(scope).tracking_id
+    secrets = request_secrets(scope["headers"], scope["query_string"])
+    log_crash(log, request.method, request.url.path, tracking_id, exc, secrets)
     return _respond(request, ZoomProblem.of(E.INTERNAL))
 
 
@@ -141,9 +150,16 @@ def create_app(
         debug=False,
     )
     app.state.runtime = rt
+    # Litestar's automatic OPTIONS answer lists only the methods of the first
+    # handler registered on a path; the front door answers from the merged routes.
+    allow = {
+        route.path_format: allow_header(route.methods)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
     # The front door wraps everything: Litestar's own middleware does not run for
     # unmatched routes, and their 404/405 need x-zm-trackingid and a journal entry too.
-    return ZoomliveApp(app, rt, front(rt, fast_path(rt, endpoints, app)))
+    return ZoomliveApp(app, rt, front(rt, fast_path(rt, endpoints, app), allow))
 
 
 __all__ = ["MediaType", "ZoomliveApp", "create_app"]

@@ -4,27 +4,44 @@ It gives each request a ``RequestInfo`` (tracking id, the rate-limit headers the
 route adds, the caller's account and app), applies injected faults, adds Zoom's
 headers to whatever answer goes out (errors raised before any route included) and
 writes the exchange to the journal.
+
+It also holds what must be the same on every route, whichever front door serves it:
+
+* a request with two Authorization headers is refused, 401/124 (the token
+  endpoint: 401 ``invalid_client``), instead of one route reading the first and
+  another the last;
+* HEAD is answered as GET without the body, and OPTIONS lists every method the
+  path allows, HEAD included (RFC 9110 §9.3.2, §9.3.7);
+* a crash is a Zoom-shaped 500 with the tracking id, journalled as 500, its
+  traceback logged once and redacted (``crashes``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import re
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from zoomlive.server.crashes import log_crash, request_secrets
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.rendering import render_problem
 from zoomlive.server.services.faults import Fault
+from zoomlive.wire import errors as E
 
 if TYPE_CHECKING:
     from zoomlive.server.runtime import Runtime
 
 INFO = "zl_info"
 _XML_CODE = re.compile(rb"<code>(\d+)</code>")
+log = logging.getLogger("zoomlive.server")
 
 
 _RID_PREFIX = f"v=2.0;clid=zl;rid=ZL_{os.urandom(6).hex()}_"
@@ -68,8 +85,10 @@ def _code_of(status: int, body: bytes) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def front(rt: Runtime, app: ASGIApp) -> ASGIApp:
+def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> ASGIApp:
+    """Wrap ``app``. ``allow`` maps a route's path template to its Allow header."""
     faults, journal, clock = rt.faults, rt.journal, rt.clock
+    allowed = dict(allow or {})
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         s: Any = scope
@@ -79,6 +98,7 @@ def front(rt: Runtime, app: ASGIApp) -> ASGIApp:
         info = RequestInfo()
         s[INFO] = info
         path: str = s["path"]
+        method: str = s["method"]
         observed = not path.startswith("/_zoomlive")
         started = time.perf_counter()
         status = 0
@@ -96,22 +116,41 @@ def front(rt: Runtime, app: ASGIApp) -> ASGIApp:
                 error_body.append(message.get("body", b""))  # type: ignore[arg-type]
             await send(message)
 
+        inner: Any = s
+        out: Send = send_wrapper
+        if method == "HEAD":
+            inner, out = {**s, "method": "GET"}, _without_body(send_wrapper)
+        elif method == "OPTIONS":
+            out = _with_allow(s, allowed, send_wrapper)
+
         fault: Fault | None = None
-        if observed and faults.active:
-            account = None
-            if faults.needs_account:
-                account = await rt.auth.peek_account(_header(s, b"authorization"))
-            fault = faults.match(s["method"], path, account)
         try:
+            if _two_authorizations(s["headers"]):
+                await _refuse_authorization(s, path, out)
+                return
+            if observed and faults.active:
+                account = None
+                if faults.needs_account:
+                    account = await rt.auth.peek_account(_header(s, b"authorization"))
+                fault = faults.match(method, path, account)
             if fault is None:
-                await app(scope, receive, send_wrapper)
+                await app(inner, receive, out)
             else:
-                await _apply(fault, scope, receive, send_wrapper, app)
+                await _apply(fault, inner, receive, out, app)
+        except Exception as exc:
+            log_crash(
+                log, method, path, info.tracking_id, exc,
+                request_secrets(s["headers"], s["query_string"]),
+            )  # fmt: skip
+            if status == 0:  # nothing sent yet: the answer can still be Zoom's
+                info.headers = []
+                body, media = render_problem(ZoomProblem.of(E.INTERNAL), _header(s, b"accept"))
+                await _send_error(out, 500, body, media)
         finally:
             if observed:
                 journal.add(
                     clock.now(),
-                    s["method"],
+                    method,
                     path,
                     status,
                     _code_of(status, b"".join(error_body)) if error_body else None,
@@ -123,6 +162,68 @@ def front(rt: Runtime, app: ASGIApp) -> ASGIApp:
                 )
 
     return asgi
+
+
+def _two_authorizations(headers: Any) -> bool:
+    seen = False
+    for k, _ in headers:
+        if k == b"authorization":
+            if seen:
+                return True
+            seen = True
+    return False
+
+
+async def _refuse_authorization(scope: Any, path: str, send: Send) -> None:
+    """Two Authorization headers: which one counts is ambiguous, so neither does."""
+    if path.rstrip("/") == "/oauth/token":
+        problem = ZoomProblem(
+            401, 401, "Invalid client_id or client_secret", oauth_error="invalid_client"
+        )
+    else:
+        problem = ZoomProblem.of(E.TOKEN_INVALID)
+    body, media = render_problem(problem, _header(scope, b"accept"))
+    await _send_error(send, problem.status, body, media)
+
+
+async def _send_error(send: Send, status: int, body: bytes, media: str) -> None:
+    headers = [(b"content-type", media.encode()), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _without_body(send: Send) -> Send:
+    """HEAD: the GET answer's status and headers (Content-Length included), no body."""
+
+    async def head_send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head_send
+
+
+def _with_allow(scope: Any, allowed: Mapping[str, str], send: Send) -> Send:
+    """OPTIONS: Allow names every method of the route the request matched."""
+
+    async def options_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            value = allowed.get(scope.get("path_template", ""))
+            if value is not None:
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"allow"]
+                headers.append((b"allow", value.encode()))
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return options_send
+
+
+def allow_header(methods: Any) -> str:
+    """RFC 9110's Allow value for a route's methods; HEAD goes wherever GET does."""
+    names = {str(m).upper() for m in methods}
+    if "GET" in names:
+        names.add("HEAD")
+    return ", ".join(sorted(names))
 
 
 def _header(scope: Any, name: bytes) -> str | None:

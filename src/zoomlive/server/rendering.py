@@ -19,8 +19,12 @@ def prefers_xml(accept: str | None) -> bool:
     """True only when ``Accept`` ranks XML above JSON (Decision 8).
 
     No header, ``*/*`` or a tie keep JSON, except a tie in which XML is listed first.
+    Media types are case-insensitive (RFC 9110 §8.3.1): ``APPLICATION/XML`` is XML.
     """
-    if not accept or "xml" not in accept:
+    if not accept:
+        return False
+    accept = accept.lower()
+    if "xml" not in accept:
         return False
     xml_q = json_q = -1.0
     first: str | None = None

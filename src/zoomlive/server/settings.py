@@ -60,6 +60,13 @@ class ServerSettings:
     #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
     webhook_retry_scale: float = 1.0
     journal_size: int = 1000
+    #: HTTP limits, enforced by the server's protocol (``zoomlive.server.protocol``).
+    #: The request line and header fields together, in bytes; more gets a 431.
+    max_header_bytes: int = 64 * 1024
+    #: Seconds a client has to finish sending a request's head; then the connection closes.
+    header_timeout_seconds: float = 10.0
+    #: Seconds an idle keep-alive connection stays open between requests.
+    keep_alive_seconds: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,6 +106,12 @@ class ServerSettings:
             values["token_ttl_seconds"] = int(e["ZOOMLIVE_TOKEN_TTL"])
         if e.get("ZOOMLIVE_REDIS_TIMEOUT"):
             values["redis_timeout"] = float(e["ZOOMLIVE_REDIS_TIMEOUT"])
+        if e.get("ZOOMLIVE_MAX_HEADER_BYTES"):
+            values["max_header_bytes"] = int(e["ZOOMLIVE_MAX_HEADER_BYTES"])
+        if e.get("ZOOMLIVE_HEADER_TIMEOUT"):
+            values["header_timeout_seconds"] = float(e["ZOOMLIVE_HEADER_TIMEOUT"])
+        if e.get("ZOOMLIVE_KEEP_ALIVE_TIMEOUT"):
+            values["keep_alive_seconds"] = int(e["ZOOMLIVE_KEEP_ALIVE_TIMEOUT"])
         if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
             values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
         values.update({k: v for k, v in overrides.items() if v is not None})

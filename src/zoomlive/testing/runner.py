@@ -230,6 +230,8 @@ class ServerThread:
     def __init__(self, port: int = 0, **settings: Any) -> None:
         import uvicorn
 
+        from zoomlive.server.protocol import uvicorn_options
+
         self._tmp = Path(tempfile.mkdtemp(prefix="zoomlive-"))
         self.settings = _settings(self._tmp, settings)
         self.port = port or free_port()
@@ -237,7 +239,7 @@ class ServerThread:
         self.app: ZoomliveApp = create_app(self.settings)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning",
-            access_log=False, lifespan="on",
+            access_log=False, lifespan="on", **uvicorn_options(self.settings),
         )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="zoomlive-http")

@@ -19,18 +19,31 @@ def media_type(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
+def decode_json(raw: bytes | str) -> Any:
+    """JSON text as Python values, or a Zoom-shaped 400/300.
+
+    Nesting deeper than the decoder's recursion limit (about 1,000 levels fit in
+    2 KB) is invalid JSON here, not a crash. Both front doors decode through this.
+    """
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        raise ZoomProblem.of(E.INVALID_JSON) from None
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON request body, which must be an object."""
+    body = decode_json(raw)
+    if not isinstance(body, dict):
+        raise ZoomProblem.of(E.INVALID_JSON)
+    return body
+
+
 async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The body as a dict of fields, or a Zoom-shaped 400/415."""
     kind = media_type(request)
     if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
-        raw = await request.body()
-        try:
-            body = msgspec.json.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            raise ZoomProblem.of(E.INVALID_JSON) from None
-        if not isinstance(body, dict):
-            raise ZoomProblem.of(E.INVALID_JSON)
-        return body
+        return decode_json_object(await request.body())
     if kind == "multipart/form-data":
         return await _multipart(request)
     raise ZoomProblem.of(E.UNSUPPORTED_CONTENT_TYPE)
@@ -51,6 +64,7 @@ async def _multipart(request: Request[Any, Any, Any]) -> dict[str, Any]:
         out[key] = value if isinstance(value, str) else object()
     settings = out.get("settings")
     if isinstance(settings, str):
-        with contextlib.suppress(msgspec.DecodeError):
-            out["settings"] = msgspec.json.decode(settings)
+        # Text that is not JSON stays text, and fails validation as a field.
+        with contextlib.suppress(ZoomProblem):
+            out["settings"] = decode_json(settings)
     return out

@@ -21,7 +21,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from zoomlive.server.middleware import RequestInfo, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.rendering import JSON_TYPE, render_problem
-from zoomlive.server.routes.bodies import read_body
+from zoomlive.server.routes.bodies import decode_json_object, read_body
+from zoomlive.server.routes.query import has_query_token
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal, require_scope
 from zoomlive.server.storage.failures import StorageUnavailable
@@ -141,7 +142,7 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
             return
         kind = _KINDS[m.group(1)]
         raw_id = m.group(2)
-        query_token = b"access_token" in s["query_string"]
+        query_token = has_query_token(s["query_string"])
         info = request_info(s)
 
         async def read() -> dict[str, Any]:
@@ -160,13 +161,7 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
                     raise ZoomProblem.of(E.BODY_TOO_LARGE)
                 chunks.append(chunk)
                 more = message.get("more_body", False)
-            try:
-                body = msgspec.json.decode(b"".join(chunks))
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                raise ZoomProblem.of(E.INVALID_JSON) from None
-            if not isinstance(body, dict):
-                raise ZoomProblem.of(E.INVALID_JSON)
-            return body
+            return decode_json_object(b"".join(chunks))
 
         try:
             if method == "GET":
@@ -206,7 +201,8 @@ async def _send(
 def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTTPRouteHandler]:
     def ctx(request: Request[Any, Any, Any]) -> tuple[str | None, bool, RequestInfo]:
         info = request_info(request.scope)
-        return request.headers.get("authorization"), "access_token" in request.query_params, info
+        query_token = has_query_token(request.scope["query_string"])
+        return request.headers.get("authorization"), query_token, info
 
     async def do_get(request: Request[Any, Any, Any], kind: Kind, raw_id: str) -> Response[bytes]:
         payload = await endpoints.get(kind, raw_id, *ctx(request))
