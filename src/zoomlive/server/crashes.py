@@ -25,7 +25,8 @@ _PATTERNS = (
     (
         re.compile(
             r"(?i)((?:access_token|refresh_token|token|stream_key|client_secret|secret|password"
-            r"|authorization)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,&;)}\]]+"
+            r"|authorization)['\"]?\s*[:=]\s*['\"]?)"
+            r"(?!(?:bearer|basic)\s|\[redacted\])[^'\"\s,&;?)}\]]+"
         ),
         rf"\1{REDACTED}",
     ),

@@ -165,7 +165,6 @@ class ZoomHttpProtocol(HttpToolsProtocol):
             transport.close()
 
 
-
 def protocol_class(settings: ServerSettings) -> type[ZoomHttpProtocol]:
     """``ZoomHttpProtocol`` with the limits of ``settings``."""
     return type(
