@@ -15,7 +15,15 @@ import httpx
 import pytest
 
 from tests.server.rawhttp import Reply, exchange, request, server
-from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, Api, ServerProcess, running
+from tests.support import (
+    ADMIN_TOKEN,
+    DEMO_ACCOUNT,
+    DEMO_CLIENT,
+    DEMO_SECRET,
+    Api,
+    ServerProcess,
+    running,
+)
 
 M = "/v2/meetings/68423085/livestream"
 W = "/v2/webinars/{id}/livestream"
@@ -59,6 +67,11 @@ def test_deep_json_is_400_300_on_both_front_doors(srv: ServerProcess, token: str
             for ctype in (JSON, "Content-Type: application/merge-patch+json"):
                 reply = send(srv, "PATCH", target, auth, ctype, body=body)
                 assert reply.zoom_error(400, 300)["message"] == invalid, (target, ctype)
+    # The control API's bodies, decoded by Litestar.
+    admin = f"Authorization: Bearer {ADMIN_TOKEN}"
+    for target in ("/_zoomlive/meetings", "/_zoomlive/faults", "/_zoomlive/clock"):
+        reply = send(srv, "POST", target, admin, JSON, body=as_field)
+        assert reply.zoom_error(400, 300)["message"] == invalid, target
     # Multipart: a ``settings`` field that is too deep is not JSON, so not valid settings.
     ctype, body = multipart({"action": "start", "settings": (DEEP.decode())})
     send(srv, "PATCH", M + "/status", auth, ctype, body=body).zoom_error(400, 300)

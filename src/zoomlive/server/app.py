@@ -80,6 +80,14 @@ def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes
     return _respond(request, ZoomProblem.of(E.INTERNAL))
 
 
+def _on_deep_input(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """Input nested deeper than the decoder can follow (Litestar decodes the control
+    API's bodies itself, so the live stream routes' ``decode_json`` cannot catch it):
+    the body is not JSON this server can read, a 400/300 as on the live stream routes."""
+    log.info("refused input nested too deep on %s %s", request.method, request.url.path)
+    return _respond(request, ZoomProblem.of(E.INVALID_JSON))
+
+
 class ZoomliveApp:
     """The ASGI application: the live stream fast path in front of Litestar."""
 
@@ -132,6 +140,7 @@ def create_app(
             ZoomProblem: _on_problem,
             HTTPException: _on_http,
             StorageUnavailable: _on_unavailable,
+            RecursionError: _on_deep_input,
             Exception: _on_crash,
         },
         request_max_body_size=settings.max_body_bytes,
