@@ -72,13 +72,15 @@ class ZoomHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_head = True
-        self._head_bytes = 0  # raw bytes of a head still arriving
-        self._head_size = 0  # exact size of the parsed request line and fields
+        self._in_head = True  # waiting for, or reading, a request's head
+        self._head_bytes = 0  # bytes of an unfinished head, in earlier chunks
+        self._chunk = 0  # size of the chunk being parsed
         self._head_timer: asyncio.TimerHandle | None = None
         self._rejected = False
 
     # -- the head deadline --------------------------------------------------------------
+    # Armed when a connection opens and when a head does not arrive in one chunk; a
+    # head that arrives whole (the usual case) costs no timer.
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -108,6 +110,7 @@ class ZoomHttpProtocol(HttpToolsProtocol):
         if self._rejected:
             return  # the answer is out; drop what the client still sends
         self._unset_keepalive_if_required()
+        self._chunk = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -121,33 +124,28 @@ class ZoomHttpProtocol(HttpToolsProtocol):
             self._reject(HEADERS_TOO_LARGE if too_large else BAD_REQUEST)
             return
         if self._in_head:
+            # httptools keeps an unfinished header line to itself: count raw bytes.
             self._head_bytes += len(data)
             if self._head_bytes > self.max_header_bytes:
                 self._reject(HEADERS_TOO_LARGE)
+            else:
+                self._arm_head_timer()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
-        self._head_bytes = self._head_size = 0
-        self._arm_head_timer()
-
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._grow(len(url))
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._grow(len(name) + len(value) + 4)  # ": " and CRLF
-        super().on_header(name, value)
+        self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._cancel_head_timer()
+        # The head is at most what arrived for it; measure it only when that could be
+        # over the cap.
+        if self._head_bytes + self._chunk > self.max_header_bytes:
+            size = len(self.url) + sum(len(k) + len(v) + 4 for k, v in self.headers)
+            if size > self.max_header_bytes:
+                raise _HeadTooLarge
         super().on_headers_complete()
-
-    def _grow(self, n: int) -> None:
-        self._head_size += n
-        if self._head_size > self.max_header_bytes:
-            raise _HeadTooLarge
 
     def _reject(self, spec: ZoomErrorSpec) -> None:
         """Answer in Zoom's shape, stop reading requests, close soon."""
