@@ -172,10 +172,6 @@ DEVIATIONS: list[Deviation] = [
               (404, 3001, "Webinar does not exist: {id}."), NO_PERMISSION_REASON, "Decision 3"),
     Deviation(WS, "patch", (400, 200, "No permission."), other_account,
               (404, 3001, "Webinar does not exist: {id}."), NO_PERMISSION_REASON, "Decision 3"),
-    Deviation(WS, "patch", (400, 1001, "User does not exist: {userId}."), deleted_host,
-              (404, 1001, "User {host} does not exist."),
-              "a deleted host is answered as Zoom's user APIs answer an unknown user: "
-              "404/1001 'User {userId} does not exist.'", "Decision 4"),
 ]  # fmt: skip
 
 ADDITIONS: list[Addition] = [
@@ -198,8 +194,13 @@ ADDITIONS: list[Addition] = [
              "the meeting status route's documented answer, for an encrypted webinar",
              "Decision 5"),
     *(Addition(p, m, deleted_host, (404, 1001, "User {host} does not exist."),
-               "a deleted host, as on the webinar status route", "Decision 4")
-      for p, m in ((M, "get"), (M, "patch"), (MS, "patch"), (W, "get"), (W, "patch"))),
+               "a meeting's deleted host is answered as Zoom's user APIs answer an unknown "
+               "user (the webinar status route's 400 is Zoom's webinar text)", "Decision 4")
+      for p, m in ((M, "get"), (M, "patch"), (MS, "patch"))),
+    *(Addition(p, m, deleted_host, (400, 1001, "User does not exist: {host}."),
+               "the webinar status route's documented answer, on every webinar route",
+               "Decision 4")
+      for p, m in ((W, "get"), (W, "patch"))),
 ]  # fmt: skip
 
 
