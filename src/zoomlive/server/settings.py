@@ -60,6 +60,9 @@ class ServerSettings:
     #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
     webhook_retry_scale: float = 1.0
     journal_size: int = 1000
+    #: Delivered and failed webhook events (with their attempts) and expired tokens
+    #: are deleted this many days, on the server clock, after they finished/expired.
+    retention_days: float = 7.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +104,8 @@ class ServerSettings:
             values["redis_timeout"] = float(e["ZOOMLIVE_REDIS_TIMEOUT"])
         if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
             values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
+        if e.get("ZOOMLIVE_RETENTION_DAYS"):
+            values["retention_days"] = float(e["ZOOMLIVE_RETENTION_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("database_url"), str):
             values["database_url"] = normalise_db_url(str(values["database_url"]))

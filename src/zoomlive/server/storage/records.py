@@ -118,6 +118,7 @@ class OutboxRow(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     next_attempt_at: float
     lease_until: float | None
+    lease_token: str | None
     created_at: float
     finished_at: float | None
 

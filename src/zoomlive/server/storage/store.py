@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -70,10 +71,14 @@ class ReadModel:
         self.apps: dict[str, App] = {}
         self.meetings: dict[int, Meeting] = {}
         self.tokens: dict[str, Token] = {}
+        #: (expires_at, token_hash), a min-heap: expired tokens are purged from the
+        #: top without scanning the rest (``Store.purge_expired_tokens``).
+        self.token_expiry: list[tuple[float, str]] = []
 
     def clear(self) -> None:
         for d in (self.accounts, self.users, self.apps, self.meetings, self.tokens):
             d.clear()
+        self.token_expiry.clear()
 
 
 class Store:
@@ -131,6 +136,8 @@ class Store:
                 c.meetings[row.id] = _rec(Meeting, row)
             for row in await conn.execute(sa.select(t.tokens)):
                 c.tokens[row.token_hash] = _rec(Token, row)
+                c.token_expiry.append((row.expires_at, row.token_hash))
+        heapq.heapify(c.token_expiry)
 
     # -- generic helpers ---------------------------------------------------------------
 
@@ -357,11 +364,69 @@ class Store:
         await self.writer.execute(INSERT_TOKEN, to_row(token))
         if self.cache is not None:
             self.cache.tokens[token.token_hash] = token
+            heapq.heappush(self.cache.token_expiry, (token.expires_at, token.token_hash))
 
     async def get_token(self, token_hash: str) -> Token | None:
         if self.cache is not None:
-            return self.cache.tokens.get(token_hash)
+            token = self.cache.tokens.get(token_hash)
+            if token is not None:
+                return token
+            # Expired tokens leave memory before the database (retention), and an
+            # expired token must still be told apart from one never issued.
         return await self._one(Token, t.tokens, token_hash)
+
+    def purge_expired_tokens(self, now: float) -> int:
+        """Drop tokens expired by ``now`` from memory (the database keeps them until
+        retention prunes them); returns how many went."""
+        c = self.cache
+        if c is None:
+            return 0
+        heap, tokens, purged = c.token_expiry, c.tokens, 0
+        while heap and heap[0][0] <= now:
+            _, key = heapq.heappop(heap)
+            token = tokens.get(key)
+            if token is not None and token.expires_at <= now:
+                del tokens[key]
+                purged += 1
+        if purged > len(tokens):
+            # A dict never shrinks on delete; rebuilding it returns the space.
+            kept = dict(tokens)
+            tokens.clear()
+            tokens.update(kept)
+        return purged
+
+    def tokens_in_memory(self) -> int:
+        return 0 if self.cache is None else len(self.cache.tokens)
+
+    async def prune_tokens(self, before: float, batch: int = 5000) -> int:
+        """Delete up to ``batch`` tokens that expired before ``before``."""
+        pick = (
+            sa.select(t.tokens.c.token_hash)
+            .where(t.tokens.c.expires_at < before)
+            .order_by(t.tokens.c.expires_at)
+            .limit(batch)
+        )
+        # Look first without writing: when nothing is due, this is one index probe.
+        async with self.engine.connect() as conn:
+            keys = [r[0] for r in await conn.execute(pick)]
+        if not keys:
+            return 0
+
+        async def op(conn: AsyncConnection) -> int:
+            res = await conn.execute(
+                t.tokens.delete().where(
+                    t.tokens.c.token_hash.in_(keys), t.tokens.c.expires_at < before
+                )
+            )
+            return int(res.rowcount)
+
+        n: int = await self.writer.call(op)
+        if self.cache is not None:
+            for key in keys:
+                token = self.cache.tokens.get(key)
+                if token is not None and token.expires_at < before:
+                    del self.cache.tokens[key]
+        return n
 
     async def count_tokens(self, client_id: str | None = None) -> int:
         stmt = sa.select(sa.func.count()).select_from(t.tokens)
@@ -388,6 +453,7 @@ class Store:
             for key, tok in list(self.cache.tokens.items()):
                 if tok.expires_at > now and client_id in (None, tok.client_id):
                     self.cache.tokens[key] = msgspec.structs.replace(tok, expires_at=now)
+                    heapq.heappush(self.cache.token_expiry, (now, key))
         return n
 
     # -- meetings and webinars ------------------------------------------------------------
