@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from tests.support import ADMIN_TOKEN, DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET

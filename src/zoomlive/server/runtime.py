@@ -13,7 +13,6 @@ from zoomlive.server.services.auth import AuthService
 from zoomlive.server.services.faults import FaultBook
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.services.livestream import LiveStreamService
-from zoomlive.server.services.retention import Retention
 from zoomlive.server.services.ratelimit import (
     CounterBackend,
     MemoryCounters,
@@ -21,6 +20,7 @@ from zoomlive.server.services.ratelimit import (
     RedisCounters,
     SharedCounters,
 )
+from zoomlive.server.services.retention import Retention
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks.service import WebhookService
