@@ -40,7 +40,10 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class Token(msgspec.Struct, frozen=True, kw_only=True):
+class Token(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An issued token (its SHA-256). Only strings and floats: no reference cycles, so
+    not tracked by the garbage collector (a server may hold many)."""
+
     token_hash: str
     client_id: str
     account_id: str

@@ -71,14 +71,27 @@ class ReadModel:
         self.apps: dict[str, App] = {}
         self.meetings: dict[int, Meeting] = {}
         self.tokens: dict[str, Token] = {}
-        #: (expires_at, token_hash), a min-heap: expired tokens are purged from the
-        #: top without scanning the rest (``Store.purge_expired_tokens``).
-        self.token_expiry: list[tuple[float, str]] = []
+        #: Token hashes by the second they expire in, and those seconds as a min-heap:
+        #: expired tokens are purged a second at a time without scanning the rest
+        #: (``Store.purge_expired_tokens``), at one list slot per token.
+        self.token_expiry: dict[int, list[str]] = {}
+        self.expiry_seconds: list[int] = []
 
     def clear(self) -> None:
         for d in (self.accounts, self.users, self.apps, self.meetings, self.tokens):
             d.clear()
         self.token_expiry.clear()
+        self.expiry_seconds.clear()
+
+    def keep_token(self, token: Token) -> None:
+        self.tokens[token.token_hash] = token
+        second = int(token.expires_at)
+        hashes = self.token_expiry.get(second)
+        if hashes is None:
+            self.token_expiry[second] = [token.token_hash]
+            heapq.heappush(self.expiry_seconds, second)
+        else:
+            hashes.append(token.token_hash)
 
 
 class Store:
@@ -135,9 +148,7 @@ class Store:
             for row in await conn.execute(sa.select(t.meetings)):
                 c.meetings[row.id] = _rec(Meeting, row)
             for row in await conn.execute(sa.select(t.tokens)):
-                c.tokens[row.token_hash] = _rec(Token, row)
-                c.token_expiry.append((row.expires_at, row.token_hash))
-        heapq.heapify(c.token_expiry)
+                c.keep_token(_rec(Token, row))
 
     # -- generic helpers ---------------------------------------------------------------
 
@@ -363,8 +374,7 @@ class Store:
     async def add_token(self, token: Token) -> None:
         await self.writer.execute(INSERT_TOKEN, to_row(token))
         if self.cache is not None:
-            self.cache.tokens[token.token_hash] = token
-            heapq.heappush(self.cache.token_expiry, (token.expires_at, token.token_hash))
+            self.cache.keep_token(token)
 
     async def get_token(self, token_hash: str) -> Token | None:
         if self.cache is not None:
@@ -381,13 +391,13 @@ class Store:
         c = self.cache
         if c is None:
             return 0
-        heap, tokens, purged = c.token_expiry, c.tokens, 0
-        while heap and heap[0][0] <= now:
-            _, key = heapq.heappop(heap)
-            token = tokens.get(key)
-            if token is not None and token.expires_at <= now:
-                del tokens[key]
-                purged += 1
+        seconds, tokens, purged = c.expiry_seconds, c.tokens, 0
+        while seconds and seconds[0] + 1 <= now:  # every token of that second expired
+            for key in c.token_expiry.pop(heapq.heappop(seconds)):
+                token = tokens.get(key)
+                if token is not None and token.expires_at <= now:
+                    del tokens[key]
+                    purged += 1
         if purged > len(tokens):
             # A dict never shrinks on delete; rebuilding it returns the space.
             kept = dict(tokens)
@@ -452,8 +462,7 @@ class Store:
         if self.cache is not None:
             for key, tok in list(self.cache.tokens.items()):
                 if tok.expires_at > now and client_id in (None, tok.client_id):
-                    self.cache.tokens[key] = msgspec.structs.replace(tok, expires_at=now)
-                    heapq.heappush(self.cache.token_expiry, (now, key))
+                    self.cache.keep_token(msgspec.structs.replace(tok, expires_at=now))
         return n
 
     # -- meetings and webinars ------------------------------------------------------------
