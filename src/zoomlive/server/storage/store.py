@@ -460,7 +460,7 @@ class Store:
 
         n: int = await self.writer.call(op)
         if self.cache is not None:
-            for key, tok in list(self.cache.tokens.items()):
+            for tok in list(self.cache.tokens.values()):
                 if tok.expires_at > now and client_id in (None, tok.client_id):
                     self.cache.keep_token(msgspec.structs.replace(tok, expires_at=now))
         return n
