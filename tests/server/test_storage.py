@@ -15,6 +15,8 @@ from alembic.script import ScriptDirectory
 from zoomlive.server.settings import sqlite_url
 from zoomlive.server.storage.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate
 from zoomlive.server.storage.schema import metadata
+from zoomlive.server.storage.store import expired_tokens
+from zoomlive.server.storage.webhooks import finished_events
 
 
 def test_head_revision_constant_matches_alembic() -> None:
@@ -79,3 +81,25 @@ def test_upgrade_renumbers_attempts_an_older_server_numbered_twice(tmp_path: Pat
             await engine.dispose()
 
     assert asyncio.run(run()) == [(1, 1), (2, 1), (1, 2), (1, 3), (2, 2)]
+
+
+def test_retention_finds_due_rows_through_an_index(tmp_path: Path) -> None:
+    async def plans() -> list[str]:
+        engine = make_engine(sqlite_url(tmp_path / "plan.db"))
+        try:
+            await migrate(engine)
+            found = []
+            async with engine.connect() as conn:
+                for stmt in (finished_events(1.0, 10), expired_tokens(1.0, 10)):
+                    sql = str(
+                        stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+                    )
+                    rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+                    found.append(" ".join(str(r[-1]) for r in rows))
+            return found
+        finally:
+            await engine.dispose()
+
+    events_plan, tokens_plan = asyncio.run(plans())
+    assert "INDEX ix_zl_outbox_finished_at (finished_at<?)" in events_plan, events_plan
+    assert "INDEX ix_zl_tokens_expires_at (expires_at<?)" in tokens_plan, tokens_plan

@@ -410,12 +410,7 @@ class Store:
 
     async def prune_tokens(self, before: float, batch: int = 5000) -> int:
         """Delete up to ``batch`` tokens that expired before ``before``."""
-        pick = (
-            sa.select(t.tokens.c.token_hash)
-            .where(t.tokens.c.expires_at < before)
-            .order_by(t.tokens.c.expires_at)
-            .limit(batch)
-        )
+        pick = expired_tokens(before, batch)
         # Look first without writing: when nothing is due, this is one index probe.
         async with self.engine.connect() as conn:
             keys = [r[0] for r in await conn.execute(pick)]
@@ -616,6 +611,16 @@ class Store:
                 c.apps[r.client_id] = r
             elif isinstance(r, Meeting):
                 c.meetings[r.id] = r
+
+
+def expired_tokens(before: float, batch: int) -> sa.Select[tuple[str]]:
+    """Tokens due for pruning (an index range scan on ``expires_at``)."""
+    return (
+        sa.select(t.tokens.c.token_hash)
+        .where(t.tokens.c.expires_at < before)
+        .order_by(t.tokens.c.expires_at)
+        .limit(batch)
+    )
 
 
 _TABLES: dict[type, sa.Table] = {

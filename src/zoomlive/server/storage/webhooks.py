@@ -40,6 +40,17 @@ def _held(row: OutboxRow) -> Any:
     return sa.and_(c.id == row.id, c.status == "pending", c.lease_token == row.lease_token)
 
 
+def finished_events(before: float, batch: int) -> sa.Select[tuple[int]]:
+    """Delivered or failed events due for pruning: an index range scan on
+    ``finished_at``, which only they have (``finish_attempt`` clears it for pending)."""
+    return (
+        sa.select(t.outbox.c.id)
+        .where(t.outbox.c.finished_at < before)
+        .order_by(t.outbox.c.finished_at)
+        .limit(batch)
+    )
+
+
 class WebhookStore:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -204,13 +215,7 @@ class WebhookStore:
     async def prune(self, before: float, batch: int = 5000) -> tuple[int, int]:
         """Delete up to ``batch`` delivered or failed events that finished before
         ``before``, with their attempts; returns (events, attempts) deleted."""
-        done = t.outbox.c.status.in_(("delivered", "failed"))
-        pick = (
-            sa.select(t.outbox.c.id)
-            .where(t.outbox.c.finished_at < before, done)
-            .order_by(t.outbox.c.finished_at)
-            .limit(batch)
-        )
+        pick = finished_events(before, batch)
         # Look first without writing: when nothing is due, this is one index probe.
         async with self._engine.connect() as conn:
             ids = [r[0] for r in await conn.execute(pick)]
