@@ -613,7 +613,7 @@ class Store:
                 c.meetings[r.id] = r
 
 
-def expired_tokens(before: float, batch: int) -> sa.Select[tuple[str]]:
+def expired_tokens(before: float, batch: int) -> sa.Select[Any]:
     """Tokens due for pruning (an index range scan on ``expires_at``)."""
     return (
         sa.select(t.tokens.c.token_hash)

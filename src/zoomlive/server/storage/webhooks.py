@@ -40,7 +40,7 @@ def _held(row: OutboxRow) -> Any:
     return sa.and_(c.id == row.id, c.status == "pending", c.lease_token == row.lease_token)
 
 
-def finished_events(before: float, batch: int) -> sa.Select[tuple[int]]:
+def finished_events(before: float, batch: int) -> sa.Select[Any]:
     """Delivered or failed events due for pruning: an index range scan on
     ``finished_at``, which only they have (``finish_attempt`` clears it for pending)."""
     return (
