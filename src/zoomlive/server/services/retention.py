@@ -91,13 +91,14 @@ class Retention:
                 break
 
     async def _run(self) -> None:
+        # Wait first: a server starting (the test kit starts one per test) does no work.
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
             try:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # retention must outlive a bad run
                 log.error("retention: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
