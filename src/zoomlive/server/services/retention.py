@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import time
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.storage.store import Store
@@ -58,6 +59,7 @@ class Retention:
         self.pruned_events = 0
         self.pruned_attempts = 0
         self.pruned_tokens = 0
+        self._logged: dict[str, float] = {}
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-retention")
@@ -101,4 +103,11 @@ class Retention:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # retention must outlive a bad run
-                log.error("retention: %s", type(exc).__name__)
+                self._log_failure(type(exc).__name__)
+
+    def _log_failure(self, name: str) -> None:
+        # One line per distinct failure per minute, not one per run.
+        now = time.monotonic()
+        if self._logged.get(name, -60.0) <= now - 60.0:
+            self._logged[name] = now
+            log.error("retention run failed: %s", name)
