@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -147,7 +148,10 @@ class Store:
                 c.apps[row.client_id] = _rec(App, row)
             for row in await conn.execute(sa.select(t.meetings)):
                 c.meetings[row.id] = _rec(Meeting, row)
-            for row in await conn.execute(sa.select(t.tokens)):
+            # Only tokens still valid by the wall clock (the server clock starts there):
+            # any other is found in the database when asked for.
+            live = sa.select(t.tokens).where(t.tokens.c.expires_at > time.time())
+            for row in await conn.execute(live):
                 c.keep_token(_rec(Token, row))
 
     # -- generic helpers ---------------------------------------------------------------
