@@ -31,7 +31,9 @@ TRIM_AFTER = 10_000
 def _trim() -> None:
     """Return free memory at the top and in the middle of glibc's heaps to the OS
     (``malloc_trim``). A large purge frees dict tables and lists that glibc keeps
-    otherwise; elsewhere (not glibc) this does nothing."""
+    otherwise: 100,000 tokens purged a second time left RSS 10.3 MiB above the first
+    purge without it, 2.9 MiB with it (tests/server/test_growth.py). Elsewhere (not
+    glibc) this does nothing."""
     try:
         libc = ctypes.CDLL(None)
         libc.malloc_trim(0)
