@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import ctypes
 import logging
-import time
 
 from zoomlive.server.clock import Clock
+from zoomlive.server.health import ThrottledLog
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
 
@@ -61,7 +62,7 @@ class Retention:
         self.pruned_events = 0
         self.pruned_attempts = 0
         self.pruned_tokens = 0
-        self._logged: dict[str, float] = {}
+        self._log = ThrottledLog(log)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-retention")
@@ -104,12 +105,8 @@ class Retention:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
+            except StorageUnavailable:
+                pass  # the store logs it, once per distinct failure per minute
             except Exception as exc:  # retention must outlive a bad run
-                self._log_failure(type(exc).__name__)
-
-    def _log_failure(self, name: str) -> None:
-        # One line per distinct failure per minute, not one per run.
-        now = time.monotonic()
-        if self._logged.get(name, -60.0) <= now - 60.0:
-            self._logged[name] = now
-            log.error("retention run failed: %s", name)
+                name = type(exc).__name__
+                self._log.warning(name, f"retention run failed: {name}")

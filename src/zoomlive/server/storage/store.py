@@ -415,9 +415,12 @@ class Store:
     async def prune_tokens(self, before: float, batch: int = 5000) -> int:
         """Delete up to ``batch`` tokens that expired before ``before``."""
         pick = expired_tokens(before, batch)
+
         # Look first without writing: when nothing is due, this is one index probe.
-        async with self.engine.connect() as conn:
-            keys = [r[0] for r in await conn.execute(pick)]
+        async def look(conn: AsyncConnection) -> list[str]:
+            return [r[0] for r in await conn.execute(pick)]
+
+        keys = await self.read(look)
         if not keys:
             return 0
 

@@ -216,9 +216,12 @@ class WebhookStore:
         """Delete up to ``batch`` delivered or failed events that finished before
         ``before``, with their attempts; returns (events, attempts) deleted."""
         pick = finished_events(before, batch)
+
         # Look first without writing: when nothing is due, this is one index probe.
-        async with self._engine.connect() as conn:
-            ids = [r[0] for r in await conn.execute(pick)]
+        async def look(conn: AsyncConnection) -> list[int]:
+            return [r[0] for r in await conn.execute(pick)]
+
+        ids = await self._store.read(look)
         if not ids:
             return 0, 0
 
