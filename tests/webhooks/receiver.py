@@ -35,6 +35,8 @@ class Receiver:
     script: deque[int | str] = field(default_factory=deque)
     validation_ok: bool = True
     hang_seconds: float = 4.0
+    #: Seconds every event waits before its answer (a slow receiver).
+    delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,6 +45,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in two writes
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
@@ -53,6 +56,8 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append(got)
                 status, answer = receiver.answer(got)
+                if got.event != "endpoint.url_validation" and receiver.delay:
+                    time.sleep(receiver.delay)
                 if status == -1:
                     time.sleep(receiver.hang_seconds)
                     status, answer = 200, b""
@@ -65,7 +70,10 @@ class Receiver:
                 except OSError:
                     pass  # the sender gave up waiting
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 512  # hundreds of senders may connect at once
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -20,6 +20,7 @@ from zoomlive.server.services.ratelimit import (
     RedisCounters,
     SharedCounters,
 )
+from zoomlive.server.services.retention import Retention
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks.service import WebhookService
@@ -37,6 +38,7 @@ class Runtime:
     faults: FaultBook
     journal: Journal
     webhooks: WebhookService
+    retention: Retention
     admin_token: str = ""
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
@@ -63,6 +65,7 @@ class Runtime:
             faults=FaultBook(),
             journal=journal,
             webhooks=webhooks,
+            retention=Retention(store, webhooks.db, clock, settings.retention_days * 86400),
         )
 
     async def start(self) -> None:
@@ -71,6 +74,7 @@ class Runtime:
         the seed is one transaction, and the admin token is set once."""
         await self.store.open()
         self.webhooks.start()
+        self.retention.start()
         if self.settings.admin_token:
             self.admin_token = self.settings.admin_token
             if await self.store.get_meta("admin_token") != self.admin_token:
@@ -122,6 +126,7 @@ class Runtime:
         return {"status": "ok" if ok else "degraded", "dependencies": deps}
 
     async def stop(self) -> None:
+        await self.retention.stop()
         await self.webhooks.stop()
         await self.store.close()
         backend = self.limiter.backend

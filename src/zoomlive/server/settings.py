@@ -67,6 +67,9 @@ class ServerSettings:
     header_timeout_seconds: float = 10.0
     #: Seconds an idle keep-alive connection stays open between requests.
     keep_alive_seconds: int = 5
+    #: Delivered and failed webhook events (with their attempts) and expired tokens
+    #: are deleted this many days, on the server clock, after they finished/expired.
+    retention_days: float = 7.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +117,8 @@ class ServerSettings:
             values["keep_alive_seconds"] = int(e["ZOOMLIVE_KEEP_ALIVE_TIMEOUT"])
         if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
             values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
+        if e.get("ZOOMLIVE_RETENTION_DAYS"):
+            values["retention_days"] = float(e["ZOOMLIVE_RETENTION_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("database_url"), str):
             values["database_url"] = normalise_db_url(str(values["database_url"]))

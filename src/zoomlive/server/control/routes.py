@@ -211,6 +211,7 @@ def control_router(rt: Runtime) -> Router:
             except ValueError:  # the running clock crossed the edge since the check
                 raise out_of_range from None
         rt.webhooks.wake()  # retries and revalidations follow the clock
+        rt.retention.wake()  # and so does retention
         return ClockOut(clock.now(), clock.datetime().isoformat(), clock.frozen)
 
     @get("/stats", summary="Counters: token requests, tokens issued, group commits")
@@ -221,6 +222,11 @@ def control_router(rt: Runtime) -> Router:
             "tokens_issued": await store.count_tokens(),
             "write_batches": store.writer.batches,
             "writes": store.writer.writes,
+            "tokens_in_memory": store.tokens_in_memory(),
+            "webhooks_in_flight": rt.webhooks.in_flight,
+            "pruned_events": rt.retention.pruned_events,
+            "pruned_attempts": rt.retention.pruned_attempts,
+            "pruned_tokens": rt.retention.pruned_tokens,
         }
 
     @post("/faults", status_code=201, summary="Inject a fault into matching requests")

@@ -40,7 +40,10 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class Token(msgspec.Struct, frozen=True, kw_only=True):
+class Token(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An issued token (its SHA-256). Only strings and floats: no reference cycles, so
+    not tracked by the garbage collector (a server may hold many)."""
+
     token_hash: str
     client_id: str
     account_id: str
@@ -118,6 +121,7 @@ class OutboxRow(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     next_attempt_at: float
     lease_until: float | None
+    lease_token: str | None
     created_at: float
     finished_at: float | None
 

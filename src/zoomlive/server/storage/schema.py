@@ -55,7 +55,7 @@ tokens = sa.Table(
     sa.Column("account_id", sa.String(64), nullable=False),
     sa.Column("scopes", sa.Text, nullable=False),
     sa.Column("issued_at", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
 )
 
 meetings = sa.Table(
@@ -112,19 +112,23 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt_at", sa.Float, nullable=False),
     sa.Column("lease_until", sa.Float, nullable=True),
+    # Written by each claim: only the claim holding it may record the attempt.
+    sa.Column("lease_token", sa.String(32), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("finished_at", sa.Float, nullable=True, index=True),
 )
 
 attempts = sa.Table(
     "zl_attempts",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("outbox_id", sa.Integer, nullable=False, index=True),
+    sa.Column("outbox_id", sa.Integer, nullable=False),
     sa.Column("number", sa.Integer, nullable=False),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("duration_ms", sa.Float, nullable=False),
+    # Each attempt of an event is numbered once.
+    sa.Index("ux_zl_attempts_outbox_id_number", "outbox_id", "number", unique=True),
 )

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -70,10 +72,27 @@ class ReadModel:
         self.apps: dict[str, App] = {}
         self.meetings: dict[int, Meeting] = {}
         self.tokens: dict[str, Token] = {}
+        #: Token hashes by the second they expire in, and those seconds as a min-heap:
+        #: expired tokens are purged a second at a time without scanning the rest
+        #: (``Store.purge_expired_tokens``), at one list slot per token.
+        self.token_expiry: dict[int, list[str]] = {}
+        self.expiry_seconds: list[int] = []
 
     def clear(self) -> None:
         for d in (self.accounts, self.users, self.apps, self.meetings, self.tokens):
             d.clear()
+        self.token_expiry.clear()
+        self.expiry_seconds.clear()
+
+    def keep_token(self, token: Token) -> None:
+        self.tokens[token.token_hash] = token
+        second = int(token.expires_at)
+        hashes = self.token_expiry.get(second)
+        if hashes is None:
+            self.token_expiry[second] = [token.token_hash]
+            heapq.heappush(self.expiry_seconds, second)
+        else:
+            hashes.append(token.token_hash)
 
 
 class Store:
@@ -129,8 +148,11 @@ class Store:
                 c.apps[row.client_id] = _rec(App, row)
             for row in await conn.execute(sa.select(t.meetings)):
                 c.meetings[row.id] = _rec(Meeting, row)
-            for row in await conn.execute(sa.select(t.tokens)):
-                c.tokens[row.token_hash] = _rec(Token, row)
+            # Only tokens still valid by the wall clock (the server clock starts there):
+            # any other is found in the database when asked for.
+            live = sa.select(t.tokens).where(t.tokens.c.expires_at > time.time())
+            for row in await conn.execute(live):
+                c.keep_token(_rec(Token, row))
 
     # -- generic helpers ---------------------------------------------------------------
 
@@ -356,12 +378,67 @@ class Store:
     async def add_token(self, token: Token) -> None:
         await self.writer.execute(INSERT_TOKEN, to_row(token))
         if self.cache is not None:
-            self.cache.tokens[token.token_hash] = token
+            self.cache.keep_token(token)
 
     async def get_token(self, token_hash: str) -> Token | None:
         if self.cache is not None:
-            return self.cache.tokens.get(token_hash)
+            token = self.cache.tokens.get(token_hash)
+            if token is not None:
+                return token
+            # Expired tokens leave memory before the database (retention), and an
+            # expired token must still be told apart from one never issued.
         return await self._one(Token, t.tokens, token_hash)
+
+    def purge_expired_tokens(self, now: float) -> int:
+        """Drop tokens expired by ``now`` from memory (the database keeps them until
+        retention prunes them); returns how many went."""
+        c = self.cache
+        if c is None:
+            return 0
+        seconds, tokens, purged = c.expiry_seconds, c.tokens, 0
+        while seconds and seconds[0] + 1 <= now:  # every token of that second expired
+            for key in c.token_expiry.pop(heapq.heappop(seconds)):
+                token = tokens.get(key)
+                if token is not None and token.expires_at <= now:
+                    del tokens[key]
+                    purged += 1
+        if purged > len(tokens):
+            # A dict never shrinks on delete; rebuilding it returns the space.
+            kept = dict(tokens)
+            tokens.clear()
+            tokens.update(kept)
+        return purged
+
+    def tokens_in_memory(self) -> int:
+        return 0 if self.cache is None else len(self.cache.tokens)
+
+    async def prune_tokens(self, before: float, batch: int = 5000) -> int:
+        """Delete up to ``batch`` tokens that expired before ``before``."""
+        pick = expired_tokens(before, batch)
+
+        # Look first without writing: when nothing is due, this is one index probe.
+        async def look(conn: AsyncConnection) -> list[str]:
+            return [r[0] for r in await conn.execute(pick)]
+
+        keys = await self.read(look)
+        if not keys:
+            return 0
+
+        async def op(conn: AsyncConnection) -> int:
+            res = await conn.execute(
+                t.tokens.delete().where(
+                    t.tokens.c.token_hash.in_(keys), t.tokens.c.expires_at < before
+                )
+            )
+            return int(res.rowcount)
+
+        n: int = await self.writer.call(op)
+        if self.cache is not None:
+            for key in keys:
+                token = self.cache.tokens.get(key)
+                if token is not None and token.expires_at < before:
+                    del self.cache.tokens[key]
+        return n
 
     async def count_tokens(self, client_id: str | None = None) -> int:
         stmt = sa.select(sa.func.count()).select_from(t.tokens)
@@ -385,9 +462,9 @@ class Store:
 
         n: int = await self.writer.call(op)
         if self.cache is not None:
-            for key, tok in list(self.cache.tokens.items()):
+            for tok in list(self.cache.tokens.values()):
                 if tok.expires_at > now and client_id in (None, tok.client_id):
-                    self.cache.tokens[key] = msgspec.structs.replace(tok, expires_at=now)
+                    self.cache.keep_token(msgspec.structs.replace(tok, expires_at=now))
         return n
 
     # -- meetings and webinars ------------------------------------------------------------
@@ -541,6 +618,16 @@ class Store:
                 c.apps[r.client_id] = r
             elif isinstance(r, Meeting):
                 c.meetings[r.id] = r
+
+
+def expired_tokens(before: float, batch: int) -> sa.Select[Any]:
+    """Tokens due for pruning (an index range scan on ``expires_at``)."""
+    return (
+        sa.select(t.tokens.c.token_hash)
+        .where(t.tokens.c.expires_at < before)
+        .order_by(t.tokens.c.expires_at)
+        .limit(batch)
+    )
 
 
 _TABLES: dict[type, sa.Table] = {

@@ -4,10 +4,14 @@ Outbox rows are written in the same transaction as the stream state change that
 caused them (``Store.save_stream_state(extra=…)``), so a crash loses no event.
 Deliveries are claimed with a lease (a conditional UPDATE), so with several
 server processes on one database each event is sent by one of them at a time.
+Each claim writes a fresh ``lease_token``, and an attempt is recorded only where
+the row still carries it: a result that arrives after the lease passed to another
+claim changes nothing, and each attempt number is used once.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -28,6 +32,23 @@ async def _rowcount(result: Any) -> int:
 
 def _rec(cls: Any, row: Any) -> Any:
     return cls(**row._asdict())
+
+
+def _held(row: OutboxRow) -> Any:
+    """The row, still pending, still under the lease ``row`` was claimed with."""
+    c = t.outbox.c
+    return sa.and_(c.id == row.id, c.status == "pending", c.lease_token == row.lease_token)
+
+
+def finished_events(before: float, batch: int) -> sa.Select[Any]:
+    """Delivered or failed events due for pruning: an index range scan on
+    ``finished_at``, which only they have (``finish_attempt`` clears it for pending)."""
+    return (
+        sa.select(t.outbox.c.id)
+        .where(t.outbox.c.finished_at < before)
+        .order_by(t.outbox.c.finished_at)
+        .limit(batch)
+    )
 
 
 class WebhookStore:
@@ -96,7 +117,8 @@ class WebhookStore:
         return INSERT_OUTBOX, values
 
     async def claim(self, now: float, real_now: float, lease: float, limit: int) -> list[OutboxRow]:
-        """Take up to ``limit`` due deliveries for ``lease`` seconds (real time)."""
+        """Take up to ``limit`` due deliveries for ``lease`` seconds (real time), each
+        under a new lease token."""
         free = sa.or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < real_now)
         pick = (
             sa.select(t.outbox.c.id)
@@ -120,7 +142,7 @@ class WebhookStore:
                 res = await conn.execute(
                     t.outbox.update()
                     .where(t.outbox.c.id == oid, t.outbox.c.status == "pending", free)
-                    .values(lease_until=real_now + lease)
+                    .values(lease_until=real_now + lease, lease_token=secrets.token_hex(16))
                 )
                 if res.rowcount == 1:
                     row = (
@@ -143,11 +165,26 @@ class WebhookStore:
         duration_ms: float,
         outcome: str,
         next_attempt_at: float,
-    ) -> None:
-        """Record one attempt and the row's new state, together."""
+    ) -> bool:
+        """Record one attempt and the row's new state, together, if ``row``'s claim
+        still holds the lease; False (nothing written) if it does not."""
         number = row.attempts + 1
 
-        async def op(conn: AsyncConnection) -> None:
+        async def op(conn: AsyncConnection) -> bool:
+            res = await conn.execute(
+                t.outbox.update()
+                .where(_held(row))
+                .values(
+                    status=outcome,
+                    attempts=number,
+                    next_attempt_at=next_attempt_at,
+                    lease_until=None,
+                    lease_token=None,
+                    finished_at=at if outcome != "pending" else None,
+                )
+            )
+            if res.rowcount != 1:
+                return False
             await conn.execute(
                 t.attempts.insert().values(
                     outbox_id=row.id,
@@ -159,26 +196,44 @@ class WebhookStore:
                     duration_ms=duration_ms,
                 )
             )
-            await conn.execute(
-                t.outbox.update()
-                .where(t.outbox.c.id == row.id)
-                .values(
-                    status=outcome,
-                    attempts=number,
-                    next_attempt_at=next_attempt_at,
-                    lease_until=None,
-                    finished_at=at if outcome != "pending" else None,
+            return True
+
+        done: bool = await self._writer.call(op)
+        return done
+
+    async def release(self, row: OutboxRow) -> bool:
+        """Give a claimed row back untouched, if its claim still holds the lease."""
+        res: int = await self._writer.call(
+            lambda conn: _rowcount(
+                conn.execute(
+                    t.outbox.update().where(_held(row)).values(lease_until=None, lease_token=None)
                 )
             )
-
-        await self._writer.call(op)
-
-    async def release(self, row: OutboxRow) -> None:
-        """Give a claimed row back untouched (no subscription to send it to now)."""
-        await self._writer.execute(
-            t.outbox.update().where(t.outbox.c.id == sa.bindparam("i")).values(lease_until=None),
-            {"i": row.id},
         )
+        return res == 1
+
+    async def prune(self, before: float, batch: int = 5000) -> tuple[int, int]:
+        """Delete up to ``batch`` delivered or failed events that finished before
+        ``before``, with their attempts; returns (events, attempts) deleted."""
+        pick = finished_events(before, batch)
+
+        # Look first without writing: when nothing is due, this is one index probe.
+        async def look(conn: AsyncConnection) -> list[int]:
+            return [r[0] for r in await conn.execute(pick)]
+
+        ids = await self._store.read(look)
+        if not ids:
+            return 0, 0
+
+        async def op(conn: AsyncConnection) -> tuple[int, int]:
+            gone = await conn.execute(t.attempts.delete().where(t.attempts.c.outbox_id.in_(ids)))
+            rows = await conn.execute(
+                t.outbox.delete().where(t.outbox.c.id.in_(ids), t.outbox.c.finished_at < before)
+            )
+            return int(rows.rowcount), int(gone.rowcount)
+
+        result: tuple[int, int] = await self._writer.call(op)
+        return result
 
     async def events(
         self, status: str | None = None, limit: int = 1000

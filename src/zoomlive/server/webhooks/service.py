@@ -6,6 +6,13 @@ success is 200 or 204 within 3 s; only a 5xx or a network failure is retried,
 after the fourth failed attempt the event is marked failed. A 3xx or 4xx ends it
 at once. Endpoints are validated when set, revalidated every 72 hours of server
 time, and disabled after 6 failed validations in a row.
+
+An attempt's result counts only while its claim holds the lease, and the lease is
+sized to outlive the attempt: the worker keeps at most ``MAX_IN_FLIGHT`` deliveries
+in flight, so none waits for a connection; a delivery is sent only if the lease has
+``ATTEMPT_DEADLINE + RECORD_MARGIN`` left; and ``ATTEMPT_DEADLINE`` bounds the whole
+exchange. So an event is sent twice only if a process dies between sending it and
+recording the answer (README, Webhooks).
 """
 
 from __future__ import annotations
@@ -35,7 +42,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("zoomlive.server.webhooks")
 
-LEASE_SECONDS = wh.DELIVERY_TIMEOUT + 2.0
+#: Deliveries in flight at once, per process; more wait, unclaimed, for a free slot.
+MAX_IN_FLIGHT = 100
+#: The most one exchange with a receiver can take. httpx's timeouts (3 s) apply to
+#: connecting, sending and each read; this also ends a receiver that answers a
+#: byte at a time.
+ATTEMPT_DEADLINE = wh.DELIVERY_TIMEOUT + 1.0
+#: Time kept, after the exchange, to record its result under the lease.
+RECORD_MARGIN = 4.0
+#: Real seconds a claim holds an event. After a crash, the event waits this long
+#: before another claim sends it again.
+LEASE_SECONDS = 12.0
 
 
 def _headers(secret: str, body: bytes, request_id: str) -> dict[str, str]:
@@ -83,6 +100,10 @@ class WebhookService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._inflight:
+            # Let deliveries in flight record their answers: a delivery cut off
+            # between send and record would be sent again after the lease.
+            await asyncio.wait(set(self._inflight), timeout=ATTEMPT_DEADLINE + RECORD_MARGIN)
         for task in list(self._inflight):
             task.cancel()
         if self._inflight:
@@ -97,8 +118,19 @@ class WebhookService:
         if self._http is None:
             import httpx
 
-            self._http = httpx.AsyncClient(timeout=wh.DELIVERY_TIMEOUT, follow_redirects=False)
+            # No pool limit: deliveries are bounded by MAX_IN_FLIGHT instead, so an
+            # attempt never spends its lease waiting for a connection.
+            self._http = httpx.AsyncClient(
+                timeout=wh.DELIVERY_TIMEOUT,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            )
         return self._http
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries claimed and not yet recorded, in this process."""
+        return len(self._inflight)
 
     def wake(self) -> None:
         """Look for due work now (a new event, or the clock moved)."""
@@ -203,6 +235,7 @@ class WebhookService:
                     "attempts": 0,
                     "next_attempt_at": now,
                     "lease_until": None,
+                    "lease_token": None,
                     "created_at": now,
                     "finished_at": None,
                 }
@@ -239,7 +272,10 @@ class WebhookService:
         for sub in await self.db.due_for_revalidation(before):
             if await self.db.claim_revalidation(sub.client_id, before, now):
                 await self.validate(sub)
-        rows = await self.db.claim(now, time.time(), LEASE_SECONDS, limit=64)
+        free = MAX_IN_FLIGHT - len(self._inflight)
+        if free <= 0:
+            return 0
+        rows = await self.db.claim(now, time.time(), LEASE_SECONDS, limit=free)
         for row in rows:
             task = asyncio.get_running_loop().create_task(self._deliver(row))
             self._inflight.add(task)
@@ -257,22 +293,30 @@ class WebhookService:
                 next_attempt_at=row.next_attempt_at,
             )  # fmt: skip
             return
+        assert row.lease_until is not None
+        if time.time() + ATTEMPT_DEADLINE + RECORD_MARGIN > row.lease_until:
+            # Too late to finish inside the lease (a slow start): give it back unsent.
+            await self.db.release(row)
+            return
         body = row.body.encode()
         started = time.perf_counter()
         status_code: int | None = None
         error: str | None = None
         try:
-            r = await self._client().post(
-                sub.url, content=body, headers=_headers(sub.secret_token, body, row.request_id)
-            )
+            async with asyncio.timeout(ATTEMPT_DEADLINE):
+                r = await self._client().post(
+                    sub.url, content=body, headers=_headers(sub.secret_token, body, row.request_id)
+                )
             status_code = r.status_code
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        except TimeoutError:
+            error = "Timeout"
         duration = (time.perf_counter() - started) * 1000
         self._record("webhook " + row.event, sub, status_code or 0, started, row.account_id)
         number = row.attempts + 1
         now = self._clock.now()
-        if status_code in (200, 204) or (status_code is not None and 200 <= status_code < 300):
+        if status_code is not None and 200 <= status_code < 300:
             outcome, next_at = "delivered", now
         elif (status_code is None or status_code >= 500) and number <= len(
             wh.RETRY_SCHEDULE_SECONDS
@@ -281,10 +325,12 @@ class WebhookService:
             next_at = now + wh.RETRY_SCHEDULE_SECONDS[number - 1] * self._scale
         else:
             outcome, next_at = "failed", now
-        await self.db.finish_attempt(
+        recorded = await self.db.finish_attempt(
             row, at=now, url=sub.url, status_code=status_code, error=error,
             duration_ms=duration, outcome=outcome, next_attempt_at=next_at,
         )  # fmt: skip
+        if not recorded:
+            log.warning("webhook %s: the lease ended before the answer was recorded", row.id)
 
     def _record(
         self, what: str, sub: Subscription, status: int, started: float, account: str | None = None
