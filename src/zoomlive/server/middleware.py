@@ -35,6 +35,8 @@ from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.rendering import render_problem
 from zoomlive.server.services.faults import Fault
 from zoomlive.wire import errors as E
+from zoomlive.wire import ratelimit as rl
+from zoomlive.wire.paths import TOKEN_PATH
 
 if TYPE_CHECKING:
     from zoomlive.server.runtime import Runtime
@@ -44,6 +46,7 @@ _XML_CODE = re.compile(rb"<code>(\d+)</code>")
 log = logging.getLogger("zoomlive.server")
 
 
+_TRACKING = rl.HEADER_TRACKING_ID.encode()
 _RID_PREFIX = f"v=2.0;clid=zl;rid=ZL_{os.urandom(6).hex()}_"
 _rid = itertools.count(1)
 
@@ -109,7 +112,7 @@ def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> 
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", ()))
-                headers.append((b"x-zm-trackingid", info.tracking_id.encode()))
+                headers.append((_TRACKING, info.tracking_id.encode()))
                 headers.extend((k.encode(), v.encode()) for k, v in info.headers)
                 message = {**message, "headers": headers}
             elif status >= 400 and observed:
@@ -176,7 +179,7 @@ def _two_authorizations(headers: Any) -> bool:
 
 async def _refuse_authorization(scope: Any, path: str, send: Send) -> None:
     """Two Authorization headers: which one counts is ambiguous, so neither does."""
-    if path.rstrip("/") == "/oauth/token":
+    if path.rstrip("/") == TOKEN_PATH:
         problem = ZoomProblem(
             401, 401, "Invalid client_id or client_secret", oauth_error="invalid_client"
         )

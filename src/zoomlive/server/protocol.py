@@ -30,6 +30,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from zoomlive.server.middleware import new_tracking_id
 from zoomlive.server.settings import ServerSettings
+from zoomlive.wire import ratelimit as rl
 from zoomlive.wire.errors import ZoomErrorSpec
 
 BAD_REQUEST = ZoomErrorSpec(400, 300, "Invalid HTTP request.")
@@ -55,7 +56,7 @@ def error_response(spec: ZoomErrorSpec, default_headers: list[tuple[bytes, bytes
         [
             b"content-type: application/json;charset=UTF-8\r\n",
             b"content-length: %d\r\n" % len(body),
-            b"x-zm-trackingid: " + new_tracking_id().encode() + b"\r\n",
+            rl.HEADER_TRACKING_ID.encode() + b": " + new_tracking_id().encode() + b"\r\n",
             b"connection: close\r\n\r\n",
             body,
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DB_PATH = Path("zoomlive.db")
@@ -78,9 +78,6 @@ class ServerSettings:
     @property
     def read_cache(self) -> bool:
         return self.is_sqlite if self.cache_reads is None else self.cache_reads
-
-    def with_(self, **changes: object) -> ServerSettings:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServerSettings:

@@ -77,7 +77,6 @@ class InProcessServer:
         self.app: ZoomliveApp = create_app(self.settings)
         self._loop = _Loop()
         self._lifespan: asyncio.Queue[dict[str, Any]] | None = None
-        self._lifespan_done: Future[None] | None = None
 
     def start(self) -> InProcessServer:
         self._loop.run(self._startup())

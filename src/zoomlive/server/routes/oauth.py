@@ -12,10 +12,11 @@ from zoomlive.server.middleware import request_info
 from zoomlive.server.rendering import JSON_TYPE
 from zoomlive.server.routes.bodies import media_type
 from zoomlive.server.runtime import Runtime
+from zoomlive.wire.paths import TOKEN_PATH
 
 
 def oauth_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
-    @post("/oauth/token", status_code=200, tags=["OAuth"], operation_id="oauthToken")
+    @post(TOKEN_PATH, status_code=200, tags=["OAuth"], operation_id="oauthToken")
     async def token(request: Request[Any, Any, Any]) -> Response[bytes]:
         fields: dict[str, Any] = dict(request.query_params)
         if media_type(request) in ("application/x-www-form-urlencoded", "multipart/form-data"):

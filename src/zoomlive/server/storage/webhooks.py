@@ -75,12 +75,6 @@ class WebhookStore:
 
         await self._writer.call(op)
 
-    async def delete_subscription(self, client_id: str) -> None:
-        await self._writer.execute(
-            t.subscriptions.delete().where(t.subscriptions.c.client_id == sa.bindparam("c")),
-            {"c": client_id},
-        )
-
     async def subscribers(self, account_id: str, event: str) -> list[Subscription]:
         """Enabled subscriptions of the account's apps that take ``event``."""
         stmt = (
