@@ -132,7 +132,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *oauth_handlers(rt),
-            *livestream_handlers(rt, endpoints),
+            *livestream_handlers(endpoints),
             control_router(rt),
         ],
         lifespan=[lifespan],

@@ -1,21 +1,22 @@
 """The six live stream operations: GET/PATCH livestream and PATCH livestream/status.
 
-``LiveStreamEndpoints`` is the HTTP translation, shared by two front doors:
-``fast_path`` (a thin ASGI layer for GET and JSON PATCH, the hot path) and the
-Litestar handlers below (multipart bodies, anything else, and the OpenAPI page).
-Both call the same methods, so they answer identically.
+``LiveStreamEndpoints`` is the HTTP translation, shared by two front doors, both
+generated from the route table in ``wire.paths``: ``fast_path`` (a thin ASGI layer
+for GET and JSON PATCH, the hot path) and the Litestar handlers below (multipart
+bodies, anything else, and the OpenAPI page). Both call the same methods, so they
+answer identically. Why two: bench/README.md (Litestar's own per-request floor is
+under the PATCH goal once the real work is added).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, patch
+from litestar import Request, Response
+from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from zoomlive.server.middleware import RequestInfo, request_info
@@ -27,7 +28,7 @@ from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal, require_scope
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
-from zoomlive.wire.paths import Kind, Operation
+from zoomlive.wire.paths import LIVESTREAM_ROUTES, Kind, Operation, Route, match_livestream
 
 Headers = list[tuple[str, str]]
 
@@ -99,9 +100,6 @@ async def _resolve(body: Any) -> Mapping[str, Any]:
 
 # -- the fast path: a thin ASGI layer in front of Litestar ------------------------------------
 
-_ROUTE = re.compile(r"/v2/(meetings|webinars)/([^/]*)/livestream(/status)?/?")
-_KINDS = {"meetings": Kind.MEETING, "webinars": Kind.WEBINAR}
-
 
 def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGIApp:
     """Serve GET and JSON PATCH of the six routes without Litestar's per-request
@@ -115,11 +113,12 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
         if s["type"] != "http":
             await app(scope, receive, send)
             return
-        m = _ROUTE.fullmatch(s["path"])
+        matched = match_livestream(s["path"])
         method = s["method"]
-        if m is None or method not in ("GET", "PATCH"):
+        if matched is None or method not in ("GET", "PATCH"):
             await app(scope, receive, send)
             return
+        kind, is_status, raw_id = matched
         authorization = accept = ctype = None
         length = -1
         for k, v in s["headers"]:
@@ -131,7 +130,6 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
                 accept = v.decode("latin-1")
             elif k == b"content-length":
                 length = int(v) if v.isdigit() else -1
-        is_status = m.group(3) is not None
         if method == "PATCH" and (
             ctype is None or ctype.partition(";")[0].strip().lower() != "application/json"
         ):
@@ -140,8 +138,6 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
         if method == "GET" and is_status:
             await app(scope, receive, send)  # 405, from Litestar
             return
-        kind = _KINDS[m.group(1)]
-        raw_id = m.group(2)
         query_token = has_query_token(s["query_string"])
         info = request_info(s)
 
@@ -198,95 +194,34 @@ async def _send(
 # -- the Litestar handlers: multipart and everything the fast path passes on --------------------
 
 
-def livestream_handlers(rt: Runtime, endpoints: LiveStreamEndpoints) -> list[HTTPRouteHandler]:
-    def ctx(request: Request[Any, Any, Any]) -> tuple[str | None, bool, RequestInfo]:
-        info = request_info(request.scope)
+def livestream_handlers(endpoints: LiveStreamEndpoints) -> list[HTTPRouteHandler]:
+    """One Litestar handler per entry of the route table (``wire.paths``), named and
+    documented as Zoom's OpenAPI names them."""
+    return [_handler(endpoints, route) for route in LIVESTREAM_ROUTES]
+
+
+def _handler(endpoints: LiveStreamEndpoints, route: Route) -> HTTPRouteHandler:
+    param = route.kind.id_param
+
+    async def handle(request: Request[Any, Any, Any]) -> Response[bytes]:
+        raw_id = str(request.path_params[param])
+        authorization = request.headers.get("authorization")
         query_token = has_query_token(request.scope["query_string"])
-        return request.headers.get("authorization"), query_token, info
-
-    async def do_get(request: Request[Any, Any, Any], kind: Kind, raw_id: str) -> Response[bytes]:
-        payload = await endpoints.get(kind, raw_id, *ctx(request))
-        return Response(payload, media_type=JSON_TYPE)
-
-    async def do_update(
-        request: Request[Any, Any, Any], kind: Kind, raw_id: str
-    ) -> Response[bytes]:
+        info = request_info(request.scope)
+        if route.op is Operation.GET:
+            payload = await endpoints.get(route.kind, raw_id, authorization, query_token, info)
+            return Response(payload, media_type=JSON_TYPE)
         await endpoints.patch(
-            kind, Operation.UPDATE, raw_id, *ctx(request), lambda: read_body(request)
-        )
+            route.kind, route.op, raw_id, authorization, query_token, info,
+            lambda: read_body(request),
+        )  # fmt: skip
         return Response(b"", status_code=204)
 
-    async def do_status(
-        request: Request[Any, Any, Any], kind: Kind, raw_id: str
-    ) -> Response[bytes]:
-        await endpoints.patch(
-            kind, Operation.STATUS, raw_id, *ctx(request), lambda: read_body(request)
-        )
-        return Response(b"", status_code=204)
-
-    opts: dict[str, Any] = {"tags": ["Zoom live stream API"]}
-
-    @get(
-        "/v2/meetings/{meeting_id:str}/livestream",
-        operation_id="getMeetingLiveStreamDetails",
-        **opts,
-    )
-    async def get_meeting(
-        request: Request[Any, Any, Any], meeting_id: FromPath[str]
-    ) -> Response[bytes]:
-        return await do_get(request, Kind.MEETING, meeting_id)
-
-    @patch(
-        "/v2/meetings/{meeting_id:str}/livestream", operation_id="meetingLiveStreamUpdate", **opts
-    )
-    async def update_meeting(
-        request: Request[Any, Any, Any], meeting_id: FromPath[str]
-    ) -> Response[bytes]:
-        return await do_update(request, Kind.MEETING, meeting_id)
-
-    @patch(
-        "/v2/meetings/{meeting_id:str}/livestream/status",
-        operation_id="meetingLiveStreamStatusUpdate",
-        **opts,
-    )
-    async def status_meeting(
-        request: Request[Any, Any, Any], meeting_id: FromPath[str]
-    ) -> Response[bytes]:
-        return await do_status(request, Kind.MEETING, meeting_id)
-
-    @get(
-        "/v2/webinars/{webinar_id:str}/livestream",
-        operation_id="getWebinarLiveStreamDetails",
-        **opts,
-    )
-    async def get_webinar(
-        request: Request[Any, Any, Any], webinar_id: FromPath[str]
-    ) -> Response[bytes]:
-        return await do_get(request, Kind.WEBINAR, webinar_id)
-
-    @patch(
-        "/v2/webinars/{webinar_id:str}/livestream", operation_id="webinarLiveStreamUpdate", **opts
-    )
-    async def update_webinar(
-        request: Request[Any, Any, Any], webinar_id: FromPath[str]
-    ) -> Response[bytes]:
-        return await do_update(request, Kind.WEBINAR, webinar_id)
-
-    @patch(
-        "/v2/webinars/{webinar_id:str}/livestream/status",
-        operation_id="webinarLiveStreamStatusUpdate",
-        **opts,
-    )
-    async def status_webinar(
-        request: Request[Any, Any, Any], webinar_id: FromPath[str]
-    ) -> Response[bytes]:
-        return await do_status(request, Kind.WEBINAR, webinar_id)
-
-    return [
-        get_meeting,
-        update_meeting,
-        status_meeting,
-        get_webinar,
-        update_webinar,
-        status_webinar,
-    ]
+    handle.__name__ = handle.__qualname__ = route.operation_id
+    return HTTPRouteHandler(
+        path=route.template(f"{param}:str"),
+        http_method=HttpMethod(route.method),
+        operation_id=route.operation_id,
+        name=route.operation_id,
+        tags=["Zoom live stream API"],
+    )(handle)
