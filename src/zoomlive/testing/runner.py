@@ -75,6 +75,8 @@ class InProcessServer:
         self._tmp = Path(tempfile.mkdtemp(prefix="zoomlive-"))
         self.settings = _settings(self._tmp, settings)
         self.app: ZoomliveApp = create_app(self.settings)
+        # Litestar types the ASGI callable more narrowly than httpx does; same protocol.
+        self._asgi = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 0))  # type: ignore[arg-type]
         self._loop = _Loop()
         self._lifespan: asyncio.Queue[dict[str, Any]] | None = None
 
@@ -124,58 +126,23 @@ class InProcessServer:
     def async_transport(self) -> AsyncInProcessTransport:
         return AsyncInProcessTransport(self)
 
-    async def call(self, request: httpx.Request, body: bytes) -> httpx.Response:
-        """One exchange with the ASGI app, on the server's loop."""
-        url = request.url
-        scope: Any = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": request.method,
-            "scheme": url.scheme,
-            "path": url.path,
-            "raw_path": url.raw_path.split(b"?", 1)[0],
-            "query_string": url.query,
-            "root_path": "",
-            "headers": [(k.lower(), v) for k, v in request.headers.raw],
-            "client": ("127.0.0.1", 0),
-            "server": (url.host, url.port or 80),
-            "state": {},
-        }
-        sent = False
-        status = 0
-        headers: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
-        complete = False
-        done = asyncio.Event()
+    async def call(self, request: httpx.Request) -> httpx.Response:
+        """One exchange through httpx's own ASGI transport, on the server's loop.
 
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Any) -> None:
-            nonlocal status, headers, complete
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    complete = True
-
+        ``request`` carries its body already read. httpx's transport asserts that the
+        app completed its answer; an app that stops mid-answer (the ``drop`` fault) is,
+        to a client, a connection dropped mid-answer, so it is raised as such.
+        """
         try:
-            await self.app(scope, receive, send)  # type: ignore[arg-type]
-        finally:
-            done.set()
-        if not complete:
+            response = await self._asgi.handle_async_request(request)
+            content = await response.aread()
+        except AssertionError:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a complete response.", request=request
-            )
-        return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+            ) from None
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -185,8 +152,8 @@ class InProcessTransport(httpx.BaseTransport):
         self._server = server
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        future = self._server._loop.submit(self._server.call(request, body))
+        request.read()
+        future = self._server._loop.submit(self._server.call(request))
         try:
             return future.result(_read_timeout(request))
         except TimeoutError:
@@ -201,8 +168,8 @@ class AsyncInProcessTransport(httpx.AsyncBaseTransport):
         self._server = server
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        future = self._server._loop.submit(self._server.call(request, body))
+        await request.aread()
+        future = self._server._loop.submit(self._server.call(request))
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), _read_timeout(request))
         except TimeoutError:
