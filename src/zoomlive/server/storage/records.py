@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -87,8 +87,16 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+R = TypeVar("R", bound=msgspec.Struct)
+
+
 def to_row(record: msgspec.Struct) -> dict[str, Any]:
     return msgspec.structs.asdict(record)
+
+
+def from_row(cls: type[R], row: Any) -> R:
+    """A record from a result row (an ``sa.Row``) of its table."""
+    return cls(**row._asdict())
 
 
 class Subscription(msgspec.Struct, frozen=True, kw_only=True):

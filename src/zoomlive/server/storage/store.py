@@ -37,7 +37,7 @@ from zoomlive.server.storage.engine import (
     wal_path,
 )
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
-from zoomlive.server.storage.records import Account, App, Meeting, Token, User, to_row
+from zoomlive.server.storage.records import Account, App, Meeting, Token, User, from_row, to_row
 from zoomlive.server.storage.writer import Writer
 
 R = TypeVar("R", bound=msgspec.Struct)
@@ -57,10 +57,6 @@ UPDATE_STREAM = (
     .values({f: sa.bindparam(f) for f in _STREAM_FIELDS})
 )
 INSERT_TOKEN = t.tokens.insert()
-
-
-def _rec(cls: type[R], row: sa.Row[Any]) -> R:
-    return cls(**row._asdict())
 
 
 class ReadModel:
@@ -141,18 +137,18 @@ class Store:
         c.clear()
         async with self.engine.connect() as conn:
             for row in await conn.execute(sa.select(t.accounts)):
-                c.accounts[row.id] = _rec(Account, row)
+                c.accounts[row.id] = from_row(Account, row)
             for row in await conn.execute(sa.select(t.users)):
-                c.users[row.id] = _rec(User, row)
+                c.users[row.id] = from_row(User, row)
             for row in await conn.execute(sa.select(t.apps)):
-                c.apps[row.client_id] = _rec(App, row)
+                c.apps[row.client_id] = from_row(App, row)
             for row in await conn.execute(sa.select(t.meetings)):
-                c.meetings[row.id] = _rec(Meeting, row)
+                c.meetings[row.id] = from_row(Meeting, row)
             # Only tokens still valid by the wall clock (the server clock starts there):
             # any other is found in the database when asked for.
             live = sa.select(t.tokens).where(t.tokens.c.expires_at > time.time())
             for row in await conn.execute(live):
-                c.keep_token(_rec(Token, row))
+                c.keep_token(from_row(Token, row))
 
     # -- generic helpers ---------------------------------------------------------------
 
@@ -193,7 +189,7 @@ class Store:
             return (await conn.execute(sa.select(table).where(_pk(table) == key))).first()
 
         row = await self.read(q)
-        return None if row is None else _rec(cls, row)
+        return None if row is None else from_row(cls, row)
 
     async def _all(self, cls: type[R], table: sa.Table, where: Any = None) -> list[R]:
         stmt = sa.select(table)
@@ -201,7 +197,7 @@ class Store:
             stmt = stmt.where(where)
 
         async def q(conn: AsyncConnection) -> list[R]:
-            return [_rec(cls, row) for row in await conn.execute(stmt)]
+            return [from_row(cls, row) for row in await conn.execute(stmt)]
 
         return await self.read(q)
 
@@ -223,14 +219,27 @@ class Store:
             raise Conflict(f"{table.name}: {row[_pk(table).name]!r}")
         return record
 
-    def _insert_new(self, table: sa.Table) -> Any:
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        """INSERT with this database's ON CONFLICT clause available."""
         if self.url.startswith("sqlite"):
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            return sqlite_insert(table).on_conflict_do_nothing()
+            return sqlite_insert(table)
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing()
+        return pg_insert(table)
+
+    def _insert_new(self, table: sa.Table) -> Any:
+        return self._dialect_insert(table).on_conflict_do_nothing()
+
+    def upsert(self, table: sa.Table, row: dict[str, Any]) -> Any:
+        """One statement that inserts ``row`` or, where its key exists, sets its other
+        columns: no read-then-write race between processes."""
+        pk = _pk(table).name
+        ins = self._dialect_insert(table).values(row)
+        return ins.on_conflict_do_update(
+            index_elements=[pk], set_={c: ins.excluded[c] for c in row if c != pk}
+        )
 
     async def _update(
         self, cls: type[R], table: sa.Table, key: Any, changes: dict[str, Any]
@@ -245,7 +254,7 @@ class Store:
                 table.update().where(pk == key).values(changes).returning(*table.c)
             )
             row = res.first()
-            return None if row is None else _rec(cls, row)
+            return None if row is None else from_row(cls, row)
 
         def after(record: R | None) -> None:
             if record is not None:
@@ -265,7 +274,7 @@ class Store:
         return await self.read(q)
 
     async def set_meta(self, key: str, value: str) -> None:
-        stmt = self._upsert_meta().values(key=key, value=value)
+        stmt = self.upsert(t.meta, {"key": key, "value": value})
         await self.writer.call(lambda conn: conn.execute(stmt))
 
     async def ensure_meta(self, key: str, value: str) -> str:
@@ -276,17 +285,6 @@ class Store:
         stored = await self.get_meta(key)
         assert stored is not None
         return stored
-
-    def _upsert_meta(self) -> Any:
-        if self.url.startswith("sqlite"):
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            ins: Any = sqlite_insert(t.meta)
-        else:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            ins = pg_insert(t.meta)
-        return ins.on_conflict_do_update(index_elements=["key"], set_={"value": ins.excluded.value})
 
     async def seed_once(
         self, marker: str, records: Iterable[msgspec.Struct], meta: dict[str, str]
@@ -542,9 +540,9 @@ class Store:
             if row is not None:
                 for statement, params in extras:
                     await conn.execute(statement, params)
-                return True, _rec(Meeting, row)
+                return True, from_row(Meeting, row)
             found = (await conn.execute(sa.select(t.meetings).where(c.id == meeting_id))).first()
-            return False, None if found is None else _rec(Meeting, found)
+            return False, None if found is None else from_row(Meeting, found)
 
         def after(result: tuple[bool, Meeting | None]) -> None:
             if result[1] is not None:

@@ -15,23 +15,20 @@ import secrets
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zoomlive.server.storage import schema as t
-from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription, to_row
+from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription, from_row, to_row
 from zoomlive.server.storage.store import Store
 
 INSERT_OUTBOX = t.outbox.insert()
-R = TypeVar("R")
+R = TypeVar("R", bound=msgspec.Struct)
 
 
 async def _rowcount(result: Any) -> int:
     return int((await result).rowcount)
-
-
-def _rec(cls: Any, row: Any) -> Any:
-    return cls(**row._asdict())
 
 
 def _held(row: OutboxRow) -> Any:
@@ -62,18 +59,8 @@ class WebhookStore:
         return rows[0] if rows else None
 
     async def put_subscription(self, sub: Subscription) -> None:
-        row = to_row(sub)
-
-        async def op(conn: AsyncConnection) -> None:
-            res = await conn.execute(
-                t.subscriptions.update()
-                .where(t.subscriptions.c.client_id == sub.client_id)
-                .values(row)
-            )
-            if res.rowcount == 0:
-                await conn.execute(t.subscriptions.insert().values(row))
-
-        await self._writer.call(op)
+        stmt = self._store.upsert(t.subscriptions, to_row(sub))
+        await self._writer.call(lambda conn: conn.execute(stmt))
 
     async def subscribers(self, account_id: str, event: str) -> list[Subscription]:
         """Enabled subscriptions of the account's apps that take ``event``."""
@@ -142,7 +129,7 @@ class WebhookStore:
                     row = (
                         await conn.execute(sa.select(t.outbox).where(t.outbox.c.id == oid))
                     ).first()
-                    claimed.append(_rec(OutboxRow, row))
+                    claimed.append(from_row(OutboxRow, row))
             return claimed
 
         result: list[OutboxRow] = await self._writer.call(op)
@@ -237,7 +224,7 @@ class WebhookStore:
             stmt = stmt.where(t.outbox.c.status == status)
 
         async def q(conn: AsyncConnection) -> list[tuple[OutboxRow, list[Attempt]]]:
-            rows = [_rec(OutboxRow, r) for r in await conn.execute(stmt)]
+            rows = [from_row(OutboxRow, r) for r in await conn.execute(stmt)]
             ids = [r.id for r in rows]
             attempts: dict[int, list[Attempt]] = {i: [] for i in ids}
             if ids:
@@ -246,7 +233,7 @@ class WebhookStore:
                     .where(t.attempts.c.outbox_id.in_(ids))
                     .order_by(t.attempts.c.id)
                 ):
-                    attempts[a.outbox_id].append(_rec(Attempt, a))
+                    attempts[a.outbox_id].append(from_row(Attempt, a))
             return [(r, attempts[r.id]) for r in rows]
 
         return await self._store.read(q)
@@ -262,4 +249,4 @@ class WebhookStore:
 
 
 async def _rows(conn: AsyncConnection, stmt: sa.Select[Any], cls: type[R]) -> list[R]:
-    return [_rec(cls, r) for r in await conn.execute(stmt)]
+    return [from_row(cls, r) for r in await conn.execute(stmt)]
