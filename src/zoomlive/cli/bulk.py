@@ -87,11 +87,7 @@ def apply_cmd(
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(2) from None
-    env = ClientSettings.from_env()
-    settings = ClientSettings(
-        env.account_id, env.client_id, env.client_secret, env.access_token,
-        base_url or env.base_url, oauth_url or env.oauth_url,
-    )  # fmt: skip
+    settings = ClientSettings.from_env(base_url=base_url, oauth_url=oauth_url)
     limit: int | str | None = None if no_limit else (rate or plan)
     try:
         client = AsyncClient(settings=settings, rate_limit=limit)

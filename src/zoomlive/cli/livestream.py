@@ -32,17 +32,8 @@ Webinar = Annotated[bool, typer.Option("--webinar", help="The id is a webinar's.
 def _client(base_url: str | None, oauth_url: str | None) -> Client:
     from zoomlive.client import Client
     from zoomlive.client.config import ClientSettings
-    from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL
 
-    env = ClientSettings.from_env()
-    settings = ClientSettings(
-        env.account_id,
-        env.client_id,
-        env.client_secret,
-        env.access_token,
-        base_url or env.base_url or DEFAULT_API_BASE_URL,
-        oauth_url or env.oauth_url or DEFAULT_OAUTH_URL,
-    )
+    settings = ClientSettings.from_env(base_url=base_url, oauth_url=oauth_url)
     try:
         return Client(settings=settings)
     except ValueError as exc:

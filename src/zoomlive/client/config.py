@@ -27,13 +27,20 @@ class ClientSettings:
         )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ClientSettings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        base_url: str | None = None,
+        oauth_url: str | None = None,
+    ) -> ClientSettings:
+        """From ``ZOOM_*`` variables; explicit URLs (CLI flags) win over them."""
         e = os.environ if env is None else env
         return cls(
             account_id=e.get("ZOOM_ACCOUNT_ID") or None,
             client_id=e.get("ZOOM_CLIENT_ID") or None,
             client_secret=e.get("ZOOM_CLIENT_SECRET") or None,
             access_token=e.get("ZOOM_ACCESS_TOKEN") or None,
-            base_url=e.get("ZOOM_API_BASE_URL") or DEFAULT_API_BASE_URL,
-            oauth_url=e.get("ZOOM_OAUTH_URL") or DEFAULT_OAUTH_URL,
+            base_url=base_url or e.get("ZOOM_API_BASE_URL") or DEFAULT_API_BASE_URL,
+            oauth_url=oauth_url or e.get("ZOOM_OAUTH_URL") or DEFAULT_OAUTH_URL,
         )

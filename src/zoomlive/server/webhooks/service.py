@@ -22,12 +22,15 @@ import contextlib
 import logging
 import secrets
 import time
+import traceback
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from zoomlive.server.clock import Clock
+from zoomlive.server.crashes import redact
+from zoomlive.server.health import ThrottledLog
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.storage.failures import StorageUnavailable
@@ -88,6 +91,7 @@ class WebhookService:
         self._http: httpx.AsyncClient | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._tick_lock = asyncio.Lock()
+        self._tick_errors = ThrottledLog(log)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -254,7 +258,12 @@ class WebhookService:
             except StorageUnavailable:
                 pass  # the store logs it, once per distinct failure per minute
             except Exception as exc:  # the worker must outlive a bad tick
-                log.error("webhook worker: %s", type(exc).__name__)
+                # Its traceback, redacted, once per distinct failure per minute: the
+                # worker ticks ten times a second.
+                trace = redact("".join(traceback.format_exception(exc))).rstrip()
+                self._tick_errors.warning(
+                    f"{type(exc).__name__}: {exc}", f"webhook worker:\n{trace}"
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
