@@ -4,21 +4,25 @@ claim changes nothing, so a late answer cannot undo a delivery or reuse a number
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import service_url
+from tests.support import fresh_pg_database, service_url
 from zoomlive.server.settings import normalise_db_url
 from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own: a running server's worker would claim its rows."""
     if request.param == "postgres":
-        return normalise_db_url(service_url("ZOOMLIVE_TEST_POSTGRES_URL"))
-    return normalise_db_url(str(tmp_path / "fence.db"))
+        with fresh_pg_database(service_url("ZOOMLIVE_TEST_POSTGRES_URL")) as url:
+            yield normalise_db_url(url)
+        return
+    yield normalise_db_url(str(tmp_path / "fence.db"))
 
 
 async def _stale_claim_cannot_record(url: str) -> None:

@@ -82,7 +82,10 @@ class Retention:
         now = self._clock.now()
         if self._store.purge_expired_tokens(now) >= TRIM_AFTER:
             _trim()
-        before = now - self._keep
+
+        def before() -> float:
+            return self._clock.now() - self._keep
+
         while True:
             events, attempts = await self._outbox.prune(before, BATCH)
             self.pruned_events += events

@@ -410,13 +410,14 @@ class Store:
     def tokens_in_memory(self) -> int:
         return 0 if self.cache is None else len(self.cache.tokens)
 
-    async def prune_tokens(self, before: float, batch: int = 5000) -> int:
-        """Delete up to ``batch`` tokens that expired before ``before``."""
-        pick = expired_tokens(before, batch)
+    async def prune_tokens(self, before: Callable[[], float], batch: int = 5000) -> int:
+        """Delete up to ``batch`` tokens that expired before the cutoff ``before()``,
+        read at each step: the server clock may move back meanwhile, and a token
+        issued since must not go with a cutoff it never passed."""
 
         # Look first without writing: when nothing is due, this is one index probe.
         async def look(conn: AsyncConnection) -> list[str]:
-            return [r[0] for r in await conn.execute(pick)]
+            return [r[0] for r in await conn.execute(expired_tokens(before(), batch))]
 
         keys = await self.read(look)
         if not keys:
@@ -425,7 +426,7 @@ class Store:
         async def op(conn: AsyncConnection) -> int:
             res = await conn.execute(
                 t.tokens.delete().where(
-                    t.tokens.c.token_hash.in_(keys), t.tokens.c.expires_at < before
+                    t.tokens.c.token_hash.in_(keys), t.tokens.c.expires_at < before()
                 )
             )
             return int(res.rowcount)
@@ -434,7 +435,7 @@ class Store:
         if self.cache is not None:
             for key in keys:
                 token = self.cache.tokens.get(key)
-                if token is not None and token.expires_at < before:
+                if token is not None and token.expires_at < before():
                     del self.cache.tokens[key]
         return n
 

@@ -12,7 +12,7 @@ claim changes nothing, and each attempt number is used once.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
@@ -193,25 +193,32 @@ class WebhookStore:
         )
         return res == 1
 
-    async def prune(self, before: float, batch: int = 5000) -> tuple[int, int]:
-        """Delete up to ``batch`` delivered or failed events that finished before
-        ``before``, with their attempts; returns (events, attempts) deleted."""
-        pick = finished_events(before, batch)
+    async def prune(self, before: Callable[[], float], batch: int = 5000) -> tuple[int, int]:
+        """Delete up to ``batch`` delivered or failed events that finished before the
+        cutoff ``before()``, with their attempts; returns (events, attempts) deleted.
+        The cutoff is read at each step: the server clock may move meanwhile."""
 
         # Look first without writing: when nothing is due, this is one index probe.
         async def look(conn: AsyncConnection) -> list[int]:
-            return [r[0] for r in await conn.execute(pick)]
+            return [r[0] for r in await conn.execute(finished_events(before(), batch))]
 
         ids = await self._store.read(look)
         if not ids:
             return 0, 0
 
         async def op(conn: AsyncConnection) -> tuple[int, int]:
-            gone = await conn.execute(t.attempts.delete().where(t.attempts.c.outbox_id.in_(ids)))
             rows = await conn.execute(
-                t.outbox.delete().where(t.outbox.c.id.in_(ids), t.outbox.c.finished_at < before)
+                t.outbox.delete()
+                .where(t.outbox.c.id.in_(ids), t.outbox.c.finished_at < before())
+                .returning(t.outbox.c.id)
             )
-            return int(rows.rowcount), int(gone.rowcount)
+            deleted = [r[0] for r in rows]
+            if not deleted:
+                return 0, 0
+            gone = await conn.execute(
+                t.attempts.delete().where(t.attempts.c.outbox_id.in_(deleted))
+            )
+            return len(deleted), int(gone.rowcount)
 
         result: tuple[int, int] = await self._writer.call(op)
         return result
