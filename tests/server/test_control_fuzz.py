@@ -70,9 +70,8 @@ def control_routes() -> list[Route]:
             signature = handler.parsed_fn_signature.parameters
             models = tuple(_structs(signature["data"].annotation if "data" in signature else None))
             fields = tuple(name for struct in models for name in struct.__struct_fields__)
-            query = tuple(
-                n for n in signature if n not in params and n not in ("data", "scope", "request")
-            )
+            injected = {"data", "scope", "request", *handler.resolve_dependencies()}
+            query = tuple(n for n in signature if n not in params and n not in injected)
             for method in sorted(handler.http_methods):
                 routes.append(Route(method, route.path, params, query, fields, models))
     return routes

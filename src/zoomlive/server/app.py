@@ -133,7 +133,7 @@ def create_app(
         route_handlers=[
             *oauth_handlers(rt),
             *livestream_handlers(endpoints),
-            control_router(rt),
+            control_router(),
         ],
         lifespan=[lifespan],
         exception_handlers={

@@ -110,6 +110,44 @@ class Runtime:
             "client_secret": app.client_secret,
         }
 
+    async def reset(self, demo: bool = False) -> dict[str, Any]:
+        """Every component back to its first state, as a fresh server has it; with
+        ``demo`` the README's demo is seeded again (returned: its credentials and ids).
+
+        Each component resets its own state (as moto's backends do). Webhook work in
+        flight stops first, so none is recorded after the wipe; the store wipes and
+        seeds in one transaction (one commit: the test kit's reset stays fast).
+        """
+        await self.webhooks.reset()
+        self.clock.reset()  # first: the demo's start times are read from it
+        records, info = self.admin.demo_records(
+            self.settings.demo_account_id,
+            self.settings.demo_client_id,
+            self.settings.demo_client_secret,
+        ) if demo else ([], {})  # fmt: skip
+        await self.store.reset(seed=records)
+        await self.limiter.reset()
+        self.faults.reset()
+        self.journal.reset()
+        if demo:
+            self.demo = info
+        return info
+
+    async def stats(self) -> dict[str, int]:
+        """Counters since the process started (a reset keeps them)."""
+        return {
+            "token_requests": self.auth.token_requests,
+            "rate_limited": self.limiter.rejected,
+            "tokens_issued": await self.store.count_tokens(),
+            "write_batches": self.store.writer.batches,
+            "writes": self.store.writer.writes,
+            "tokens_in_memory": self.store.tokens_in_memory(),
+            "webhooks_in_flight": self.webhooks.in_flight,
+            "pruned_events": self.retention.pruned_events,
+            "pruned_attempts": self.retention.pruned_attempts,
+            "pruned_tokens": self.retention.pruned_tokens,
+        }
+
     async def health(self) -> dict[str, Any]:
         """``ok``, or ``degraded`` with each failing dependency's reason.
 

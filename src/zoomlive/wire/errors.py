@@ -123,3 +123,11 @@ def streaming_disabled(kind: Kind) -> ZoomErrorSpec:
 # The control API (/_zoomlive): zoomlive's own routes, in Zoom's shape.
 RECORD_NOT_FOUND = ZoomErrorSpec(404, 404, "{what} not found: {key}.")
 RECORD_EXISTS = ZoomErrorSpec(409, 409, "{what} already exists: {key}.")
+#: A control API body that fails validation, naming the field (README, Decision 2).
+INVALID_FIELD = ZoomErrorSpec(400, 300, "Invalid parameter: {field}. {reason}.")
+MISSING_FIELD = ZoomErrorSpec(400, 300, "Required field is missing: {field}.")
+#: Any other 400 Litestar raises on a control route, in its own words.
+BAD_REQUEST = ZoomErrorSpec(400, 300, "{detail}")
+#: An app's event subscription (Zoom's event types; an http(s) endpoint URL).
+UNKNOWN_EVENTS = ZoomErrorSpec(400, 300, "Unknown events: {events}.")
+ENDPOINT_NOT_HTTP = ZoomErrorSpec(400, 300, "The endpoint URL must be http(s).")

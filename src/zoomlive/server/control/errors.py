@@ -70,8 +70,8 @@ def field_problem(field: str, reason: str) -> ZoomProblem:
     leaf = re.sub(r"\[[^\]]*\]", "", field).rpartition(".")[2] or field
     if not _PLAIN.fullmatch(leaf):  # an unknown field's name can be anything
         leaf = json.dumps(leaf)
-    message = f"Invalid parameter: {leaf}. {_reason(reason).rstrip('.')}."
-    return ZoomProblem(400, 300, message, errors=[FieldError(field, message)])
+    status, code, message = E.INVALID_FIELD.format(field=leaf, reason=_reason(reason).rstrip("."))
+    return ZoomProblem(status, code, message, errors=[FieldError(field, message)])
 
 
 def validation_problem(exc: ValidationException) -> ZoomProblem:
@@ -93,8 +93,8 @@ def validation_problem(exc: ValidationException) -> ZoomProblem:
             return ZoomProblem.of(E.INVALID_JSON)
         name = found.group(2)
         if found.group(1) == "missing required":
-            message = f"Required field is missing: {name}."
-            return ZoomProblem(400, 300, message, errors=[FieldError(name, message)])
+            status, code, message = E.MISSING_FIELD.format(field=name)
+            return ZoomProblem(status, code, message, errors=[FieldError(name, message)])
         return field_problem(name, "Unknown field")
     return field_problem(key, reason)
 
@@ -114,6 +114,6 @@ def on_bad_request(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     elif isinstance(exc.__cause__, SerializationException):
         problem = ZoomProblem.of(E.INVALID_JSON)
     else:
-        problem = ZoomProblem(400, 300, str(exc.detail))
+        problem = ZoomProblem.of(E.BAD_REQUEST, detail=exc.detail)
     body, media = render_problem(problem, request.headers.get("accept"))
     return Response(body, status_code=problem.status, media_type=media)

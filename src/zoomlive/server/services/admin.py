@@ -1,7 +1,7 @@
 """The emulator's own state management: what the /_zoomlive control API drives.
 
 Creates and edits accounts, users, apps, meetings and webinars, starts and ends
-meetings, seeds the demo and resets everything.
+meetings and seeds the demo; ``Runtime.reset`` writes the demo records it builds.
 
 A create never replaces: an id that exists answers 409 and changes nothing (so an
 app never moves between accounts). An edit writes only the fields it is given, so
@@ -64,16 +64,19 @@ class AdminService:
             raise not_found("Account", account_id)
         return updated
 
-    async def _need_account(self, account_id: str) -> Account:
+    async def get_account(self, account_id: str) -> Account:
         account = await self._store.get_account(account_id)
         if account is None:
             raise not_found("Account", account_id)
         return account
 
+    async def list_accounts(self) -> list[Account]:
+        return await self._store.list_accounts()
+
     # -- users ------------------------------------------------------------------------
 
     async def create_user(self, account_id: str, **fields: Any) -> User:
-        await self._need_account(account_id)
+        await self.get_account(account_id)
         user_id = fields.pop("id", None) or zoom_user_id()
         email = fields.pop("email", None) or f"{user_id.lower()}@example.com"
         user = User(id=user_id, account_id=account_id, email=email, **fields)
@@ -81,6 +84,15 @@ class AdminService:
             return await self._store.add_user(user)
         except Conflict:
             raise exists("User", user_id) from None
+
+    async def get_user(self, user_id: str) -> User:
+        user = await self._store.get_user(user_id)
+        if user is None:
+            raise not_found("User", user_id)
+        return user
+
+    async def list_users(self, account_id: str) -> list[User]:
+        return await self._store.list_users(account_id)
 
     async def update_user(self, user_id: str, **changes: Any) -> User:
         updated = await self._store.update_user(user_id, changes)
@@ -99,7 +111,7 @@ class AdminService:
         client_secret: str | None = None,
         name: str = "Server-to-Server app",
     ) -> App:
-        await self._need_account(account_id)
+        await self.get_account(account_id)
         app = App(
             client_id=client_id or secrets.token_urlsafe(16),
             client_secret=client_secret or secrets.token_urlsafe(24),
@@ -112,6 +124,15 @@ class AdminService:
         except Conflict:
             raise exists("App", app.client_id) from None
 
+    async def get_app(self, client_id: str) -> App:
+        app = await self._store.get_app(client_id)
+        if app is None:
+            raise not_found("App", client_id)
+        return app
+
+    async def list_apps(self, account_id: str) -> list[App]:
+        return await self._store.list_apps(account_id)
+
     async def update_app(self, client_id: str, **changes: Any) -> App:
         if "scopes" in changes and isinstance(changes["scopes"], list):
             changes["scopes"] = " ".join(changes["scopes"])
@@ -120,7 +141,20 @@ class AdminService:
             raise not_found("App", client_id)
         return updated
 
+    # -- tokens -------------------------------------------------------------------------
+
+    async def count_tokens(self, client_id: str | None = None) -> int:
+        """Tokens issued (to one app, or in all), expired ones included."""
+        return await self._store.count_tokens(client_id)
+
+    async def expire_tokens(self, client_id: str | None = None) -> int:
+        """Every live token (of one app) expires now, on the server clock."""
+        return await self._store.expire_tokens(self._clock.now(), client_id)
+
     # -- meetings and webinars -----------------------------------------------------------
+
+    async def list_meetings(self, account_id: str | None = None) -> list[Meeting]:
+        return await self._store.list_meetings(account_id)
 
     async def new_meeting_id(self) -> int:
         while True:
@@ -192,7 +226,7 @@ class AdminService:
     ) -> tuple[list[Account | User | App | Meeting], dict[str, Any]]:
         """The README's demo, as records: a Pro account, a licensed host, an app with
         every live stream scope, meeting 68423085 (started), a scheduled meeting and a
-        webinar (started). Written by ``reset`` in the same transaction as the wipe."""
+        webinar (started). Written by ``Runtime.reset`` in the same transaction as the wipe."""
         account = Account(
             id=account_id or zoom_user_id(), plan="pro", live_streaming=True, webinar_plan=True
         )
@@ -243,20 +277,4 @@ class AdminService:
             await self._store.insert_all(records)
         except Conflict:
             raise exists("Meeting", SEED_MEETING_ID) from None
-        return info
-
-    async def reset(
-        self,
-        demo: bool = False,
-        account_id: str = "",
-        client_id: str = "",
-        client_secret: str = "",
-    ) -> dict[str, Any]:
-        """Wipe every account, user, app, token and meeting; seed the demo if asked.
-        One transaction, so a reset costs one commit."""
-        records: list[Account | User | App | Meeting] = []
-        info: dict[str, Any] = {}
-        if demo:
-            records, info = self.demo_records(account_id, client_id, client_secret)
-        await self._store.reset(seed=records)
         return info

@@ -114,6 +114,10 @@ class FaultBook:
         self.needs_account = any(f.spec.account_id for f in self._faults)
         return len(self._faults) != before
 
+    def reset(self) -> None:
+        """No faults (ids keep counting, so an old id never names a new fault)."""
+        self.clear()
+
     def clear(self) -> None:
         self._faults.clear()
         self._patterns.clear()

@@ -56,6 +56,9 @@ class Journal:
              duration_ms, fault_id, tracking_id)
         )  # fmt: skip
 
+    def reset(self) -> None:
+        self.clear()
+
     def clear(self) -> None:
         self._ring.clear()
 

@@ -34,10 +34,11 @@ from zoomlive.server.health import ThrottledLog
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.storage.failures import StorageUnavailable
-from zoomlive.server.storage.records import Meeting, OutboxRow, Subscription
+from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription
 from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
 from zoomlive.server.webhooks.events import live_streaming_event
+from zoomlive.wire import errors as E
 from zoomlive.wire import webhooks as wh
 
 if TYPE_CHECKING:
@@ -116,6 +117,15 @@ class WebhookService:
             await self._http.aclose()
             self._http = None
 
+    async def reset(self) -> None:
+        """Forget the work in hand (the store drops the rows): deliveries in flight
+        are cancelled, so none records an attempt after the wipe."""
+        async with self._tick_lock:
+            for task in list(self._inflight):
+                task.cancel()
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+
     def _client(self) -> httpx.AsyncClient:
         # httpx is imported with the first endpoint, not at start: a server that
         # never sends a webhook does not carry it (about 4 MiB).
@@ -149,9 +159,9 @@ class WebhookService:
         names = events or list(wh.LIVESTREAM_EVENTS)
         unknown = [e for e in names if e not in wh.LIVESTREAM_EVENTS]
         if unknown:
-            raise ZoomProblem(400, 300, f"Unknown events: {', '.join(unknown)}.")
+            raise ZoomProblem.of(E.UNKNOWN_EVENTS, events=", ".join(unknown))
         if not url.startswith(("http://", "https://")):
-            raise ZoomProblem(400, 300, "The endpoint URL must be http(s).")
+            raise ZoomProblem.of(E.ENDPOINT_NOT_HTTP)
         sub = Subscription(
             client_id=client_id,
             url=url,
@@ -159,6 +169,20 @@ class WebhookService:
             secret_token=secret_token or secrets.token_urlsafe(16),
         )
         return await self.validate(sub, first=True)
+
+    async def get_subscription(self, client_id: str) -> Subscription:
+        sub = await self.db.get_subscription(client_id)
+        if sub is None:
+            raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="Subscription", key=client_id)
+        return sub
+
+    async def revalidate(self, client_id: str) -> Subscription:
+        """Run URL validation on the app's endpoint again, now."""
+        return await self.validate(await self.get_subscription(client_id))
+
+    async def events(self, status: str | None = None) -> list[tuple[OutboxRow, list[Attempt]]]:
+        """Queued, delivered and failed events, oldest first, with their attempts."""
+        return await self.db.events(status)
 
     async def validate(self, sub: Subscription, *, first: bool = False) -> Subscription:
         """Zoom's ``endpoint.url_validation`` handshake; store the result."""

@@ -1,0 +1,114 @@
+"""Control API: the emulator itself: reset and demo, clock, faults, journal, stats,
+and health (the one route that needs no token)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromQuery, JSONBody
+
+from zoomlive.server.clock import in_range
+from zoomlive.server.control.errors import field_problem
+from zoomlive.server.control.models import ClockIn, ClockOut, ResetIn
+from zoomlive.server.control.params import PathFaultId, QueryLimit, QueryText, QueryTime
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.faults import Fault, FaultSpec
+from zoomlive.server.services.journal import Entry
+from zoomlive.wire import errors as E
+
+
+@get("/health", guards=[], summary="Liveness and dependencies (no token needed)")
+async def health(rt: Runtime) -> dict[str, Any]:
+    return await rt.health()
+
+
+def _clock_out(rt: Runtime) -> ClockOut:
+    return ClockOut(rt.clock.now(), rt.clock.datetime().isoformat(), rt.clock.frozen)
+
+
+class OpsController(Controller):
+    path = "/"
+
+    @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
+    async def reset(self, rt: Runtime, data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:
+        seeded = await rt.reset(demo=data is not None and data.demo)
+        return {"reset": True, "demo": seeded}
+
+    @post("/demo", status_code=201, summary="Seed a demo account, host, app, meetings, webinar")
+    async def demo(self, rt: Runtime) -> dict[str, Any]:
+        return await rt.admin.seed_demo()
+
+    @get("/clock")
+    async def get_clock(self, rt: Runtime) -> ClockOut:
+        return _clock_out(rt)
+
+    @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
+    async def set_clock(self, rt: Runtime, data: JSONBody[ClockIn]) -> ClockOut:
+        clock = rt.clock
+        # Checked before anything changes, so a refused request leaves the clock as it was.
+        out_of_range = field_problem(
+            "advance", "The clock must stay within 1970-01-01 and 9999-12-30 (UTC)"
+        )
+        if data.advance is not None:
+            base = data.set if data.set is not None else time.time() if data.reset else clock.now()
+            if not in_range(base + data.advance):
+                raise out_of_range
+        if data.reset:
+            clock.reset()
+        if data.freeze is True:
+            clock.freeze()
+        elif data.freeze is False:
+            clock.unfreeze()
+        if data.set is not None:
+            clock.set(data.set)
+        if data.advance is not None:
+            try:
+                clock.advance(data.advance)
+            except ValueError:  # the running clock crossed the edge since the check
+                raise out_of_range from None
+        rt.webhooks.wake()  # retries and revalidations follow the clock
+        rt.retention.wake()  # and so does retention
+        return _clock_out(rt)
+
+    @get("/stats", summary="Counters: token requests, tokens issued, group commits")
+    async def stats(self, rt: Runtime) -> dict[str, int]:
+        return await rt.stats()
+
+    @post("/faults", status_code=201, summary="Inject a fault into matching requests")
+    async def add_fault(self, rt: Runtime, data: JSONBody[FaultSpec]) -> Fault:
+        return rt.faults.add(data)
+
+    @get("/faults")
+    async def list_faults(self, rt: Runtime) -> list[Fault]:
+        return rt.faults.list()
+
+    @delete("/faults", status_code=204)
+    async def clear_faults(self, rt: Runtime) -> None:
+        rt.faults.clear()
+
+    @delete("/faults/{fault_id:int}", status_code=204)
+    async def remove_fault(self, rt: Runtime, fault_id: PathFaultId) -> None:
+        if not rt.faults.remove(fault_id):
+            raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="Fault", key=fault_id)
+
+    @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
+    async def journal(
+        self,
+        rt: Runtime,
+        path: QueryText = None,
+        method: QueryText = None,
+        status: FromQuery[int | None] = None,
+        since: QueryTime = None,
+        until: QueryTime = None,
+        limit: QueryLimit = None,
+    ) -> list[Entry]:
+        return rt.journal.query(
+            path=path, method=method, status=status, since=since, until=until, limit=limit
+        )
+
+    @delete("/journal", status_code=204)
+    async def clear_journal(self, rt: Runtime) -> None:
+        rt.journal.clear()

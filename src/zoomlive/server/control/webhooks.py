@@ -1,0 +1,59 @@
+"""Control API: an app's event subscription, the outbox, and the delivery worker."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post, put
+from litestar.params import FromQuery, JSONBody
+
+from zoomlive.server.control.models import AttemptOut, EventOut, SubscriptionIn
+from zoomlive.server.control.params import OutboxStatus, PathStr
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.storage.records import Subscription
+
+
+class WebhooksController(Controller):
+    path = "/"
+
+    @put("/apps/{client_id:str}/subscription", status_code=200,
+         summary="Set the app's event endpoint (runs URL validation)")  # fmt: skip
+    async def subscribe(
+        self, rt: Runtime, client_id: PathStr, data: JSONBody[SubscriptionIn]
+    ) -> Subscription:
+        await rt.admin.get_app(client_id)  # 404 for an app that does not exist
+        return await rt.webhooks.subscribe(client_id, data.url, data.events, data.secret_token)
+
+    @get("/apps/{client_id:str}/subscription")
+    async def get_subscription(self, rt: Runtime, client_id: PathStr) -> Subscription:
+        return await rt.webhooks.get_subscription(client_id)
+
+    @post("/apps/{client_id:str}/subscription/validate", status_code=200,
+          summary="Run URL validation again now")  # fmt: skip
+    async def revalidate(self, rt: Runtime, client_id: PathStr) -> Subscription:
+        return await rt.webhooks.revalidate(client_id)
+
+    @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts")
+    async def webhook_events(
+        self, rt: Runtime, status: FromQuery[OutboxStatus | None] = None
+    ) -> list[EventOut]:
+        return [
+            EventOut(
+                id=row.id,
+                request_id=row.request_id,
+                client_id=row.client_id,
+                event=row.event,
+                status=row.status,
+                created_at=row.created_at,
+                next_attempt_at=row.next_attempt_at,
+                finished_at=row.finished_at,
+                body=row.body,
+                attempts=[
+                    AttemptOut(a.number, a.at, a.url, a.status_code, a.error, a.duration_ms)
+                    for a in attempts
+                ],
+            )
+            for row, attempts in await rt.webhooks.events(status)
+        ]
+
+    @post("/webhooks/run", status_code=200, summary="Run the delivery worker once, now")
+    async def run_webhooks(self, rt: Runtime) -> dict[str, int]:
+        return {"started": await rt.webhooks.tick()}
