@@ -15,8 +15,7 @@ from zoomlive.server.control.models import (
     UserPatch,
     changes,
 )
-from zoomlive.server.control.params import PathStr
-from zoomlive.server.runtime import Runtime
+from zoomlive.server.control.params import PathStr, RuntimeDep
 from zoomlive.server.storage.records import Account, App, User
 
 
@@ -24,41 +23,45 @@ class AccountsController(Controller):
     path = "/"
 
     @post("/accounts", status_code=201)
-    async def create_account(self, rt: Runtime, data: JSONBody[AccountIn]) -> Account:
+    async def create_account(self, rt: RuntimeDep, data: JSONBody[AccountIn]) -> Account:
         return await rt.admin.create_account(**changes(data))
 
     @get("/accounts")
-    async def list_accounts(self, rt: Runtime) -> list[Account]:
+    async def list_accounts(self, rt: RuntimeDep) -> list[Account]:
         return await rt.admin.list_accounts()
 
     @get("/accounts/{account_id:str}")
-    async def get_account(self, rt: Runtime, account_id: PathStr) -> Account:
+    async def get_account(self, rt: RuntimeDep, account_id: PathStr) -> Account:
         return await rt.admin.get_account(account_id)
 
     @patch("/accounts/{account_id:str}")
     async def update_account(
-        self, rt: Runtime, account_id: PathStr, data: JSONBody[AccountPatch]
+        self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[AccountPatch]
     ) -> Account:
         return await rt.admin.update_account(account_id, **changes(data))
 
     @post("/accounts/{account_id:str}/users", status_code=201)
-    async def create_user(self, rt: Runtime, account_id: PathStr, data: JSONBody[UserIn]) -> User:
+    async def create_user(
+        self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[UserIn]
+    ) -> User:
         return await rt.admin.create_user(account_id, **changes(data))
 
     @get("/accounts/{account_id:str}/users")
-    async def list_users(self, rt: Runtime, account_id: PathStr) -> list[User]:
+    async def list_users(self, rt: RuntimeDep, account_id: PathStr) -> list[User]:
         return await rt.admin.list_users(account_id)
 
     @get("/users/{user_id:str}")
-    async def get_user(self, rt: Runtime, user_id: PathStr) -> User:
+    async def get_user(self, rt: RuntimeDep, user_id: PathStr) -> User:
         return await rt.admin.get_user(user_id)
 
     @patch("/users/{user_id:str}")
-    async def update_user(self, rt: Runtime, user_id: PathStr, data: JSONBody[UserPatch]) -> User:
+    async def update_user(
+        self, rt: RuntimeDep, user_id: PathStr, data: JSONBody[UserPatch]
+    ) -> User:
         return await rt.admin.update_user(user_id, **changes(data))
 
     @post("/accounts/{account_id:str}/apps", status_code=201)
-    async def create_app(self, rt: Runtime, account_id: PathStr, data: JSONBody[AppIn]) -> App:
+    async def create_app(self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[AppIn]) -> App:
         return await rt.admin.create_app(
             account_id,
             scopes=data.scopes,
@@ -68,19 +71,19 @@ class AccountsController(Controller):
         )
 
     @get("/accounts/{account_id:str}/apps")
-    async def list_apps(self, rt: Runtime, account_id: PathStr) -> list[App]:
+    async def list_apps(self, rt: RuntimeDep, account_id: PathStr) -> list[App]:
         return await rt.admin.list_apps(account_id)
 
     @patch("/apps/{client_id:str}")
-    async def update_app(self, rt: Runtime, client_id: PathStr, data: JSONBody[AppPatch]) -> App:
+    async def update_app(self, rt: RuntimeDep, client_id: PathStr, data: JSONBody[AppPatch]) -> App:
         return await rt.admin.update_app(client_id, **changes(data))
 
     @get("/apps/{client_id:str}/tokens", summary="How many tokens this app was issued")
-    async def app_tokens(self, rt: Runtime, client_id: PathStr) -> dict[str, int]:
+    async def app_tokens(self, rt: RuntimeDep, client_id: PathStr) -> dict[str, int]:
         return {"issued": await rt.admin.count_tokens(client_id)}
 
     @post("/tokens/expire", status_code=200, summary="Force every live token (of an app) to expire")
     async def expire_tokens(
-        self, rt: Runtime, data: JSONBody[ExpireIn | None] = None
+        self, rt: RuntimeDep, data: JSONBody[ExpireIn | None] = None
     ) -> dict[str, int]:
         return {"expired": await rt.admin.expire_tokens(data.client_id if data else None)}

@@ -6,7 +6,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
 from zoomlive.server.control.models import MeetingIn, MeetingPatch, changes
-from zoomlive.server.control.params import PathMeetingId, QueryText
+from zoomlive.server.control.params import PathMeetingId, QueryText, RuntimeDep
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.records import Meeting
 
@@ -22,31 +22,31 @@ class MeetingsController(Controller):
     path = "/"
 
     @post("/meetings", status_code=201)
-    async def create_meeting(self, rt: Runtime, data: JSONBody[MeetingIn]) -> Meeting:
+    async def create_meeting(self, rt: RuntimeDep, data: JSONBody[MeetingIn]) -> Meeting:
         return await _create(rt, "meeting", data)
 
     @post("/webinars", status_code=201)
-    async def create_webinar(self, rt: Runtime, data: JSONBody[MeetingIn]) -> Meeting:
+    async def create_webinar(self, rt: RuntimeDep, data: JSONBody[MeetingIn]) -> Meeting:
         return await _create(rt, "webinar", data)
 
     @get("/meetings")
-    async def list_meetings(self, rt: Runtime, account_id: QueryText = None) -> list[Meeting]:
+    async def list_meetings(self, rt: RuntimeDep, account_id: QueryText = None) -> list[Meeting]:
         return await rt.admin.list_meetings(account_id)
 
     @get("/meetings/{meeting_id:int}", summary="A meeting or webinar, with its stream state")
-    async def get_meeting(self, rt: Runtime, meeting_id: PathMeetingId) -> Meeting:
+    async def get_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> Meeting:
         return await rt.admin.get_meeting(meeting_id)
 
     @patch("/meetings/{meeting_id:int}")
     async def update_meeting(
-        self, rt: Runtime, meeting_id: PathMeetingId, data: JSONBody[MeetingPatch]
+        self, rt: RuntimeDep, meeting_id: PathMeetingId, data: JSONBody[MeetingPatch]
     ) -> Meeting:
         return await rt.admin.update_meeting(meeting_id, **changes(data))
 
     @post("/meetings/{meeting_id:int}/start", status_code=200)
-    async def start_meeting(self, rt: Runtime, meeting_id: PathMeetingId) -> Meeting:
+    async def start_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> Meeting:
         return await rt.admin.start_meeting(meeting_id)
 
     @post("/meetings/{meeting_id:int}/end", status_code=200)
-    async def end_meeting(self, rt: Runtime, meeting_id: PathMeetingId) -> Meeting:
+    async def end_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> Meeting:
         return await rt.admin.end_meeting(meeting_id)

@@ -12,7 +12,7 @@ from litestar.params import FromQuery, JSONBody
 from zoomlive.server.clock import in_range
 from zoomlive.server.control.errors import field_problem
 from zoomlive.server.control.models import ClockIn, ClockOut, ResetIn
-from zoomlive.server.control.params import PathFaultId, QueryLimit, QueryText, QueryTime
+from zoomlive.server.control.params import PathFaultId, QueryLimit, QueryText, QueryTime, RuntimeDep
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.faults import Fault, FaultSpec
@@ -21,7 +21,7 @@ from zoomlive.wire import errors as E
 
 
 @get("/health", guards=[], summary="Liveness and dependencies (no token needed)")
-async def health(rt: Runtime) -> dict[str, Any]:
+async def health(rt: RuntimeDep) -> dict[str, Any]:
     return await rt.health()
 
 
@@ -33,20 +33,20 @@ class OpsController(Controller):
     path = "/"
 
     @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
-    async def reset(self, rt: Runtime, data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:
+    async def reset(self, rt: RuntimeDep, data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:
         seeded = await rt.reset(demo=data is not None and data.demo)
         return {"reset": True, "demo": seeded}
 
     @post("/demo", status_code=201, summary="Seed a demo account, host, app, meetings, webinar")
-    async def demo(self, rt: Runtime) -> dict[str, Any]:
+    async def demo(self, rt: RuntimeDep) -> dict[str, Any]:
         return await rt.admin.seed_demo()
 
     @get("/clock")
-    async def get_clock(self, rt: Runtime) -> ClockOut:
+    async def get_clock(self, rt: RuntimeDep) -> ClockOut:
         return _clock_out(rt)
 
     @post("/clock", status_code=200, summary="Freeze, set or advance the server's clock")
-    async def set_clock(self, rt: Runtime, data: JSONBody[ClockIn]) -> ClockOut:
+    async def set_clock(self, rt: RuntimeDep, data: JSONBody[ClockIn]) -> ClockOut:
         clock = rt.clock
         # Checked before anything changes, so a refused request leaves the clock as it was.
         out_of_range = field_problem(
@@ -74,30 +74,30 @@ class OpsController(Controller):
         return _clock_out(rt)
 
     @get("/stats", summary="Counters: token requests, tokens issued, group commits")
-    async def stats(self, rt: Runtime) -> dict[str, int]:
+    async def stats(self, rt: RuntimeDep) -> dict[str, int]:
         return await rt.stats()
 
     @post("/faults", status_code=201, summary="Inject a fault into matching requests")
-    async def add_fault(self, rt: Runtime, data: JSONBody[FaultSpec]) -> Fault:
+    async def add_fault(self, rt: RuntimeDep, data: JSONBody[FaultSpec]) -> Fault:
         return rt.faults.add(data)
 
     @get("/faults")
-    async def list_faults(self, rt: Runtime) -> list[Fault]:
+    async def list_faults(self, rt: RuntimeDep) -> list[Fault]:
         return rt.faults.list()
 
     @delete("/faults", status_code=204)
-    async def clear_faults(self, rt: Runtime) -> None:
+    async def clear_faults(self, rt: RuntimeDep) -> None:
         rt.faults.clear()
 
     @delete("/faults/{fault_id:int}", status_code=204)
-    async def remove_fault(self, rt: Runtime, fault_id: PathFaultId) -> None:
+    async def remove_fault(self, rt: RuntimeDep, fault_id: PathFaultId) -> None:
         if not rt.faults.remove(fault_id):
             raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="Fault", key=fault_id)
 
     @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
     async def journal(
         self,
-        rt: Runtime,
+        rt: RuntimeDep,
         path: QueryText = None,
         method: QueryText = None,
         status: FromQuery[int | None] = None,
@@ -110,5 +110,5 @@ class OpsController(Controller):
         )
 
     @delete("/journal", status_code=204)
-    async def clear_journal(self, rt: Runtime) -> None:
+    async def clear_journal(self, rt: RuntimeDep) -> None:
         rt.journal.clear()

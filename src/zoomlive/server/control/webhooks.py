@@ -6,8 +6,7 @@ from litestar import Controller, get, post, put
 from litestar.params import FromQuery, JSONBody
 
 from zoomlive.server.control.models import AttemptOut, EventOut, SubscriptionIn
-from zoomlive.server.control.params import OutboxStatus, PathStr
-from zoomlive.server.runtime import Runtime
+from zoomlive.server.control.params import OutboxStatus, PathStr, RuntimeDep
 from zoomlive.server.storage.records import Subscription
 
 
@@ -17,23 +16,23 @@ class WebhooksController(Controller):
     @put("/apps/{client_id:str}/subscription", status_code=200,
          summary="Set the app's event endpoint (runs URL validation)")  # fmt: skip
     async def subscribe(
-        self, rt: Runtime, client_id: PathStr, data: JSONBody[SubscriptionIn]
+        self, rt: RuntimeDep, client_id: PathStr, data: JSONBody[SubscriptionIn]
     ) -> Subscription:
         await rt.admin.get_app(client_id)  # 404 for an app that does not exist
         return await rt.webhooks.subscribe(client_id, data.url, data.events, data.secret_token)
 
     @get("/apps/{client_id:str}/subscription")
-    async def get_subscription(self, rt: Runtime, client_id: PathStr) -> Subscription:
+    async def get_subscription(self, rt: RuntimeDep, client_id: PathStr) -> Subscription:
         return await rt.webhooks.get_subscription(client_id)
 
     @post("/apps/{client_id:str}/subscription/validate", status_code=200,
           summary="Run URL validation again now")  # fmt: skip
-    async def revalidate(self, rt: Runtime, client_id: PathStr) -> Subscription:
+    async def revalidate(self, rt: RuntimeDep, client_id: PathStr) -> Subscription:
         return await rt.webhooks.revalidate(client_id)
 
     @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts")
     async def webhook_events(
-        self, rt: Runtime, status: FromQuery[OutboxStatus | None] = None
+        self, rt: RuntimeDep, status: FromQuery[OutboxStatus | None] = None
     ) -> list[EventOut]:
         return [
             EventOut(
@@ -55,5 +54,5 @@ class WebhooksController(Controller):
         ]
 
     @post("/webhooks/run", status_code=200, summary="Run the delivery worker once, now")
-    async def run_webhooks(self, rt: Runtime) -> dict[str, int]:
+    async def run_webhooks(self, rt: RuntimeDep) -> dict[str, int]:
         return {"started": await rt.webhooks.tick()}
