@@ -180,9 +180,7 @@ def _two_authorizations(headers: Any) -> bool:
 async def _refuse_authorization(scope: Any, path: str, send: Send) -> None:
     """Two Authorization headers: which one counts is ambiguous, so neither does."""
     if path.rstrip("/") == TOKEN_PATH:
-        problem = ZoomProblem(
-            401, 401, "Invalid client_id or client_secret", oauth_error="invalid_client"
-        )
+        problem = ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
     else:
         problem = ZoomProblem.of(E.TOKEN_INVALID)
     body, media = render_problem(problem, _header(scope, b"accept"))

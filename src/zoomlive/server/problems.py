@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from zoomlive.wire import errors as E
-from zoomlive.wire.errors import ZoomErrorSpec
+from zoomlive.wire.errors import OAuthErrorSpec, ZoomErrorSpec
 from zoomlive.wire.models import FieldError
 
 
@@ -43,6 +43,11 @@ class ZoomProblem(Exception):
     ) -> ZoomProblem:
         status, code, message = spec.format(**values)
         return cls(status, code, message, errors=errors, headers=headers)
+
+    @classmethod
+    def oauth(cls, spec: OAuthErrorSpec) -> ZoomProblem:
+        """A token-endpoint error, rendered in OAuth's shape."""
+        return cls(spec.status, spec.status, spec.reason, oauth_error=spec.error)
 
 
 def unavailable() -> ZoomProblem:

@@ -88,6 +88,20 @@ MISSING_SCOPES = ZoomErrorSpec(
     400, 4711, "Invalid access token, does not contain scopes:[{scopes}]."
 )
 
+
+# The token endpoint answers in OAuth's shape, {"reason": …, "error": …}, as Zoom's does.
+class OAuthErrorSpec(NamedTuple):
+    status: int
+    error: str
+    reason: str
+
+
+OAUTH_INVALID_CLIENT = OAuthErrorSpec(401, "invalid_client", "Invalid client_id or client_secret")
+OAUTH_MISSING_GRANT = OAuthErrorSpec(400, "invalid_request", "Missing grant type")
+OAUTH_UNSUPPORTED_GRANT = OAuthErrorSpec(400, "unsupported_grant_type", "unsupported grant type")
+OAUTH_MISSING_ACCOUNT = OAuthErrorSpec(400, "invalid_request", "Missing account_id")
+OAUTH_INVALID_ACCOUNT = OAuthErrorSpec(400, "invalid_request", "Invalid account_id")
+
 # Rate limits
 RATE_LIMIT_QPS = ZoomErrorSpec(
     429, 429, "You have reached the maximum per-second rate limit for this API. Try again later."

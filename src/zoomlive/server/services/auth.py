@@ -32,10 +32,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def oauth_problem(status: int, error: str, reason: str) -> ZoomProblem:
-    return ZoomProblem(status, status, reason, oauth_error=error)
-
-
 class AuthService:
     def __init__(self, store: Store, clock: Clock, token_ttl: int) -> None:
         self._store = store
@@ -58,15 +54,15 @@ class AuthService:
         # Compare the secret even when the app is unknown, so timing says nothing.
         expected = app.client_secret if app is not None else secrets.token_hex(16)
         if not hmac.compare_digest(expected.encode(), client_secret.encode()) or app is None:
-            raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")
+            raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
         if not grant_type:
-            raise oauth_problem(400, "invalid_request", "Missing grant type")
+            raise ZoomProblem.oauth(E.OAUTH_MISSING_GRANT)
         if grant_type != "account_credentials":
-            raise oauth_problem(400, "unsupported_grant_type", "unsupported grant type")
+            raise ZoomProblem.oauth(E.OAUTH_UNSUPPORTED_GRANT)
         if not account_id:
-            raise oauth_problem(400, "invalid_request", "Missing account_id")
+            raise ZoomProblem.oauth(E.OAUTH_MISSING_ACCOUNT)
         if account_id != app.account_id:
-            raise oauth_problem(400, "invalid_request", "Invalid account_id")
+            raise ZoomProblem.oauth(E.OAUTH_INVALID_ACCOUNT)
         token = secrets.token_urlsafe(48)
         now = self._clock.now()
         await self._store.add_token(
@@ -121,12 +117,12 @@ def require_scope(principal: Principal, kind: Kind, op: Operation) -> None:
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str]:
     if not authorization or authorization[:6].lower() != "basic ":
-        raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")
+        raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret") from None
+        raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT) from None
     client_id, sep, client_secret = decoded.partition(":")
     if not sep or not client_id or not client_secret:
-        raise oauth_problem(401, "invalid_client", "Invalid client_id or client_secret")
+        raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
     return client_id, client_secret

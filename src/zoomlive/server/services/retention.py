@@ -20,6 +20,7 @@ from zoomlive.server.health import ThrottledLog
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
+from zoomlive.server.tasks import cancel, spawn
 
 log = logging.getLogger("zoomlive.server.retention")
 
@@ -65,14 +66,11 @@ class Retention:
         self._log = ThrottledLog(log)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-retention")
+        self._task = spawn(self._run(), "zoomlive-retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def wake(self) -> None:
         """Run now (the clock moved)."""

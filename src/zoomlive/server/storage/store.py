@@ -39,6 +39,7 @@ from zoomlive.server.storage.engine import (
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, from_row, to_row
 from zoomlive.server.storage.writer import Writer
+from zoomlive.server.tasks import cancel, spawn
 
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
@@ -112,7 +113,7 @@ class Store:
         if self.cache is not None:
             await self._load()
         if self.url.startswith("sqlite"):
-            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints())
+            self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
     async def _checkpoints(self, every: float = 1.0) -> None:
         while True:
@@ -121,10 +122,7 @@ class Store:
                 await checkpoint(self.engine)
 
     async def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpointer
+        await cancel(self._checkpointer)
         await self.writer.stop()
         if self.url.startswith("sqlite"):
             with contextlib.suppress(Exception):

@@ -37,6 +37,7 @@ from zoomlive.server.storage.failures import (
     StorageUnavailable,
     is_connection_error,
 )
+from zoomlive.server.tasks import cancel, spawn
 
 log = logging.getLogger("zoomlive.server.storage")
 
@@ -88,14 +89,11 @@ class Writer:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-writer")
+            self._task = spawn(self._run(), "zoomlive-writer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None

@@ -37,6 +37,7 @@ from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription
 from zoomlive.server.storage.store import Store
 from zoomlive.server.storage.webhooks import WebhookStore
+from zoomlive.server.tasks import cancel, spawn
 from zoomlive.server.webhooks.events import live_streaming_event
 from zoomlive.wire import errors as E
 from zoomlive.wire import webhooks as wh
@@ -97,14 +98,11 @@ class WebhookService:
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="zoomlive-webhooks")
+        self._task = spawn(self._run(), "zoomlive-webhooks")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         if self._inflight:
             # Let deliveries in flight record their answers: a delivery cut off
             # between send and record would be sent again after the lease.
