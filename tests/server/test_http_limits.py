@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import selectors
 import socket
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,8 +118,7 @@ def test_partial_heads_are_closed_at_the_deadline_and_others_are_served(
             sock.sendall(f"GET {M} HTTP/1.1\r\nHost: x\r\nX-Slow-{i}: ".encode())
             held.append(sock)
         timings = [normal_get(srv, token) for _ in range(20)]
-        assert statistics.median(timings) < 0.1, timings
-        assert max(timings) < 1, timings
+        assert max(timings) < 0.1, timings  # every one of them, not a typical one
         open_left = wait_closed(held, HEADER_TIMEOUT + 10)
         elapsed = time.monotonic() - opened
     finally:
