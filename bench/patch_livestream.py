@@ -1,10 +1,24 @@
-"""PATCH livestream under load (token check, validation, durable write) vs a bare ASGI app.
+"""PATCH livestream under load (token check, rate limit, validation, durable write).
 
-Runs both on uvicorn (one worker, uvloop + httptools, as `zoomlive serve` does) on
-127.0.0.1, drives each with wrk at 64 connections, and prints requests/s, p50/p99
-latency and the server's peak RSS. Needs wrk (Debian: apt-get install wrk).
+Runs `zoomlive serve` (one uvicorn worker, uvloop + httptools) on 127.0.0.1 with the
+rate limiter ON, as shipped: the demo account's per-second limit is lifted through
+the control API (``PATCH /_zoomlive/accounts/{id}`` ``{"rate_limit_qps": 1000000}``)
+so that every request is counted but none is refused. Two variants:
 
-    .venv/bin/python bench/patch_livestream.py [--seconds 10] [--connections 64] [--runs 1]
+* ``fixed``: every request patches meeting 68423085 (the demo meeting);
+* ``random``: 1,000 meetings are created through the control API first and each
+  request patches one of them at random.
+
+Baseline in the same run: a bare ASGI app answering 204 (``bare_app.py``) on the same
+uvicorn settings and load. Each run measures bare, fixed, random in that order, each
+on a fresh server (and a fresh SQLite file). The figures reported for a setup are
+those of its median run by req/s, whole (not the median of each figure separately);
+its ratio is to the bare app of that same run. Needs wrk (Debian: apt-get install wrk).
+
+    .venv/bin/python bench/patch_livestream.py [--seconds 8] [--runs 3] [--db URL]
+
+``--db postgresql://...`` runs zoomlive on PostgreSQL instead of a fresh SQLite file
+(the database is wiped by the control API's reset).
 """
 
 from __future__ import annotations
@@ -13,160 +27,181 @@ import argparse
 import base64
 import json
 import os
-import re
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
-HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
+from wrkbench import (
+    BIN,
+    HERE,
+    Result,
+    bench_bare,
+    free_port,
+    load_average,
+    median_run,
+    peak_rss_mib,
+    run_wrk,
+    server,
+)
 
-LUA = """
-wrk.method = "PATCH"
-wrk.headers["Authorization"] = "Bearer %(token)s"
-wrk.headers["Content-Type"] = "application/json"
+DEMO_MEETING = 68423085
+LIFTED_QPS = 1_000_000
+ADMIN = {"Authorization": "Bearer bench"}
+
+# Each thread numbers its bodies; the stream key and page URL change every request
+# so that every PATCH writes.
+BODY_LUA = """
 local n = 0
-request = function()
+local body = function()
   n = n + 1
-  local body = '{"stream_url":"rtmp://live.example.com/app","stream_key":"key-' .. n ..
+  return '{"stream_url":"rtmp://live.example.com/app","stream_key":"key-' .. n ..
     '","page_url":"https://example.com/live/' .. n .. '","resolution":"720p"}'
-  return wrk.format(nil, "/v2/meetings/68423085/livestream", nil, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), summary.errors.status))
 end
 """
 
+FIXED_LUA = (
+    BODY_LUA
+    + """
+wrk.method = "PATCH"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  return wrk.format(nil, "/v2/meetings/%(meeting)d/livestream", nil, body())
+end
+"""
+)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_up(url: str) -> None:
-    for _ in range(200):
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def run_wrk(url: str, lua: str, seconds: int, connections: int) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(lua)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    os.unlink(f.name)
-    m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
-    assert m, out
-    requests, duration_us, p50, p99, bad = map(int, m.groups())
-    return {
-        "rps": requests / (duration_us / 1e6),
-        "p50_ms": p50 / 1000,
-        "p99_ms": p99 / 1000,
-        "non_2xx": bad,
-    }
+RANDOM_LUA = (
+    BODY_LUA
+    + """
+wrk.method = "PATCH"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+local ids = {%(ids)s}
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function(args)
+  math.randomseed(7919 * seed)
+end
+request = function()
+  local id = ids[math.random(#ids)]
+  return wrk.format(nil, "/v2/meetings/" .. id .. "/livestream", nil, body())
+end
+"""
+)
 
 
-def bench_bare(seconds: int, connections: int) -> dict[str, float]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "uvicorn"), "bare_app:app", "--port", str(port), "--loop", "uvloop",
-         "--http", "httptools", "--log-level", "warning", "--no-access-log"],
-        cwd=HERE,
-    )  # fmt: skip
-    try:
-        wait_up(f"http://127.0.0.1:{port}/")
-        lua = LUA % {"token": "x"}
-        res = run_wrk(f"http://127.0.0.1:{port}", lua, seconds, connections)
-        res["peak_rss_mib"] = peak_rss_mib(proc.pid)
-        return res
-    finally:
-        proc.terminate()
-        proc.wait()
-
-
-def bench_zoomlive(seconds: int, connections: int, db_url: str | None) -> dict[str, float]:
+def bench_zoomlive(
+    seconds: int,
+    connections: int,
+    db_url: str | None,
+    meetings: int,
+    variant: str,
+    litestar_only: bool = False,
+) -> Result:
+    """One fresh server under wrk. ``litestar_only`` serves it without the fast path
+    (``serve_litestar_only.py``): every request through Litestar's handlers."""
     port = free_port()
     tmp = tempfile.mkdtemp()
     env = {
-        **os.environ,
-        "ZOOMLIVE_RATE_LIMITS": "0",
+        **{k: v for k, v in os.environ.items() if not k.startswith("ZOOMLIVE_")},
+        "ZOOMLIVE_RATE_LIMITS": "1",
         "ZOOMLIVE_ADMIN_TOKEN": "bench",
         "ZOOMLIVE_DEMO_CLIENT_ID": "bench-client",
         "ZOOMLIVE_DEMO_CLIENT_SECRET": "bench-secret",
         "ZOOMLIVE_DEMO_ACCOUNT_ID": "benchaccount",
     }
     db = db_url or str(Path(tmp) / "bench.db")
-    proc = subprocess.Popen(
-        [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db],
-        env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_up(f"{base}/_zoomlive/health")
-        httpx.post(f"{base}/_zoomlive/reset", json={"demo": True},
-                   headers={"Authorization": "Bearer bench"}).raise_for_status()  # fmt: skip
+    cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
+    if litestar_only:
+        cmd = [sys.executable, str(HERE / "serve_litestar_only.py"), str(port), db]
+    with (
+        server(cmd, f"{base}/_zoomlive/health", env=env, stdout=subprocess.DEVNULL) as proc,
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
+        seeded = http.post("/_zoomlive/reset", json={"demo": True}, headers=ADMIN)
+        seeded.raise_for_status()
+        demo = seeded.json()["demo"]
+        http.patch(
+            f"/_zoomlive/accounts/{demo['account_id']}",
+            json={"rate_limit_qps": LIFTED_QPS},
+            headers=ADMIN,
+        ).raise_for_status()
         auth = base64.b64encode(b"bench-client:bench-secret").decode()
-        token = httpx.post(
-            f"{base}/oauth/token",
-            data={"grant_type": "account_credentials", "account_id": "benchaccount"},
+        token = http.post(
+            "/oauth/token",
+            data={"grant_type": "account_credentials", "account_id": demo["account_id"]},
             headers={"Authorization": f"Basic {auth}"},
         ).json()["access_token"]
-        res = run_wrk(base, LUA % {"token": token}, seconds, connections)
+        if variant == "fixed":
+            ids = [DEMO_MEETING]
+            lua = FIXED_LUA % {"token": token, "meeting": DEMO_MEETING}
+        else:
+            ids = [
+                http.post("/_zoomlive/meetings", json={"host_id": demo["host_id"]}, headers=ADMIN)
+                .raise_for_status()
+                .json()["id"]
+                for _ in range(meetings)
+            ]
+            lua = RANDOM_LUA % {"token": token, "ids": ",".join(map(str, ids))}
+        # One request by hand: the limiter is on and lifted (its headers say so).
+        probe = http.patch(
+            f"/v2/meetings/{ids[0]}/livestream",
+            json={"stream_url": "rtmp://live.example.com/app", "stream_key": "probe",
+                  "page_url": "https://example.com/live/probe", "resolution": "720p"},
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+        if probe.status_code != 204 or probe.headers.get("x-ratelimit-limit") != str(LIFTED_QPS):
+            raise RuntimeError(f"probe: {probe.status_code} {dict(probe.headers)} {probe.text}")
+        res = run_wrk(base, lua, seconds, connections)
         res["peak_rss_mib"] = peak_rss_mib(proc.pid)
-        stats = httpx.get(
-            f"{base}/_zoomlive/stats", headers={"Authorization": "Bearer bench"}
-        ).json()
-        res["writes_per_commit"] = stats["writes"] / max(stats["write_batches"], 1)
-        return res
-    finally:
-        proc.terminate()
-        proc.wait()
+        stats = http.get("/_zoomlive/stats", headers=ADMIN).json()
+        res["writes_per_commit"] = round(stats["writes"] / max(stats["write_batches"], 1), 1)
+        res["rate_limited"] = stats["rate_limited"]
+        res["meetings"] = len(ids)
+        listed = http.get("/_zoomlive/meetings", headers=ADMIN).json()
+        res["meetings_patched"] = sum(
+            1 for m in listed if m["id"] in set(ids) and m["stream_key"].startswith("key-")
+        )
+    return res
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--connections", type=int, default=64)
-    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--meetings", type=int, default=1000, help="meetings in the random variant")
+    ap.add_argument("--variants", default="fixed,random")
     ap.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     args = ap.parse_args()
-    rows: list[tuple[dict[str, float], dict[str, float]]] = []
+    variants = [v for v in args.variants.split(",") if v]
+    bare_lua = FIXED_LUA % {"token": "x", "meeting": DEMO_MEETING}
+    load_before = load_average()
+    runs: list[dict[str, Result]] = []
     for _ in range(args.runs):
-        rows.append((bench_bare(args.seconds, args.connections),
-                     bench_zoomlive(args.seconds, args.connections, args.db)))  # fmt: skip
-
-    def med(i: int, key: str) -> float:
-        return statistics.median(r[i][key] for r in rows)
-
+        run = {"bare": bench_bare(args.seconds, args.connections, bare_lua)}
+        for v in variants:
+            run[v] = bench_zoomlive(args.seconds, args.connections, args.db, args.meetings, v)
+            run[v]["ratio_to_bare"] = round(run[v]["rps"] / run["bare"]["rps"], 3)
+        runs.append(run)
     report = {
         "connections": args.connections,
         "seconds": args.seconds,
         "runs": args.runs,
-        "bare": {k: round(med(0, k), 2) for k in rows[0][0]},
-        "zoomlive": {k: round(med(1, k), 2) for k in rows[0][1]},
+        "database": "postgresql" if args.db and "postgres" in args.db else "sqlite",
+        "rate_limiter": f"on, demo account's limit lifted to {LIFTED_QPS} req/s",
+        "load_average_before_after": [load_before, load_average()],
+        "median_run": {k: median_run([r[k] for r in runs]) for k in ("bare", *variants)},
+        "all_runs": runs,
     }
-    report["ratio_to_bare"] = round(report["zoomlive"]["rps"] / report["bare"]["rps"], 3)  # type: ignore[index]
     print(json.dumps(report, indent=2))
 
 

@@ -1,0 +1,125 @@
+"""Shared by the wrk-driven benchmarks: servers on free ports, wrk runs, whole-run medians.
+
+Every server runs on uvicorn with one worker, uvloop and httptools (as `zoomlive serve`
+does), on 127.0.0.1. wrk runs 2 threads; its Lua ``done`` hook prints one ``RESULT``
+line (requests, duration, p50, p99 in µs, non-2xx/3xx answers) that ``run_wrk`` parses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+#: Appended to every wrk script: the figures ``run_wrk`` reads.
+DONE_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status))
+end
+"""
+
+Result = dict[str, Any]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up in {timeout:.0f} s")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's high-water resident set (VmHWM), read before it exits."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def run_wrk(url: str, lua: str, seconds: int, connections: int) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(lua + DONE_LUA)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(f.name)
+    m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    if m is None:
+        raise RuntimeError(f"wrk printed no RESULT line:\n{out}")
+    requests, duration_us, p50, p99, bad = map(int, m.groups())
+    return {
+        "rps": round(requests / (duration_us / 1e6)),
+        "p50_ms": round(p50 / 1000, 2),
+        "p99_ms": round(p99 / 1000, 2),
+        "requests": requests,
+        "non_2xx": bad,
+    }
+
+
+def uvicorn_cmd(target: str, port: int, *extra: str) -> list[str]:
+    """uvicorn on the settings `zoomlive serve` uses: one worker, uvloop, httptools."""
+    return [
+        str(BIN / "uvicorn"), target, "--port", str(port), "--loop", "uvloop",
+        "--http", "httptools", "--log-level", "warning", "--no-access-log", *extra,
+    ]  # fmt: skip
+
+
+@contextmanager
+def server(cmd: Sequence[str], health_url: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(list(cmd), **popen)
+    try:
+        wait_up(health_url, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def bench_bare(seconds: int, connections: int, lua: str) -> Result:
+    """The baseline: ``bare_app.py`` (answers 204 to anything) under the same load."""
+    port = free_port()
+    with server(uvicorn_cmd("bare_app:app", port), f"http://127.0.0.1:{port}/", cwd=HERE) as p:
+        res = run_wrk(f"http://127.0.0.1:{port}", lua, seconds, connections)
+        res["peak_rss_mib"] = peak_rss_mib(p.pid)
+    return res
+
+
+def median_run(runs: Sequence[Result]) -> Result:
+    """The run whose req/s is the median, reported whole (all its figures together).
+
+    With an even number of runs, the lower of the two middle runs."""
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
