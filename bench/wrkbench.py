@@ -66,10 +66,9 @@ def run_wrk(url: str, lua: str, seconds: int, connections: int) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua + DONE_LUA)
     try:
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        threads = min(2, connections)  # wrk needs a connection per thread
+        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(f.name)
     m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
