@@ -27,6 +27,7 @@ from wrkbench import (
     bench_bare,
     free_port,
     load_average,
+    markdown_table,
     median_run,
     peak_rss_mib,
     run_wrk,
@@ -70,6 +71,8 @@ def main() -> None:
             for name, only in (("zoomlive_fast_path", False), ("zoomlive_litestar_only", True)):
                 run[name] = bench_zoomlive(s, c, None, 0, "fixed", litestar_only=only)
                 run[name]["ratio_to_bare"] = round(run[name]["rps"] / run["bare_patch"]["rps"], 3)
+        for r in run.values():
+            r["run"] = len(runs) + 1
         runs.append(run)
     report = {
         "connections": c,
@@ -80,6 +83,7 @@ def main() -> None:
         "all_runs": runs,
     }
     print(json.dumps(report, indent=2))
+    print(markdown_table(report["median_run"]))
 
 
 if __name__ == "__main__":

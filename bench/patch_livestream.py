@@ -41,6 +41,7 @@ from wrkbench import (
     bench_bare,
     free_port,
     load_average,
+    markdown_table,
     median_run,
     peak_rss_mib,
     run_wrk,
@@ -191,6 +192,8 @@ def main() -> None:
         for v in variants:
             run[v] = bench_zoomlive(args.seconds, args.connections, args.db, args.meetings, v)
             run[v]["ratio_to_bare"] = round(run[v]["rps"] / run["bare"]["rps"], 3)
+        for r in run.values():
+            r["run"] = len(runs) + 1
         runs.append(run)
     report = {
         "connections": args.connections,
@@ -203,6 +206,7 @@ def main() -> None:
         "all_runs": runs,
     }
     print(json.dumps(report, indent=2))
+    print(markdown_table(report["median_run"]))
 
 
 if __name__ == "__main__":

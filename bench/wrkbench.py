@@ -122,3 +122,20 @@ def median_run(runs: Sequence[Result]) -> Result:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def markdown_table(median: dict[str, Result]) -> str:
+    """The median runs as the README's table (the same figures as the JSON)."""
+    lines = [
+        "| setup | run | requests/s | ratio to bare (same run) | p50 | p99 | peak RSS | non-2xx "
+        "| writes/commit |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in median.items():
+        ratio = f"{r['ratio_to_bare']:.3f}" if "ratio_to_bare" in r else "1"
+        wpc = f"{r['writes_per_commit']}" if "writes_per_commit" in r else "-"
+        lines.append(
+            f"| {name} | {r['run']} | {r['rps']:,} | {ratio} | {r['p50_ms']} ms | {r['p99_ms']} ms "
+            f"| {r['peak_rss_mib']} MiB | {r['non_2xx']} | {wpc} |"
+        )
+    return "\n".join(lines)
