@@ -105,6 +105,7 @@ def bench_zoomlive(
     meetings: int,
     variant: str,
     litestar_only: bool = False,
+    cache_reads: str = "",
 ) -> Result:
     """One fresh server under wrk. ``litestar_only`` serves it without the fast path
     (``serve_litestar_only.py``): every request through Litestar's handlers."""
@@ -118,6 +119,8 @@ def bench_zoomlive(
         "ZOOMLIVE_DEMO_CLIENT_SECRET": "bench-secret",
         "ZOOMLIVE_DEMO_ACCOUNT_ID": "benchaccount",
     }
+    if cache_reads:
+        env["ZOOMLIVE_CACHE_READS"] = cache_reads
     db = db_url or str(Path(tmp) / "bench.db")
     base = f"http://127.0.0.1:{port}"
     cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
@@ -182,6 +185,12 @@ def main() -> None:
     ap.add_argument("--meetings", type=int, default=1000, help="meetings in the random variant")
     ap.add_argument("--variants", default="fixed,random")
     ap.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
+    ap.add_argument(
+        "--cache-reads",
+        choices=("", "1", "0"),
+        default="",
+        help="ZOOMLIVE_CACHE_READS for the server (default: the server's, on for SQLite only)",
+    )
     args = ap.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     bare_lua = FIXED_LUA % {"token": "x", "meeting": DEMO_MEETING}
@@ -190,7 +199,10 @@ def main() -> None:
     for _ in range(args.runs):
         run = {"bare": bench_bare(args.seconds, args.connections, bare_lua)}
         for v in variants:
-            run[v] = bench_zoomlive(args.seconds, args.connections, args.db, args.meetings, v)
+            run[v] = bench_zoomlive(
+                args.seconds, args.connections, args.db, args.meetings, v,
+                cache_reads=args.cache_reads,
+            )  # fmt: skip
             run[v]["ratio_to_bare"] = round(run[v]["rps"] / run["bare"]["rps"], 3)
         for r in run.values():
             r["run"] = len(runs) + 1
@@ -200,6 +212,7 @@ def main() -> None:
         "seconds": args.seconds,
         "runs": args.runs,
         "database": "postgresql" if args.db and "postgres" in args.db else "sqlite",
+        "cache_reads": args.cache_reads or "server default (on for SQLite, off for PostgreSQL)",
         "rate_limiter": f"on, demo account's limit lifted to {LIFTED_QPS} req/s",
         "load_average_before_after": [load_before, load_average()],
         "median_run": {k: median_run([r[k] for r in runs]) for k in ("bare", *variants)},
