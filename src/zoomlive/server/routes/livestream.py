@@ -103,9 +103,9 @@ async def _resolve(body: Any) -> Mapping[str, Any]:
 
 def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGIApp:
     """Serve GET and JSON PATCH of the six routes without Litestar's per-request
-    machinery (measured: Litestar's own floor here is ~13.7k req/s for an empty
-    handler, under the 10k req/s goal once the real work is added). Everything
-    else, multipart bodies included, falls through to Litestar."""
+    machinery: through Litestar alone the full PATCH does about 0.13x the bare ASGI
+    app, under the goal (bench/litestar_floor.py, bench/README.md). Everything else,
+    multipart bodies included, falls through to Litestar."""
     limit = rt.settings.max_body_bytes
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
