@@ -226,22 +226,34 @@ class WebhookStore:
     async def events(
         self, status: str | None = None, limit: int = 1000
     ) -> list[tuple[OutboxRow, list[Attempt]]]:
-        stmt = sa.select(t.outbox).order_by(t.outbox.c.id).limit(limit)
+        """Events with their attempts, oldest first. One statement (the page of events
+        joined to its attempts), so an event and its attempts come from one snapshot:
+        read in two, a delivery recorded in between showed a 200 attempt on a row
+        still pending."""
+        page = sa.select(t.outbox).order_by(t.outbox.c.id).limit(limit)
         if status is not None:
-            stmt = stmt.where(t.outbox.c.status == status)
+            page = page.where(t.outbox.c.status == status)
+        sub = page.subquery("page")
+        a = t.attempts
+        stmt = (
+            sa.select(sub, *(c.label(f"a_{c.name}") for c in a.c))
+            .select_from(sub.outerjoin(a, a.c.outbox_id == sub.c.id))
+            .order_by(sub.c.id, a.c.id)
+        )
+        outbox_names = [c.name for c in t.outbox.c]
+        attempt_names = [c.name for c in a.c]
 
         async def q(conn: AsyncConnection) -> list[tuple[OutboxRow, list[Attempt]]]:
-            rows = [from_row(OutboxRow, r) for r in await conn.execute(stmt)]
-            ids = [r.id for r in rows]
-            attempts: dict[int, list[Attempt]] = {i: [] for i in ids}
-            if ids:
-                for a in await conn.execute(
-                    sa.select(t.attempts)
-                    .where(t.attempts.c.outbox_id.in_(ids))
-                    .order_by(t.attempts.c.id)
-                ):
-                    attempts[a.outbox_id].append(from_row(Attempt, a))
-            return [(r, attempts[r.id]) for r in rows]
+            found: dict[int, tuple[OutboxRow, list[Attempt]]] = {}
+            for row in await conn.execute(stmt):
+                m = row._mapping
+                if m["id"] not in found:
+                    event = OutboxRow(**{n: m[n] for n in outbox_names})
+                    found[event.id] = (event, [])
+                if m["a_id"] is not None:
+                    attempt = Attempt(**{n: m[f"a_{n}"] for n in attempt_names})
+                    found[m["id"]][1].append(attempt)
+            return list(found.values())
 
         return await self._store.read(q)
 
