@@ -13,6 +13,7 @@ from zoomlive.server.services.auth import AuthService
 from zoomlive.server.services.faults import FaultBook
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.services.livestream import LiveStreamService
+from zoomlive.server.services.meetings import MeetingService
 from zoomlive.server.services.ratelimit import (
     CounterBackend,
     MemoryCounters,
@@ -33,6 +34,7 @@ class Runtime:
     store: Store
     auth: AuthService
     livestream: LiveStreamService
+    meetings: MeetingService
     admin: AdminService
     limiter: RateLimiter
     faults: FaultBook
@@ -54,14 +56,19 @@ class Runtime:
         )
         journal = Journal(settings.journal_size)
         webhooks = WebhookService(store, clock, journal, retry_scale=settings.webhook_retry_scale)
+        limiter = RateLimiter(backend, enabled=settings.rate_limits)
+        meetings = MeetingService(
+            store, clock, limiter, webhooks.event_rows, webhooks.outbox_rows, webhooks.wake
+        )
         return cls(
             settings=settings,
             clock=clock,
             store=store,
             auth=AuthService(store, clock, settings.token_ttl_seconds),
             livestream=LiveStreamService(store, clock, webhooks.outbox_rows, webhooks.wake),
-            admin=AdminService(store, clock),
-            limiter=RateLimiter(backend, enabled=settings.rate_limits),
+            meetings=meetings,
+            admin=AdminService(store, clock, meetings),
+            limiter=limiter,
             faults=FaultBook(),
             journal=journal,
             webhooks=webhooks,
