@@ -72,6 +72,22 @@ HOSTING_NOT_ALLOWED_FOR_USER = ZoomErrorSpec(
     400, 3161, "Your user account is not allowed meeting hosting and scheduling capabilities."
 )
 CANNOT_ACCESS_WEBINAR = ZoomErrorSpec(400, 3000, "Cannot access webinar info.")
+CANNOT_ACCESS_WEBINAR_DELETE = ZoomErrorSpec(400, 3000, "Cannot access webinar information.")
+NO_PERMISSION = ZoomErrorSpec(400, 200, "No permission.")
+INVALID_OCCURRENCE = ZoomErrorSpec(400, 300, "Invalid parameter: `occurrence_id`.")
+WEBINAR_OCCURRENCE_NOT_FOUND = ZoomErrorSpec(400, 3000, "Webinar occurrence does not exist.")
+PRESCHEDULE_TYPE = ZoomErrorSpec(
+    400,
+    3000,
+    "Prescheduling is only available for scheduled meetings (type 2) and recurring "
+    "meetings with no fixed time (type 3).",
+)
+WEBINAR_PLAN_MISSING_UPDATE = ZoomErrorSpec(
+    400,
+    200,
+    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinars "
+    "for this user in order to perform this action: {user_id}.",
+)
 WEBINAR_PLAN_MISSING_FOR = ZoomErrorSpec(
     400,
     200,

@@ -60,7 +60,7 @@ async def _call(
             found = await svc.get(principal, kind, key)
             return Response(msgspec.json.encode(found), media_type=JSON_TYPE)
         if route.op is Op.DELETE:
-            await svc.delete(principal, kind, key)
+            await svc.delete(principal, kind, key, request.query_params.get("occurrence_id"))
         elif route.op is Op.UPDATE:
             svc.parse_id(kind, key)  # the id before the body, as Zoom answers
             await svc.update(principal, kind, key, await read_body(request))

@@ -55,7 +55,12 @@ def _problem(spec: E.ZoomErrorSpec, **values: object) -> ZoomProblem:
     return ZoomProblem(status, code, message)
 
 
-_PLAN_MISSING = {mt.Op.CREATE: E.WEBINAR_PLAN_MISSING_FOR, mt.Op.GET: E.WEBINAR_PLAN_MISSING_GET}
+#: One rule, worded as Zoom's spec words it on each operation.
+_PLAN_MISSING = {
+    mt.Op.CREATE: E.WEBINAR_PLAN_MISSING_FOR,
+    mt.Op.GET: E.WEBINAR_PLAN_MISSING_GET,
+    mt.Op.UPDATE: E.WEBINAR_PLAN_MISSING_UPDATE,
+}
 
 
 def encrypted_password(meeting: Meeting) -> str:
@@ -90,7 +95,9 @@ class MeetingService:
 
     # -- who and what -------------------------------------------------------------------
 
-    async def resolve_user(self, principal: Principal, kind: Kind, raw: str) -> User:
+    async def resolve_user(
+        self, principal: Principal, kind: Kind, raw: str, op: mt.Op = mt.Op.LIST
+    ) -> User:
         """``userId`` as Zoom takes it: a user id, an email, or ``me`` (the app's
         owner, README Decisions). A user of another account does not exist here."""
         user: User | None = None
@@ -105,7 +112,8 @@ class MeetingService:
             user = await self._store.get_user(raw)
         if user is None or user.deleted or user.account_id != principal.account_id:
             # Webinars' create keeps Zoom's older wording (2025 spec).
-            spec = E.USER_NOT_EXIST if kind is Kind.WEBINAR else E.USER_DOES_NOT_EXIST
+            webinar_create = kind is Kind.WEBINAR and op is mt.Op.CREATE
+            spec = E.USER_NOT_EXIST if webinar_create else E.USER_DOES_NOT_EXIST
             raise _problem(spec, user_id=raw)
         return user
 
@@ -121,6 +129,9 @@ class MeetingService:
         if kind is Kind.WEBINAR and (account is None or not account.webinar_plan or host.type != 2):
             spec = _PLAN_MISSING.get(op, E.WEBINAR_PLAN_MISSING)
             raise _problem(spec, user_id=host.id)
+        if not host.can_host and kind is Kind.WEBINAR:
+            # The webinar operations document no 3161; their refusal is this one.
+            raise _problem(E.NO_PERMISSION)
         if not host.can_host or host.type not in (1, 2):
             spec = (
                 E.HOSTING_NOT_ALLOWED_FOR_USER
@@ -145,7 +156,12 @@ class MeetingService:
             raise _problem(E.not_found(kind), id=object_id)
         if meeting.kind != kind.value:
             if kind is Kind.MEETING:
-                raise _problem(E.CANNOT_ACCESS_WEBINAR)
+                spec = (
+                    E.CANNOT_ACCESS_WEBINAR_DELETE
+                    if op is mt.Op.DELETE
+                    else E.CANNOT_ACCESS_WEBINAR
+                )
+                raise _problem(spec)
             raise _problem(E.not_found(kind), id=object_id)
         host = await self._store.get_user(meeting.host_id)
         if host is None or host.deleted:
@@ -205,7 +221,7 @@ class MeetingService:
     async def create(
         self, principal: Principal, kind: Kind, raw_user: str, body: Mapping[str, Any]
     ) -> mt.MeetingObject:
-        host = await self.resolve_user(principal, kind, raw_user)
+        host = await self.resolve_user(principal, kind, raw_user, mt.Op.CREATE)
         fields = validate_meeting_body(kind, body)
         if isinstance(fields, list):
             raise ZoomProblem.of(E.VALIDATION_FAILED, errors=fields)
@@ -280,6 +296,8 @@ class MeetingService:
         if isinstance(fields, list):
             raise ZoomProblem.of(E.VALIDATION_FAILED, errors=fields)
         meeting = await self.target(principal, kind, raw_id, mt.Op.UPDATE)
+        if fields.get("pre_schedule") and fields.get("type", meeting.type) not in (2, 3):
+            raise _problem(E.PRESCHEDULE_TYPE)
         host = await self._store.get_user(meeting.host_id)
         assert host is not None  # target checked it
         await self._cap(host)
@@ -308,8 +326,16 @@ class MeetingService:
             meeting = await self.target(principal, kind, raw_id, mt.Op.UPDATE)
         raise _problem(E.SERVICE_UNAVAILABLE)
 
-    async def delete(self, principal: Principal, kind: Kind, raw_id: str) -> None:
+    async def delete(
+        self, principal: Principal, kind: Kind, raw_id: str, occurrence_id: str | None = None
+    ) -> None:
+        """Delete the meeting (there is no trash: README, Decisions). zoomlive's
+        meetings have no occurrences, so any ``occurrence_id`` names none."""
         meeting = await self.target(principal, kind, raw_id, mt.Op.DELETE)
+        if occurrence_id is not None:
+            raise _problem(
+                E.INVALID_OCCURRENCE if kind is Kind.MEETING else E.WEBINAR_OCCURRENCE_NOT_FOUND
+            )
         host = await self._store.get_user(meeting.host_id)
         now = self._clock.now()
         extra = await self._rows(ev.deleted_event(meeting, host, now), meeting.account_id)
