@@ -70,7 +70,9 @@ Scenario = Callable[[Ctx], Call]
 
 
 def ok(c: Ctx) -> Call:
-    return Call(c.host if _on_user(c.path) else str(c.own), c.token, _default_body(c.path, c.method))
+    return Call(
+        c.host if _on_user(c.path) else str(c.own), c.token, _default_body(c.path, c.method)
+    )
 
 
 def bad_id(c: Ctx) -> Call:
@@ -168,13 +170,17 @@ def _np(path: str, method: str, code: int, needle: str, reason: str, d: str) -> 
 
 
 NOT_PRODUCED: list[NotProduced] = [
-    *(x for p, m in ((UM, "post"), (MO, "patch")) for x in [
-        *_np(p, m, 3000, "schedule_for", SCHEDULE_FOR, "Decision 21"),
-        *_np(p, m, 3000, "You cannot schedule a meeting for", SCHEDULE_FOR, "Decision 21"),
-        *_np(p, m, 300, "schedule_for", SCHEDULE_FOR, "Decision 21"),
-        *_np(p, m, 3000, "have been blocked", BLOCKED, "Decision 21"),
-        *_np(p, m, 300, "enforce_login_domains", BLOCKED, "Decision 21"),
-    ]),
+    *(
+        x
+        for p, m in ((UM, "post"), (MO, "patch"))
+        for x in [
+            *_np(p, m, 3000, "schedule_for", SCHEDULE_FOR, "Decision 21"),
+            *_np(p, m, 3000, "You cannot schedule a meeting for", SCHEDULE_FOR, "Decision 21"),
+            *_np(p, m, 300, "schedule_for", SCHEDULE_FOR, "Decision 21"),
+            *_np(p, m, 3000, "have been blocked", BLOCKED, "Decision 21"),
+            *_np(p, m, 300, "enforce_login_domains", BLOCKED, "Decision 21"),
+        ]
+    ),
     *_np(MO, "patch", 3000, "continuous chat", SCHEDULE_FOR, "Decision 21"),
     *_np(MO, "delete", 3018, "PMI", "zoomlive has no personal meeting ids", "Decision 21"),
     *_np(MO, "delete", 3037, "PAC", "zoomlive has no personal audio conferences", "Decision 21"),
@@ -206,7 +212,9 @@ Got = dict[Scenario, tuple[Answer, dict[str, str]]]
 
 
 def _call(api: Api, path: str, method: str, call: Call) -> httpx.Response:
-    param = "{userId}" if _on_user(path) else ("{webinarId}" if "webinar" in path else "{meetingId}")
+    param = (
+        "{userId}" if _on_user(path) else ("{webinarId}" if "webinar" in path else "{meetingId}")
+    )
     url = path.replace(param, call.key) + call.query
     kw: dict[str, Any] = {} if call.body is None else {"json": call.body}
     return api.call(method.upper(), url, call.token, **kw)
@@ -252,7 +260,9 @@ def _documented(path: str, method: str) -> list[tuple[int, int, re.Pattern[str],
 @pytest.mark.parametrize(("path", "method"), OPS)
 def test_every_documented_answer_is_produced_or_named(api: Api, path: str, method: str) -> None:
     got, successes = answers(api, path, method)
-    not_produced = {(n.code, n.message) for n in NOT_PRODUCED if (n.path, n.method) == (path, method)}
+    not_produced = {
+        (n.code, n.message) for n in NOT_PRODUCED if (n.path, n.method) == (path, method)
+    }
     documented = _documented(path, method)
     for status, code, pattern, message in documented:
         matched = [s.__name__ for s, ((st, c, m), _) in got.items()

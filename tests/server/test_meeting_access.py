@@ -53,8 +53,8 @@ def test_an_app_without_the_scope_gets_4711_naming_it(api: Api, route: MeetingRo
     r = _call(api, route, key, token)
     scopes = ", ".join(route.granular_scopes())
     assert r.status_code == 400
-    assert r.json() == {"code": 4711,
-                        "message": f"Invalid access token, does not contain scopes:[{scopes}]."}  # fmt: skip
+    message = f"Invalid access token, does not contain scopes:[{scopes}]."
+    assert r.json() == {"code": 4711, "message": message}
     assert r.headers["X-RateLimit-Category"] == route.label.value
 
 

@@ -63,8 +63,8 @@ async def _offer(base: str, token: str) -> tuple[int, list[httpx.Response]]:
 
         async def one(i: int) -> None:
             await asyncio.sleep(max(0.0, start + i / OFFERED - time.time()))  # pacing
-            results.append(await http.get(f"{base}/v2/users/me/meetings",
-                                          headers={"Authorization": f"Bearer {token}"}))  # fmt: skip
+            auth = {"Authorization": f"Bearer {token}"}
+            results.append(await http.get(f"{base}/v2/users/me/meetings", headers=auth))
 
         await asyncio.gather(*(one(i) for i in range(OFFERED * SECONDS)))
         return start, results

@@ -19,8 +19,13 @@ SECRET = "workflow-secret-token"
 
 
 def _client(api: Api) -> Client:
-    return Client(account_id=DEMO_ACCOUNT, client_id=DEMO_CLIENT, client_secret=DEMO_SECRET,
-                  base_url=f"{api.base_url}/v2", oauth_url=f"{api.base_url}/oauth/token")  # fmt: skip
+    return Client(
+        account_id=DEMO_ACCOUNT,
+        client_id=DEMO_CLIENT,
+        client_secret=DEMO_SECRET,
+        base_url=f"{api.base_url}/v2",
+        oauth_url=f"{api.base_url}/oauth/token",
+    )
 
 
 def _settled(api: Api, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
