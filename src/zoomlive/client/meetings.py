@@ -9,7 +9,7 @@ keys the model does not name are kept in ``MeetingObject.extra``, not dropped.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -20,8 +20,18 @@ from zoomlive.wire.meeting_body import validate_meeting_body
 from zoomlive.wire.meetings import MeetingList, MeetingListItem, MeetingObject, MeetingRoute, Op
 from zoomlive.wire.paths import Kind
 
-if TYPE_CHECKING:
-    from zoomlive.client._client import AsyncClient, Client
+
+class Sender(Protocol):
+    """What the operations need of ``Client``: its send loop."""
+
+    def _send(self, spec: RequestSpec) -> httpx.Response: ...
+
+
+class AsyncSender(Protocol):
+    """What the operations need of ``AsyncClient``: its send loop."""
+
+    async def _send(self, spec: RequestSpec) -> httpx.Response: ...
+
 
 _KNOWN = frozenset(MeetingObject.__struct_fields__)
 
@@ -88,7 +98,7 @@ class _Ops:
 class MeetingOps(_Ops):
     """The operations on meetings (or webinars), sync."""
 
-    def __init__(self, client: Client, kind: Kind) -> None:
+    def __init__(self, client: Sender, kind: Kind) -> None:
         super().__init__(kind)
         self._client = client
 
@@ -137,7 +147,7 @@ class MeetingOps(_Ops):
 class AsyncMeetingOps(_Ops):
     """The operations on meetings (or webinars), async."""
 
-    def __init__(self, client: AsyncClient, kind: Kind) -> None:
+    def __init__(self, client: AsyncSender, kind: Kind) -> None:
         super().__init__(kind)
         self._client = client
 
