@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.support import Api
+from tests.support import Api, start_of_second
 from tests.testing.test_rate_limit_accuracy import accepted_spans
+from zoomlive.wire.meetings import MEETING_ROUTES, Op
 
 MEDIUM_PRO = 20
 OFFERED = 60
@@ -101,3 +102,26 @@ def test_medium_operations_hold_the_medium_limit_within_ten_percent(limited_api:
     # The Light budget is its own: a Light call right after still passes.
     light = api.call("GET", "/meetings/68423085", token)
     assert light.status_code == 200 and light.headers["X-RateLimit-Category"] == "Light"
+
+
+def test_every_operation_answers_zooms_429_with_its_label(limited_api: Api) -> None:
+    """The documented 429 of each of the twelve operations: per-second, in the
+    operation's category (one request a second allowed here)."""
+    api = limited_api
+    api.admin("POST", "/reset", {"demo": True})
+    api.admin("PATCH", f"/accounts/{_account(api)}", {"rate_limit_qps": 1})
+    token = api.token()
+    rows = api.admin("GET", "/meetings").json()
+    ids = {"meeting": 68423085, "webinar": next(m["id"] for m in rows if m["kind"] == "webinar")}
+    for route in MEETING_ROUTES:
+        key = "me" if route.op.on_user else ids[route.kind.value]
+        body = {"action": "end"} if route.op is Op.STATUS else {"topic": "x"}
+        kw = {"json": body} if route.method in ("POST", "PATCH", "PUT") else {}
+        start_of_second()  # two calls in one real-time second: the second is refused
+        answers = [api.call(route.method, route.path(key), token, **kw) for _ in range(2)]
+        r = answers[1]
+        assert r.status_code == 429, (route.operation_id, r.text)
+        assert r.json()["code"] == 429
+        assert r.headers["X-RateLimit-Type"] == "QPS", route.operation_id
+        assert r.headers["X-RateLimit-Category"] == route.label.value, route.operation_id
+        assert int(r.headers["Retry-After"]) >= 1

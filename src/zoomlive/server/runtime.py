@@ -14,6 +14,7 @@ from zoomlive.server.services.faults import FaultBook
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.services.livestream import LiveStreamService
 from zoomlive.server.services.meetings import MeetingService
+from zoomlive.server.services.paging import TokenCodec
 from zoomlive.server.services.ratelimit import (
     CounterBackend,
     MemoryCounters,
@@ -90,6 +91,9 @@ class Runtime:
             self.admin_token = await self.store.ensure_meta(
                 "admin_token", secrets.token_urlsafe(24)
             )
+        # One page-token key per database: a token one process issued pages on in another.
+        key = await self.store.ensure_meta("page_token_key", secrets.token_hex(32))
+        self.meetings.pages = TokenCodec(bytes.fromhex(key))
         if not self.settings.demo:
             return
         st = self.settings

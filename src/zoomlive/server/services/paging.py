@@ -36,8 +36,9 @@ class Page(NamedTuple):
 
 
 class TokenCodec:
-    """Encodes and checks page tokens; one key per process (tokens do not outlive it)
-    unless one is given (several processes sharing a database share the key)."""
+    """Encodes and checks page tokens. The key is the database's (``Runtime.start``
+    keeps it in the meta table), so processes sharing a database accept each other's
+    tokens; without one given, a key of this process alone."""
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
