@@ -34,7 +34,7 @@ def env_for(api: Api) -> dict[str, str]:
 
 
 def test_readme_has_the_examples() -> None:
-    assert set(examples()) >= {"sync", "async", "cli"}
+    assert set(examples()) >= {"sync", "async", "cli", "workflow", "meetings"}
 
 
 def test_sync_example(api: Api, cli: CliRecorder) -> None:
@@ -55,6 +55,26 @@ def test_async_example(api: Api) -> None:
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "404 3001 Webinar does not exist: 12345678901." in r.stdout
+
+
+def test_workflow_example() -> None:
+    """The README's whole workflow, as written (it brings its own emulator)."""
+    r = subprocess.run([sys.executable, "-c", examples()["workflow"]],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(sorted([
+        "meeting.created", "meeting.ended", "meeting.live_streaming_started",
+        "meeting.live_streaming_stopped", "meeting.started",
+    ]))  # fmt: skip
+
+
+def test_meetings_example(api: Api) -> None:
+    r = subprocess.run([sys.executable, "-c", examples()["meetings"]], env=env_for(api),
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Quarterly results"
+    assert any(line.endswith(" Town hall") for line in lines[1:])
 
 
 def test_cli_example(api: Api, cli: CliRecorder) -> None:

@@ -1,4 +1,5 @@
-"""The Typer application: ``zoomlive serve``, ``zoomlive livestream …``, ``zoomlive token``."""
+"""The Typer application: ``zoomlive serve``, ``zoomlive livestream …``, ``zoomlive
+meetings …``, ``zoomlive webinars …``, ``zoomlive token``."""
 
 from __future__ import annotations
 
@@ -41,10 +42,13 @@ def serve(
 def _register() -> None:
     from zoomlive.cli.bulk import apply_cmd
     from zoomlive.cli.livestream import livestream, token_cmd
+    from zoomlive.cli.meetings import group
 
     livestream.command("apply")(apply_cmd)
     app.add_typer(livestream, name="livestream")
     app.command("token")(token_cmd)
+    app.add_typer(group("meeting"), name="meetings")
+    app.add_typer(group("webinar"), name="webinars")
 
 
 _register()

@@ -27,6 +27,7 @@ from zoomlive.client.errors import (
     ZoomAPIError,
     ZoomError,
 )
+from zoomlive.wire.meetings import MeetingList, MeetingListItem, MeetingObject
 
 __all__ = [
     "AsyncClient",
@@ -38,6 +39,9 @@ __all__ = [
     "Client",
     "ClientSettings",
     "LiveStreams",
+    "MeetingList",
+    "MeetingListItem",
+    "MeetingObject",
     "Meetings",
     "MemoryTokenStore",
     "NotFound",

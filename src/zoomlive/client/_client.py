@@ -18,6 +18,7 @@ from zoomlive.client.auth import CachedToken, ServerToServerAuth, StaticTokenAut
 from zoomlive.client.config import ClientSettings
 from zoomlive.client.core import RequestSpec, RetryPolicy
 from zoomlive.client.limiter import AsyncRateLimiter, RateLimiter, plan_rate
+from zoomlive.client.meetings import AsyncMeetingOps, MeetingOps
 from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate, LiveStreamUpdate, Resolution
 from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL, Kind
 
@@ -119,17 +120,20 @@ class LiveStreams:
         self._client._send(core.status_request(self._kind, object_id, body))
 
 
-class Meetings:
-    """``client.meetings``: the meeting resources (sync)."""
+class Meetings(MeetingOps):
+    """``client.meetings``: meetings (create, get, update, delete, list, iter, end)
+    and their ``livestream`` (sync)."""
 
     def __init__(self, client: Client) -> None:
+        super().__init__(client, Kind.MEETING)
         self.livestream = LiveStreams(client, Kind.MEETING)
 
 
-class Webinars:
-    """``client.webinars``: the webinar resources (sync)."""
+class Webinars(MeetingOps):
+    """``client.webinars``: webinars and their ``livestream`` (sync)."""
 
     def __init__(self, client: Client) -> None:
+        super().__init__(client, Kind.WEBINAR)
         self.livestream = LiveStreams(client, Kind.WEBINAR)
 
 
@@ -235,17 +239,19 @@ class AsyncLiveStreams:
         await self._client._send(core.status_request(self._kind, object_id, body))
 
 
-class AsyncMeetings:
-    """``client.meetings``: the meeting resources (async)."""
+class AsyncMeetings(AsyncMeetingOps):
+    """``client.meetings``: meetings and their ``livestream`` (async)."""
 
     def __init__(self, client: AsyncClient) -> None:
+        super().__init__(client, Kind.MEETING)
         self.livestream = AsyncLiveStreams(client, Kind.MEETING)
 
 
-class AsyncWebinars:
-    """``client.webinars``: the webinar resources (async)."""
+class AsyncWebinars(AsyncMeetingOps):
+    """``client.webinars``: webinars and their ``livestream`` (async)."""
 
     def __init__(self, client: AsyncClient) -> None:
+        super().__init__(client, Kind.WEBINAR)
         self.livestream = AsyncLiveStreams(client, Kind.WEBINAR)
 
 

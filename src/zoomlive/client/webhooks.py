@@ -6,7 +6,8 @@
 
 ``verify`` checks the v0 signature in constant time and refuses timestamps outside
 the replay window; ``handle`` also answers the ``endpoint.url_validation``
-challenge and parses live streaming events into typed models.
+challenge and parses events into typed models (live streaming events, and the
+meeting/webinar lifecycle events ``meeting.created`` … ``webinar.ended``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ import msgspec
 
 from zoomlive.client.errors import ZoomError
 from zoomlive.wire import webhooks as wh
-from zoomlive.wire.webhooks import LiveStreamingEvent, UrlValidationEvent, UrlValidationResponse
+from zoomlive.wire.webhooks import (
+    LifecycleEvent,
+    LiveStreamingEvent,
+    UrlValidationEvent,
+    UrlValidationResponse,
+)
 
 
 class WebhookVerificationError(ZoomError):
@@ -34,7 +40,7 @@ class WebhookResult:
 
     status: int
     body: dict[str, Any] | None
-    event: LiveStreamingEvent | None = None
+    event: LiveStreamingEvent | LifecycleEvent | None = None
     event_name: str = ""
 
 
@@ -106,6 +112,9 @@ class WebhookReceiver:
                                      event_name=name)  # fmt: skip
             if name in wh.LIVESTREAM_EVENTS:
                 return WebhookResult(200, None, parse_event(body), event_name=name)
+            if name in wh.LIFECYCLE_EVENTS:
+                lifecycle = msgspec.json.decode(body, type=LifecycleEvent)
+                return WebhookResult(200, None, lifecycle, event_name=name)
         except msgspec.ValidationError as exc:
             return WebhookResult(400, {"error": f"bad {name} payload: {exc}"}, event_name=name)
         return WebhookResult(200, None, event_name=str(name))

@@ -21,6 +21,7 @@ from zoomlive.server.crashes import log_crash, request_secrets
 from zoomlive.server.middleware import allow_header, front, render_error, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
+from zoomlive.server.routes.meetings import meeting_handlers
 from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
@@ -132,6 +133,7 @@ def create_app(
         route_handlers=[
             *oauth_handlers(rt),
             *livestream_handlers(endpoints),
+            *meeting_handlers(rt),
             control_router(),
         ],
         lifespan=[lifespan],

@@ -13,6 +13,8 @@ from zoomlive.server.services.auth import AuthService
 from zoomlive.server.services.faults import FaultBook
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.services.livestream import LiveStreamService
+from zoomlive.server.services.meetings import MeetingService
+from zoomlive.server.services.paging import TokenCodec
 from zoomlive.server.services.ratelimit import (
     CounterBackend,
     MemoryCounters,
@@ -33,6 +35,7 @@ class Runtime:
     store: Store
     auth: AuthService
     livestream: LiveStreamService
+    meetings: MeetingService
     admin: AdminService
     limiter: RateLimiter
     faults: FaultBook
@@ -54,14 +57,19 @@ class Runtime:
         )
         journal = Journal(settings.journal_size)
         webhooks = WebhookService(store, clock, journal, retry_scale=settings.webhook_retry_scale)
+        limiter = RateLimiter(backend, enabled=settings.rate_limits)
+        meetings = MeetingService(
+            store, clock, limiter, webhooks.event_rows, webhooks.outbox_rows, webhooks.wake
+        )
         return cls(
             settings=settings,
             clock=clock,
             store=store,
             auth=AuthService(store, clock, settings.token_ttl_seconds),
             livestream=LiveStreamService(store, clock, webhooks.outbox_rows, webhooks.wake),
-            admin=AdminService(store, clock),
-            limiter=RateLimiter(backend, enabled=settings.rate_limits),
+            meetings=meetings,
+            admin=AdminService(store, clock, meetings),
+            limiter=limiter,
             faults=FaultBook(),
             journal=journal,
             webhooks=webhooks,
@@ -83,6 +91,9 @@ class Runtime:
             self.admin_token = await self.store.ensure_meta(
                 "admin_token", secrets.token_urlsafe(24)
             )
+        # One page-token key per database: a token one process issued pages on in another.
+        key = await self.store.ensure_meta("page_token_key", secrets.token_hex(32))
+        self.meetings.pages = TokenCodec(bytes.fromhex(key))
         if not self.settings.demo:
             return
         st = self.settings

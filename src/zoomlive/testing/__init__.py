@@ -6,6 +6,7 @@ seed, faults, clock, journal), in-process httpx transports, and a pytest plugin
 Needs the ``server`` extra.
 """
 
+from zoomlive.testing.events import EventCollector, Received
 from zoomlive.testing.handle import Zoom
 from zoomlive.testing.kit import mock_zoom, start_emulator
 from zoomlive.testing.runner import (
@@ -17,8 +18,10 @@ from zoomlive.testing.runner import (
 
 __all__ = [
     "AsyncInProcessTransport",
+    "EventCollector",
     "InProcessServer",
     "InProcessTransport",
+    "Received",
     "ServerThread",
     "Zoom",
     "mock_zoom",

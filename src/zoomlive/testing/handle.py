@@ -6,11 +6,15 @@ in-process emulator or one on a real port.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from zoomlive.client import AsyncClient, Client
+from zoomlive.testing.events import EventCollector, Received
+from zoomlive.wire.webhooks import ALL_EVENTS
 
 
 class Zoom:
@@ -143,6 +147,46 @@ class Zoom:
 
     def end_meeting(self, meeting_id: int) -> dict[str, Any]:
         return dict(self.admin("POST", f"/meetings/{meeting_id}/end"))
+
+    def host_joins(self, meeting_id: int) -> dict[str, Any]:
+        """The host starts the meeting (or webinar) as a person does, in the Zoom app:
+        Zoom has no REST call for it. Queues ``meeting.started`` if it was not started."""
+        return self.start_meeting(meeting_id)
+
+    def host_leaves(self, meeting_id: int) -> dict[str, Any]:
+        """The host ends the meeting: its live stream stops, and
+        ``meeting.live_streaming_stopped`` (if it was live) then ``meeting.ended`` are
+        queued."""
+        return self.end_meeting(meeting_id)
+
+    def collect_events(
+        self,
+        events: list[str] | None = None,
+        *,
+        client_id: str | None = None,
+        on_event: Callable[[Received], None] | None = None,
+    ) -> EventCollector:
+        """A real endpoint on 127.0.0.1 subscribed for the app (the demo's by default)
+        to ``events`` (default: every event zoomlive sends); it keeps what it receives
+        and runs ``on_event`` for each. Use it as a context manager."""
+        secret = secrets.token_urlsafe(16)
+        collector = EventCollector(secret, on_event)
+        try:
+            sub = self.admin(
+                "PUT",
+                f"/apps/{client_id or self.client_id}/subscription",
+                {
+                    "url": collector.url,
+                    "events": events or list(ALL_EVENTS),
+                    "secret_token": secret,
+                },
+            )
+            if not sub["enabled"]:
+                raise RuntimeError(f"the endpoint failed URL validation: {sub['last_error']}")
+        except BaseException:
+            collector.close()
+            raise
+        return collector
 
     def tokens_issued(self, client_id: str | None = None) -> int:
         return int(self.admin("GET", f"/apps/{client_id or self.client_id}/tokens")["issued"])

@@ -65,6 +65,49 @@ WEBINAR_PLAN_MISSING = ZoomErrorSpec(
     "for this user in order to perform this action.",
 )
 
+# Meetings and webinars (Zoom's 2025 Meetings API texts; 2023 where 2025 has none)
+USER_DOES_NOT_EXIST = ZoomErrorSpec(404, 1001, "User does not exist: {user_id}.")
+MEETING_HOST_NOT_EXIST = ZoomErrorSpec(404, 1001, "Meeting host does not exist: {user_id}.")
+HOSTING_NOT_ALLOWED_FOR_USER = ZoomErrorSpec(
+    400, 3161, "Your user account is not allowed meeting hosting and scheduling capabilities."
+)
+CANNOT_ACCESS_WEBINAR = ZoomErrorSpec(400, 3000, "Cannot access webinar info.")
+CANNOT_ACCESS_WEBINAR_DELETE = ZoomErrorSpec(400, 3000, "Cannot access webinar information.")
+NO_PERMISSION = ZoomErrorSpec(400, 200, "No permission.")
+INVALID_OCCURRENCE = ZoomErrorSpec(400, 300, "Invalid parameter: `occurrence_id`.")
+WEBINAR_OCCURRENCE_NOT_FOUND = ZoomErrorSpec(400, 3000, "Webinar occurrence does not exist.")
+PRESCHEDULE_TYPE = ZoomErrorSpec(
+    400,
+    3000,
+    "Prescheduling is only available for scheduled meetings (type 2) and recurring "
+    "meetings with no fixed time (type 3).",
+)
+WEBINAR_PLAN_MISSING_UPDATE = ZoomErrorSpec(
+    400,
+    200,
+    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinars "
+    "for this user in order to perform this action: {user_id}.",
+)
+WEBINAR_PLAN_MISSING_FOR = ZoomErrorSpec(
+    400,
+    200,
+    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinars "
+    "for user {user_id} in order to perform this action.",
+)
+WEBINAR_PLAN_MISSING_GET = ZoomErrorSpec(
+    400,
+    200,
+    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinars "
+    "for user {user_id} to perform this action.",
+)
+#: Zoom's per-host cap on create/update requests (the devforum's quoted 429 body).
+DAILY_CREATE_LIMIT = ZoomErrorSpec(
+    429,
+    429,
+    "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests "
+    "permitted for this particular user. You may resume these requests at GMT 00:00:00.",
+)
+
 # Live stream state
 MEETING_NOT_STARTED = ZoomErrorSpec(400, 4927, "Meeting {id} has not started.")
 WEBINAR_NOT_STARTED = ZoomErrorSpec(400, 200, "Webinar {id} has not started.")

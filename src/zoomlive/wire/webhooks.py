@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -20,6 +20,13 @@ LIVE_STREAMING_STARTED = "meeting.live_streaming_started"
 LIVE_STREAMING_STOPPED = "meeting.live_streaming_stopped"
 URL_VALIDATION = "endpoint.url_validation"
 LIVESTREAM_EVENTS: tuple[str, ...] = (LIVE_STREAMING_STARTED, LIVE_STREAMING_STOPPED)
+#: The lifecycle events, ``meeting.created`` … ``webinar.ended`` (Zoom's names).
+LIFECYCLE_ACTIONS: tuple[str, ...] = ("created", "updated", "deleted", "started", "ended")
+LIFECYCLE_EVENTS: tuple[str, ...] = tuple(
+    f"{kind}.{action}" for kind in ("meeting", "webinar") for action in LIFECYCLE_ACTIONS
+)
+#: Every event zoomlive sends (an app subscribes to any of them).
+ALL_EVENTS: tuple[str, ...] = LIVESTREAM_EVENTS + LIFECYCLE_EVENTS
 
 HEADER_TIMESTAMP = "x-zm-request-timestamp"
 HEADER_SIGNATURE = "x-zm-signature"
@@ -72,6 +79,34 @@ class LiveStreamingEvent(msgspec.Struct, frozen=True):
     event: Literal["meeting.live_streaming_started", "meeting.live_streaming_stopped"]
     event_ts: int
     payload: EventPayload
+
+
+class LifecyclePayload(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The payload of ``meeting.*``/``webinar.*`` lifecycle events. ``object`` stays a
+    mapping: Zoom sends ``id`` as a number in created/updated/deleted and as a
+    string in started/ended (README, Decisions)."""
+
+    account_id: str
+    object: dict[str, Any]
+    operator: str | UnsetType = UNSET
+    operator_id: str | UnsetType = UNSET
+    operation: str | UnsetType = UNSET
+    scope: str | UnsetType = UNSET
+    time_stamp: int | UnsetType = UNSET
+    old_object: dict[str, Any] | UnsetType = UNSET
+
+
+class LifecycleEvent(msgspec.Struct, frozen=True):
+    """``meeting.created`` … ``webinar.ended``."""
+
+    event: str
+    event_ts: int
+    payload: LifecyclePayload
+
+    @property
+    def object_id(self) -> int:
+        """The meeting or webinar id, whichever JSON type it came as."""
+        return int(self.payload.object["id"])
 
 
 class UrlValidationPayload(msgspec.Struct, frozen=True):

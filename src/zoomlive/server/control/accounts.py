@@ -68,6 +68,7 @@ class AccountsController(Controller):
             client_id=data.client_id,
             client_secret=data.client_secret,
             name=data.name,
+            owner_id=data.owner_id,
         )
 
     @get("/accounts/{account_id:str}/apps")

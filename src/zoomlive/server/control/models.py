@@ -135,11 +135,14 @@ class AppIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     scopes: Scopes | None = None
     client_id: ClientId | None = None
     client_secret: Secret | None = None
+    #: The user ``me`` names in the Zoom API (README, Decisions).
+    owner_id: UserId | None = None
 
 
 class AppPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     name: Annotated[str, text(128)] | None = None
     scopes: Scopes | None = None
+    owner_id: UserId | None = None
 
 
 class MeetingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -195,7 +198,7 @@ def changes(patch: msgspec.Struct) -> dict[str, object]:
 class SubscriptionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: An absolute http(s) URL (RFC 3986 characters only).
     url: Annotated[str, Meta(max_length=2048, pattern=URL_PATTERN)]
-    #: Omitted = both live streaming events.
+    #: Omitted = both live streaming events (list the lifecycle events to get them).
     events: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=16)] | None = None
     #: The app's secret token; generated when omitted.
     secret_token: Secret | None = None

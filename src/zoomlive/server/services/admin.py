@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock, iso_utc
 from zoomlive.server.problems import ZoomProblem
@@ -21,7 +21,11 @@ from zoomlive.server.storage.records import Account, App, Meeting, User
 from zoomlive.server.storage.store import Conflict, Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import MAX_ID
+from zoomlive.wire.meetings import all_meeting_scopes
 from zoomlive.wire.scopes import all_livestream_scopes
+
+if TYPE_CHECKING:
+    from zoomlive.server.services.meetings import MeetingService
 
 _ALNUM = string.ascii_letters + string.digits
 SEED_MEETING_ID = 68423085
@@ -36,6 +40,11 @@ def zoom_uuid() -> str:
     return base64.b64encode(secrets.token_bytes(16)).decode()
 
 
+def every_scope() -> tuple[str, ...]:
+    """Every granular scope zoomlive checks: live streams, meetings and webinars."""
+    return all_livestream_scopes() + all_meeting_scopes()
+
+
 def not_found(what: str, key: object) -> ZoomProblem:
     return ZoomProblem.of(E.RECORD_NOT_FOUND, what=what, key=key)
 
@@ -45,9 +54,11 @@ def exists(what: str, key: object) -> ZoomProblem:
 
 
 class AdminService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, lifecycle: MeetingService | None = None) -> None:
         self._store = store
         self._clock = clock
+        #: Starts and ends meetings with their events (the host's side).
+        self.lifecycle = lifecycle
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -110,6 +121,7 @@ class AdminService:
         client_id: str | None = None,
         client_secret: str | None = None,
         name: str = "Server-to-Server app",
+        owner_id: str | None = None,
     ) -> App:
         await self.get_account(account_id)
         app = App(
@@ -117,7 +129,8 @@ class AdminService:
             client_secret=client_secret or secrets.token_urlsafe(24),
             account_id=account_id,
             name=name,
-            scopes=" ".join(all_livestream_scopes() if scopes is None else scopes),
+            scopes=" ".join(every_scope() if scopes is None else scopes),
+            owner_id=owner_id,
         )
         try:
             return await self._store.add_app(app)
@@ -191,6 +204,9 @@ class AdminService:
         if changes.get("status") == "ended":
             changes.pop("status")
             await self.end_meeting(meeting_id)
+        elif changes.get("status") == "started":
+            changes.pop("status")
+            await self.start_meeting(meeting_id)
         if not changes:
             return await self.get_meeting(meeting_id)
         if "host_id" in changes:
@@ -209,15 +225,25 @@ class AdminService:
         return meeting
 
     async def start_meeting(self, meeting_id: int) -> Meeting:
-        return await self.update_meeting(meeting_id, status="started")
+        """The host joins: the meeting starts, and ``meeting.started`` (or
+        ``webinar.started``) is queued if it was not started."""
+        meeting = await self.get_meeting(meeting_id)
+        if self.lifecycle is None:
+            return await self.update_meeting(meeting_id, status="started")
+        await self.lifecycle.start(meeting)
+        return await self.get_meeting(meeting_id)
 
     async def end_meeting(self, meeting_id: int) -> Meeting:
-        """End the meeting: its live stream stops (no webhook: Decision 10), and a
-        later start gets 4927."""
-        ended = await self._store.end_meeting(meeting_id, self._clock.now())
-        if ended is None:
-            raise not_found("Meeting", meeting_id)
-        return ended
+        """The host leaves: the meeting ends, its live stream stops, and a later start
+        of the stream gets 4927. Events as for ``status end`` (README, Decisions)."""
+        meeting = await self.get_meeting(meeting_id)
+        if self.lifecycle is None:
+            ended = await self._store.end_meeting(meeting_id, self._clock.now())
+            if ended is None:
+                raise not_found("Meeting", meeting_id)
+            return ended
+        await self.lifecycle.end(meeting)
+        return await self.get_meeting(meeting_id)
 
     # -- the demo -----------------------------------------------------------------------
 
@@ -237,7 +263,8 @@ class AdminService:
             client_secret=client_secret or secrets.token_urlsafe(24),
             account_id=account.id,
             name="zoomlive demo",
-            scopes=" ".join(all_livestream_scopes()),
+            scopes=" ".join(every_scope()),
+            owner_id=host_id,
         )
         scheduled_id = secrets.randbelow(90_000_000_000) + 10_000_000_000
         webinar_id = scheduled_id + 1

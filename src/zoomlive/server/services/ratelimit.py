@@ -230,7 +230,9 @@ class RateLimiter:
             return [(rl.HEADER_CATEGORY, label.value)]
         real = time.time()
         second = int(real)
-        hit = await self.backend.hit(account.id, second, int(now // 86400), qps, daily)
+        # Each label has its own budget (Zoom: "per-second limits per label").
+        key = account.id if label is rl.Label.LIGHT else f"{account.id}:{label.value}"
+        hit = await self.backend.hit(key, second, int(now // 86400), qps, daily)
         if daily is not None:
             headers = [
                 (rl.HEADER_CATEGORY, label.value),
@@ -267,6 +269,26 @@ class RateLimiter:
                 ),
             )
         return headers
+
+    async def daily_cap(self, key: str, now: float, cap: int) -> None:
+        """Count one request against a per-day cap (a host's 100 meeting
+        creates/updates), on the server clock's UTC day; past it, Zoom's 429 with
+        ``X-RateLimit-Type: Daily-limit`` and the next UTC midnight as ``Retry-After``
+        (README, Decisions). Counted where the rate limits are (shared with Redis)."""
+        if not self.enabled:
+            return
+        hit = await self.backend.hit(key, int(time.time()), int(now // 86400), 2**31 - 1, cap)
+        if hit.rejected:
+            self.rejected += 1
+            raise ZoomProblem.of(
+                E.DAILY_CREATE_LIMIT,
+                headers={
+                    rl.HEADER_TYPE: rl.TYPE_DAILY,
+                    rl.HEADER_LIMIT: str(cap),
+                    rl.HEADER_REMAINING: "0",
+                    rl.HEADER_RETRY_AFTER: next_utc_midnight(now),
+                },
+            )
 
     async def reset(self) -> None:
         await self.backend.reset()

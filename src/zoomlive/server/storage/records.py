@@ -32,6 +32,7 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str
     name: str = "Server-to-Server app"
     scopes: str = ""
+    owner_id: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -78,6 +79,12 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
     layout: str | None = None
     close_caption: str | None = None
     stream_changed_at: float | None = None
+    agenda: str = ""
+    password: str = ""
+    created_at: str = ""
+    #: Zoom's ``settings`` object, as JSON text.
+    settings: str = "{}"
+    pre_schedule: bool = False
 
     def __repr__(self) -> str:
         return (

@@ -44,6 +44,8 @@ apps = sa.Table(
     sa.Column("account_id", sa.String(64), nullable=False, index=True),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("scopes", sa.Text, nullable=False),
+    # The user ``me`` names for this app (README, Decisions).
+    sa.Column("owner_id", sa.String(64), nullable=True),
 )
 
 tokens = sa.Table(
@@ -84,6 +86,14 @@ meetings = sa.Table(
     sa.Column("layout", sa.String(16), nullable=True),
     sa.Column("close_caption", sa.String(16), nullable=True),
     sa.Column("stream_changed_at", sa.Float, nullable=True),
+    sa.Column("agenda", sa.Text, nullable=False, server_default=""),
+    sa.Column("password", sa.String(16), nullable=False, server_default=""),
+    sa.Column("created_at", sa.String(32), nullable=False, server_default=""),
+    # Zoom's ``settings`` object, as JSON.
+    sa.Column("settings", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("pre_schedule", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A host's list, paged by id.
+    sa.Index("ix_zl_meetings_host_id", "host_id", "kind", "id"),
 )
 
 subscriptions = sa.Table(

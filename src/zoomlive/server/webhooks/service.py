@@ -155,7 +155,7 @@ class WebhookService:
     ) -> Subscription:
         """Set an app's endpoint; it is enabled only if it passes URL validation."""
         names = events or list(wh.LIVESTREAM_EVENTS)
-        unknown = [e for e in names if e not in wh.LIVESTREAM_EVENTS]
+        unknown = [e for e in names if e not in wh.ALL_EVENTS]
         if unknown:
             raise ZoomProblem.of(E.UNKNOWN_EVENTS, events=", ".join(unknown))
         if not url.startswith(("http://", "https://")):
@@ -238,8 +238,8 @@ class WebhookService:
     # -- events -------------------------------------------------------------------------
 
     async def outbox_rows(self, meeting: Meeting, started: bool) -> list[tuple[Any, Any]]:
-        """Statements that queue this change's event for every subscriber; the caller
-        runs them in the transaction that changes the state."""
+        """Statements that queue this stream change's event for every subscriber; the
+        caller runs them in the transaction that changes the state."""
         if meeting.kind != "meeting":
             return []  # Zoom has no webinar live streaming events
         event_name = wh.LIVE_STREAMING_STARTED if started else wh.LIVE_STREAMING_STOPPED
@@ -247,14 +247,28 @@ class WebhookService:
         if not subs:
             return []
         host = await self._store.get_user(meeting.host_id)
+        body = wh.encode(live_streaming_event(meeting, host, started, self._clock.now()))
+        return self._rows(subs, meeting.account_id, event_name, body.decode())
+
+    async def event_rows(self, account_id: str, body: dict[str, Any]) -> list[tuple[Any, Any]]:
+        """The outbox rows for one event (``body`` is the whole event, ``event``
+        naming it), one per subscriber of the account's apps that takes it."""
+        name = str(body["event"])
+        subs = await self.db.subscribers(account_id, name)
+        if not subs:
+            return []
+        return self._rows(subs, account_id, name, msgspec.json.encode(body).decode())
+
+    def _rows(
+        self, subs: list[Subscription], account_id: str, event_name: str, body: str
+    ) -> list[tuple[Any, Any]]:
         now = self._clock.now()
-        body = wh.encode(live_streaming_event(meeting, host, started, now)).decode()
         return [
             self.db.outbox_insert(
                 {
                     "request_id": uuid.uuid4().hex,
                     "client_id": sub.client_id,
-                    "account_id": meeting.account_id,
+                    "account_id": account_id,
                     "event": event_name,
                     "body": body,
                     "status": "pending",

@@ -1,0 +1,97 @@
+"""The meeting and webinar operations: create, list, get, update, delete, status.
+
+HTTP translation only (the rules are in ``services.meetings``). One Litestar handler
+per entry of the route table in ``wire.meetings``, named as Zoom's OpenAPI names
+the operation. Each call is authenticated, counted against its rate-limit label
+(Medium or Light) and checked for the operation's scopes, in that order, as the
+live stream routes are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler
+
+from zoomlive.server.middleware import RequestInfo, request_info
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.rendering import JSON_TYPE
+from zoomlive.server.routes.bodies import read_body
+from zoomlive.server.routes.query import has_query_token
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.auth import Principal
+from zoomlive.wire import errors as E
+from zoomlive.wire.meetings import MEETING_ROUTES, MeetingRoute, Op
+
+
+async def _enter(rt: Runtime, route: MeetingRoute, request: Request[Any, Any, Any],
+                 info: RequestInfo) -> Principal:  # fmt: skip
+    principal = await rt.auth.authenticate(
+        request.headers.get("authorization"), has_query_token(request.scope["query_string"])
+    )
+    info.account_id, info.client_id = principal.account_id, principal.client_id
+    account = await rt.store.get_account(principal.account_id)
+    if account is not None:
+        info.headers.extend(await rt.limiter.check(account, rt.clock.now(), route.label))
+    if principal.scopes.isdisjoint(route.accepted_scopes()):
+        raise ZoomProblem.of(E.MISSING_SCOPES, scopes=", ".join(route.granular_scopes()))
+    return principal
+
+
+async def _call(
+    rt: Runtime, route: MeetingRoute, request: Request[Any, Any, Any]
+) -> Response[bytes]:
+    info = request_info(request.scope)
+    principal = await _enter(rt, route, request, info)
+    svc, kind = rt.meetings, route.kind
+    key = str(request.path_params["userId" if route.op.on_user else kind.id_param])
+    try:
+        if route.op is Op.CREATE:
+            created = await svc.create(principal, kind, key, await read_body(request))
+            return Response(msgspec.json.encode(created), status_code=201, media_type=JSON_TYPE)
+        if route.op is Op.LIST:
+            query = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+            page = await svc.list(principal, kind, key, query)
+            return Response(msgspec.json.encode(page), media_type=JSON_TYPE)
+        if route.op is Op.GET:
+            found = await svc.get(principal, kind, key)
+            return Response(msgspec.json.encode(found), media_type=JSON_TYPE)
+        if route.op is Op.DELETE:
+            await svc.delete(principal, kind, key, request.query_params.get("occurrence_id"))
+        elif route.op is Op.UPDATE:
+            svc.parse_id(kind, key)  # the id before the body, as Zoom answers
+            await svc.update(principal, kind, key, await read_body(request))
+        else:
+            svc.parse_id(kind, key)
+            await svc.set_status(principal, kind, key, await read_body(request))
+    except ZoomProblem as problem:
+        if problem.headers:  # the daily cap's 429 brings its own rate-limit headers
+            info.headers = []
+        raise
+    return Response(b"", status_code=204)
+
+
+def meeting_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
+    return [_handler(rt, route) for route in MEETING_ROUTES]
+
+
+def _handler(rt: Runtime, route: MeetingRoute) -> HTTPRouteHandler:
+    param = "userId" if route.op.on_user else route.kind.id_param
+
+    async def handle(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await _call(rt, route, request)
+
+    handle.__name__ = handle.__qualname__ = route.operation_id
+    return HTTPRouteHandler(
+        path=route.template(f"{param}:str"),
+        http_method=HttpMethod(route.method),
+        operation_id=route.operation_id,
+        name=route.operation_id,
+        tags=["Zoom meetings and webinars API"],
+        # The Response carries the real status (201, 204); Litestar's DELETE default
+        # (204) would refuse a handler that returns a Response.
+        status_code=200,
+    )(handle)

@@ -1,0 +1,416 @@
+"""Zoom's rules for the meeting and webinar operations, and the host's side.
+
+Create, list, get, update, delete and ``status end`` as Zoom's 2025 Meetings API
+describes them (README, "Meetings and webinars" and its Decisions), plus the host
+joining and leaving, which Zoom has no REST call for (the control API and the
+test kit drive them).
+
+Every state change is one compare-and-set step (``storage.lifecycle``) with its
+event's outbox rows in the same transaction, written only when the step changed a
+row: a create queues ``meeting.created``, an update that changes something
+``meeting.updated`` (nothing changed, no event), a delete ``meeting.deleted``, a
+start ``meeting.started``, an end ``meeting.ended`` and, when the stream was live,
+``meeting.live_streaming_stopped`` first. Races decide in the database: of two
+concurrent ends exactly one queues the events.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import msgspec
+
+from zoomlive.server.clock import Clock, iso_utc
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.services.auth import Principal
+from zoomlive.server.services.paging import TokenCodec, parse_page
+from zoomlive.server.services.ratelimit import RateLimiter
+from zoomlive.server.storage.lifecycle import Extra, MeetingStore, Step
+from zoomlive.server.storage.records import Account, Meeting, User
+from zoomlive.server.storage.store import Store
+from zoomlive.server.webhooks import events as ev
+from zoomlive.wire import errors as E
+from zoomlive.wire import meetings as mt
+from zoomlive.wire.ids import parse_id
+from zoomlive.wire.meeting_body import validate_meeting_body, validate_status_action
+from zoomlive.wire.paths import Kind
+
+#: Builds the outbox rows of one event (``body["event"]`` names it) for an account.
+EventRows = Callable[[str, dict[str, Any]], Awaitable[Extra]]
+#: The live streaming event's rows for a meeting's new stream state.
+LiveRows = Callable[[Meeting, bool], Awaitable[Extra]]
+
+JOIN_HOST = "https://zoom.us"
+#: Attempts at a compare-and-set before giving up to a concurrent writer.
+CAS_ROUNDS = 5
+
+
+def _problem(spec: E.ZoomErrorSpec, **values: object) -> ZoomProblem:
+    status, code, message = spec.format(**values)
+    return ZoomProblem(status, code, message)
+
+
+#: One rule, worded as Zoom's spec words it on each operation.
+_PLAN_MISSING = {
+    mt.Op.CREATE: E.WEBINAR_PLAN_MISSING_FOR,
+    mt.Op.GET: E.WEBINAR_PLAN_MISSING_GET,
+    mt.Op.UPDATE: E.WEBINAR_PLAN_MISSING_UPDATE,
+}
+
+
+def encrypted_password(meeting: Meeting) -> str:
+    """Zoom's newer 30-character form plus ``.1``; stable for a meeting's passcode."""
+    digest = hashlib.sha256(f"{meeting.uuid}:{meeting.password}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:30] + ".1"
+
+
+def join_url(meeting: Meeting) -> str:
+    url = f"{JOIN_HOST}/{'j' if meeting.kind == 'meeting' else 'w'}/{meeting.id}"
+    return f"{url}?pwd={encrypted_password(meeting)}" if meeting.password else url
+
+
+class MeetingService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        limiter: RateLimiter,
+        event_rows: EventRows | None = None,
+        live_rows: LiveRows | None = None,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self.db = MeetingStore(store)
+        self._clock = clock
+        self._limiter = limiter
+        self._event_rows = event_rows
+        self._live_rows = live_rows
+        self._on_committed = on_committed
+        self.pages = TokenCodec()
+
+    # -- who and what -------------------------------------------------------------------
+
+    async def resolve_user(
+        self, principal: Principal, kind: Kind, raw: str, op: mt.Op = mt.Op.LIST
+    ) -> User:
+        """``userId`` as Zoom takes it: a user id, an email, or ``me`` (the app's
+        owner, README Decisions). A user of another account does not exist here."""
+        user: User | None = None
+        if raw == "me":
+            app = await self._store.get_app(principal.client_id)
+            owner = app.owner_id if app is not None else None
+            user = await self._store.get_user(owner) if owner else None
+        elif "@" in raw:
+            found = await self.db.user_by_email(principal.account_id, raw)
+            user = await self._store.get_user(found) if found else None
+        else:
+            user = await self._store.get_user(raw)
+        if user is None or user.deleted or user.account_id != principal.account_id:
+            # Webinars' create keeps Zoom's older wording (2025 spec).
+            webinar_create = kind is Kind.WEBINAR and op is mt.Op.CREATE
+            spec = E.USER_NOT_EXIST if webinar_create else E.USER_DOES_NOT_EXIST
+            raise _problem(spec, user_id=raw)
+        return user
+
+    async def _account(self, principal: Principal) -> Account | None:
+        return await self._store.get_account(principal.account_id)
+
+    async def _host_rules(self, kind: Kind, host: User, account: Account | None,
+                          op: mt.Op) -> None:  # fmt: skip
+        """Licence prerequisites: a webinar needs the account's webinar plan and a
+        licensed host; any meeting needs a host allowed to host (3161)."""
+        if not host.in_account:
+            raise _problem(E.USER_NOT_IN_ACCOUNT, account_id=host.account_id)
+        if kind is Kind.WEBINAR and (account is None or not account.webinar_plan or host.type != 2):
+            spec = _PLAN_MISSING.get(op, E.WEBINAR_PLAN_MISSING)
+            raise _problem(spec, user_id=host.id)
+        if not host.can_host and kind is Kind.WEBINAR:
+            # The webinar operations document no 3161; their refusal is this one.
+            raise _problem(E.NO_PERMISSION)
+        if not host.can_host or host.type not in (1, 2):
+            spec = (
+                E.HOSTING_NOT_ALLOWED_FOR_USER
+                if op in (mt.Op.CREATE, mt.Op.GET, mt.Op.UPDATE)
+                else E.HOSTING_NOT_ALLOWED
+            )
+            raise _problem(spec)
+
+    def parse_id(self, kind: Kind, raw: str) -> int:
+        value = parse_id(raw)
+        if value is None:
+            raise _problem(E.invalid_id(kind))
+        return value
+
+    async def target(self, principal: Principal, kind: Kind, raw_id: str, op: mt.Op) -> Meeting:
+        """The meeting (or webinar) a call names, checked: 404/3001 when it is not
+        this account's; a webinar asked for as a meeting is Zoom's 400/3000
+        ``Cannot access webinar info.``."""
+        object_id = self.parse_id(kind, raw_id)
+        meeting = await self._store.get_meeting(object_id)
+        if meeting is None or meeting.account_id != principal.account_id:
+            raise _problem(E.not_found(kind), id=object_id)
+        if meeting.kind != kind.value:
+            if kind is Kind.MEETING:
+                spec = (
+                    E.CANNOT_ACCESS_WEBINAR_DELETE
+                    if op is mt.Op.DELETE
+                    else E.CANNOT_ACCESS_WEBINAR
+                )
+                raise _problem(spec)
+            raise _problem(E.not_found(kind), id=object_id)
+        host = await self._store.get_user(meeting.host_id)
+        if host is None or host.deleted:
+            raise _problem(E.MEETING_HOST_NOT_EXIST, user_id=meeting.host_id)
+        await self._host_rules(kind, host, await self._account(principal), op)
+        return meeting
+
+    # -- the object ---------------------------------------------------------------------
+
+    def render(self, meeting: Meeting, host: User | None) -> mt.MeetingObject:
+        kind = Kind(meeting.kind)
+        settings = {**mt.settings_defaults(kind), **json.loads(meeting.settings or "{}")}
+        common: dict[str, Any] = {
+            "id": meeting.id,
+            "uuid": meeting.uuid,
+            "host_id": meeting.host_id,
+            "host_email": host.email if host is not None else "",
+            "topic": meeting.topic,
+            "type": meeting.type,
+            "start_time": meeting.start_time,
+            "duration": meeting.duration,
+            "timezone": meeting.timezone,
+            "agenda": meeting.agenda,
+            "created_at": meeting.created_at or meeting.start_time,
+            # The host's key (zak) is fresh on each read, as Zoom's start_url is.
+            "start_url": f"{JOIN_HOST}/s/{meeting.id}?zak={secrets.token_urlsafe(24)}",
+            "join_url": join_url(meeting),
+            "password": meeting.password,
+            "settings": settings,
+        }
+        if kind is Kind.MEETING:
+            return mt.MeetingObject(
+                **common,
+                status=meeting.status,
+                h323_password=meeting.password,
+                pstn_password=meeting.password,
+                encrypted_password=encrypted_password(meeting),
+                pre_schedule=meeting.pre_schedule,
+            )
+        return mt.MeetingObject(
+            **common,
+            h323_passcode=meeting.password,
+            encrypted_passcode=encrypted_password(meeting),
+            is_simulive=False,
+        )
+
+    async def get(self, principal: Principal, kind: Kind, raw_id: str) -> mt.MeetingObject:
+        meeting = await self.target(principal, kind, raw_id, mt.Op.GET)
+        return self.render(meeting, await self._store.get_user(meeting.host_id))
+
+    # -- create -------------------------------------------------------------------------
+
+    async def _cap(self, host: User) -> None:
+        """Zoom's 100 create/update requests per host per UTC day (server clock)."""
+        await self._limiter.daily_cap(f"cap:{host.id}", self._clock.now(), mt.DAILY_CREATE_CAP)
+
+    async def create(
+        self, principal: Principal, kind: Kind, raw_user: str, body: Mapping[str, Any]
+    ) -> mt.MeetingObject:
+        host = await self.resolve_user(principal, kind, raw_user, mt.Op.CREATE)
+        fields = validate_meeting_body(kind, body)
+        if isinstance(fields, list):
+            raise ZoomProblem.of(E.VALIDATION_FAILED, errors=fields)
+        await self._host_rules(kind, host, await self._account(principal), mt.Op.CREATE)
+        await self._cap(host)
+        now = self._clock.now()
+        settings = fields.pop("settings", {})
+        fields.setdefault("type", 2 if kind is Kind.MEETING else 5)
+        fields.setdefault("topic", "Zoom Meeting" if kind is Kind.MEETING else "Zoom Webinar")
+        fields.setdefault("start_time", iso_utc(now))
+        fields.setdefault("password", f"{secrets.randbelow(1_000_000):06d}")
+        for _ in range(CAS_ROUNDS):
+            meeting = Meeting(
+                id=secrets.randbelow(90_000_000_000) + 10_000_000_000,  # 11 digits
+                kind=kind.value,
+                uuid=base64.b64encode(secrets.token_bytes(16)).decode(),
+                account_id=host.account_id,
+                host_id=host.id,
+                created_at=iso_utc(now),
+                settings=json.dumps(settings, separators=(",", ":")),
+                **fields,
+            )
+            extra = await self._rows(ev.created_event(meeting, host, join_url(meeting), now),
+                                     meeting.account_id)  # fmt: skip
+            (row,) = await self.db.apply([self.db.insert(meeting, extra)])
+            if row is not None:
+                self._committed(extra)
+                return self.render(row, host)
+        raise AssertionError("no free meeting id")  # pragma: no cover - 9e10 ids
+
+    # -- list ---------------------------------------------------------------------------
+
+    async def list(
+        self, principal: Principal, kind: Kind, raw_user: str, query: Mapping[str, str]
+    ) -> mt.MeetingList:
+        host = await self.resolve_user(principal, kind, raw_user)
+        account = await self._account(principal)
+        await self._host_rules(kind, host, account, mt.Op.LIST)
+        scope = f"{principal.account_id}|{host.id}|{kind.value}"
+        now = self._clock.now()
+        page = parse_page(self.pages, scope, query, now)
+        rows = await self.db.page(host.id, kind.value, page.after, page.size + 1)
+        more = len(rows) > page.size
+        rows = rows[: page.size]
+        total = await self.db.count(host.id, kind.value)
+        token = self.pages.encode(scope, rows[-1].id, now) if more and rows else ""
+        items = [
+            mt.MeetingListItem(
+                id=m.id, uuid=m.uuid, host_id=m.host_id, topic=m.topic, type=m.type,
+                start_time=m.start_time, duration=m.duration, timezone=m.timezone,
+                agenda=m.agenda, created_at=m.created_at or m.start_time, join_url=join_url(m),
+                status=m.status if kind is Kind.MEETING else msgspec.UNSET,
+            )
+            for m in rows
+        ]  # fmt: skip
+        listed: dict[str, Any] = {"meetings" if kind is Kind.MEETING else "webinars": items}
+        return mt.MeetingList(
+            page_size=page.size,
+            total_records=total,
+            next_page_token=token,
+            page_count=-(-total // page.size) if total else 0,
+            **listed,
+        )
+
+    # -- update and delete ----------------------------------------------------------------
+
+    async def update(
+        self, principal: Principal, kind: Kind, raw_id: str, body: Mapping[str, Any]
+    ) -> bool:
+        """Apply a PATCH; True if anything changed (and ``*.updated`` was queued)."""
+        fields = validate_meeting_body(kind, body)
+        if isinstance(fields, list):
+            raise ZoomProblem.of(E.VALIDATION_FAILED, errors=fields)
+        meeting = await self.target(principal, kind, raw_id, mt.Op.UPDATE)
+        if fields.get("pre_schedule") and fields.get("type", meeting.type) not in (2, 3):
+            raise _problem(E.PRESCHEDULE_TYPE)
+        host = await self._store.get_user(meeting.host_id)
+        assert host is not None  # target checked it
+        await self._cap(host)
+        for _ in range(CAS_ROUNDS):
+            changes = {
+                k: v for k, v in fields.items() if k != "settings" and getattr(meeting, k) != v
+            }
+            if "settings" in fields:
+                merged = {**json.loads(meeting.settings or "{}"), **fields["settings"]}
+                text = json.dumps(merged, separators=(",", ":"))
+                if merged != json.loads(meeting.settings or "{}"):
+                    changes["settings"] = text
+            if not changes:
+                return False
+            after = msgspec.structs.replace(meeting, **changes)
+            now = self._clock.now()
+            extra = await self._rows(
+                ev.updated_event(meeting, after, host, changes, now), meeting.account_id
+            )
+            expect = {k: getattr(meeting, k) for k in changes}
+            (row,) = await self.db.apply([self.db.update(meeting.id, expect, changes, extra)])
+            if row is not None:
+                self._committed(extra)
+                return True
+            # Changed meanwhile: compare with what is there now.
+            meeting = await self.target(principal, kind, raw_id, mt.Op.UPDATE)
+        raise _problem(E.SERVICE_UNAVAILABLE)
+
+    async def delete(
+        self, principal: Principal, kind: Kind, raw_id: str, occurrence_id: str | None = None
+    ) -> None:
+        """Delete the meeting (there is no trash: README, Decisions). zoomlive's
+        meetings have no occurrences, so any ``occurrence_id`` names none."""
+        meeting = await self.target(principal, kind, raw_id, mt.Op.DELETE)
+        if occurrence_id is not None:
+            raise _problem(
+                E.INVALID_OCCURRENCE if kind is Kind.MEETING else E.WEBINAR_OCCURRENCE_NOT_FOUND
+            )
+        host = await self._store.get_user(meeting.host_id)
+        now = self._clock.now()
+        extra = await self._rows(ev.deleted_event(meeting, host, now), meeting.account_id)
+        (row,) = await self.db.apply([self.db.delete(meeting.id, extra)])
+        if row is None:  # deleted meanwhile by another call: that one answered 204
+            raise _problem(E.not_found(kind), id=meeting.id)
+        self._committed(extra)
+
+    # -- status: the API's end, and the host's side ---------------------------------------
+
+    async def set_status(
+        self, principal: Principal, kind: Kind, raw_id: str, body: Mapping[str, Any]
+    ) -> bool:
+        """``PUT …/status``. ``end`` ends a started meeting; on one not started it is
+        a 204 that changes nothing, as is ``recover`` on a meeting not deleted (README,
+        Decisions). True if it ended the meeting."""
+        object_id = self.parse_id(kind, raw_id)
+        action = validate_status_action(kind, body)
+        if isinstance(action, list):
+            raise ZoomProblem.of(E.VALIDATION_FAILED, errors=action)
+        meeting = await self.target(principal, kind, str(object_id), mt.Op.STATUS)
+        if action != "end":
+            return False
+        return await self.end(meeting)
+
+    async def start(self, meeting: Meeting) -> bool:
+        """The host joins: a meeting not started starts (``*.started``). True if this
+        call started it; False if it was started already."""
+        for _ in range(CAS_ROUNDS):
+            if meeting.status == "started":
+                return False
+            host = await self._store.get_user(meeting.host_id)
+            started = msgspec.structs.replace(meeting, status="started")
+            now = self._clock.now()
+            extra = await self._rows(ev.started_event(started, host, now), meeting.account_id)
+            step = self.db.update(meeting.id, {"status": meeting.status}, {"status": "started"},
+                                  extra)  # fmt: skip
+            (row,) = await self.db.apply([step])
+            if row is not None:
+                self._committed(extra)
+                return True
+            found = await self._store.get_meeting(meeting.id)
+            if found is None:
+                return False
+            meeting = found
+        return False
+
+    async def end(self, meeting: Meeting) -> bool:
+        """The meeting ends (the host leaves, or ``status end``): a live stream stops
+        with it, and ``meeting.live_streaming_stopped`` then ``meeting.ended`` are
+        queued in that order, in one transaction, only by the call that ended it."""
+        now = self._clock.now()
+        host = await self._store.get_user(meeting.host_id)
+        steps: list[Step] = []
+        stopped = msgspec.structs.replace(meeting, stream_live=False, stream_changed_at=now)
+        live_extra = await self._live_rows(stopped, False) if self._live_rows else []
+        steps.append(self.db.update(
+            meeting.id, {"status": "started", "stream_live": True},
+            {"stream_live": False, "stream_changed_at": now}, live_extra,
+        ))  # fmt: skip
+        ended = msgspec.structs.replace(stopped, status="ended")
+        end_extra = await self._rows(ev.ended_event(ended, host, now), meeting.account_id)
+        steps.append(
+            self.db.update(meeting.id, {"status": "started"}, {"status": "ended"}, end_extra)
+        )
+        stream_row, end_row = await self.db.apply(steps)
+        if stream_row is not None or end_row is not None:
+            self._committed(live_extra + end_extra)
+        return end_row is not None
+
+    # -- events -------------------------------------------------------------------------
+
+    async def _rows(self, body: dict[str, Any], account_id: str) -> Extra:
+        return await self._event_rows(account_id, body) if self._event_rows else []
+
+    def _committed(self, extra: Extra) -> None:
+        if extra and self._on_committed is not None:
+            self._on_committed()

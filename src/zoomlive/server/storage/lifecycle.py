@@ -1,0 +1,141 @@
+"""Meeting lifecycle writes: compare-and-set steps, each with the outbox rows that
+go with it, and a host's meetings a page at a time.
+
+A ``Step`` is one conditional statement (an INSERT that does nothing when the key
+exists, or an UPDATE/DELETE guarded by the state it expects) with ``RETURNING``;
+its ``extra`` statements (the webhook outbox rows) run in the same transaction,
+and only when the step changed a row. So an event is queued exactly once per real
+change, however many callers race (README, Concurrency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from zoomlive.server.storage import schema as t
+from zoomlive.server.storage.records import Meeting, from_row, to_row
+from zoomlive.server.storage.store import Store
+
+Extra = list[tuple[Any, Any]]
+
+
+class Step(NamedTuple):
+    statement: Any
+    extra: Extra = []
+    #: The step removes the row (the read model forgets it).
+    deletes: bool = False
+
+
+class MeetingStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # -- compare-and-set steps ----------------------------------------------------------
+
+    def insert(self, meeting: Meeting, extra: Extra) -> Step:
+        stmt = self._store._insert_new(t.meetings).values(to_row(meeting))
+        return Step(stmt.returning(*t.meetings.c), extra)
+
+    def update(self, meeting_id: int, expect: dict[str, Any], values: dict[str, Any],
+               extra: Extra) -> Step:  # fmt: skip
+        """Set ``values`` where the row still holds ``expect`` (column: value)."""
+        c = t.meetings.c
+        where = sa.and_(c.id == meeting_id, *(c[k] == v for k, v in expect.items()))
+        stmt = t.meetings.update().where(where).values(values).returning(*t.meetings.c)
+        return Step(stmt, extra)
+
+    def delete(self, meeting_id: int, extra: Extra) -> Step:
+        stmt = t.meetings.delete().where(t.meetings.c.id == meeting_id)
+        return Step(stmt.returning(*t.meetings.c), extra, deletes=True)
+
+    async def apply(self, steps: Sequence[Step]) -> list[Meeting | None]:
+        """Run the steps in one transaction, in order; each step's row as it
+        returned it (None: the step changed nothing, and its extras did not run)."""
+
+        async def op(conn: AsyncConnection) -> list[Meeting | None]:
+            out: list[Meeting | None] = []
+            for step in steps:
+                row = (await conn.execute(step.statement)).first()
+                if row is None:
+                    out.append(None)
+                    continue
+                for statement, params in step.extra:
+                    await conn.execute(statement, params)
+                out.append(from_row(Meeting, row))
+            return out
+
+        def after(rows: list[Meeting | None]) -> None:
+            cache = self._store.cache
+            if cache is None:
+                return
+            for step, row in zip(steps, rows, strict=True):
+                if row is None:
+                    continue
+                if step.deletes:
+                    cache.meetings.pop(row.id, None)
+                else:
+                    cache.meetings[row.id] = row
+
+        result: list[Meeting | None] = await self._store.writer.call(op, after=after)
+        return result
+
+    # -- a host's meetings, by id ---------------------------------------------------------
+
+    async def page(self, host_id: str, kind: str, after_id: int, limit: int) -> list[Meeting]:
+        """Up to ``limit`` of the host's meetings (or webinars) with an id above
+        ``after_id``, by id: keyset paging, stable under concurrent creates."""
+        cache = self._store.cache
+        if cache is not None:
+            found = sorted(
+                (m for m in cache.meetings.values()
+                 if m.host_id == host_id and m.kind == kind and m.id > after_id),
+                key=lambda m: m.id,
+            )  # fmt: skip
+            return found[:limit]
+        c = t.meetings.c
+        stmt = (
+            sa.select(t.meetings)
+            .where(c.host_id == host_id, c.kind == kind, c.id > after_id)
+            .order_by(c.id)
+            .limit(limit)
+        )
+
+        async def q(conn: AsyncConnection) -> list[Meeting]:
+            return [from_row(Meeting, row) for row in await conn.execute(stmt)]
+
+        return await self._store.read(q)
+
+    async def count(self, host_id: str, kind: str) -> int:
+        cache = self._store.cache
+        if cache is not None:
+            return sum(
+                1 for m in cache.meetings.values() if m.host_id == host_id and m.kind == kind
+            )
+        c = t.meetings.c
+        stmt = sa.select(sa.func.count()).where(c.host_id == host_id, c.kind == kind)
+
+        async def q(conn: AsyncConnection) -> int:
+            return int((await conn.execute(stmt)).scalar_one())
+
+        return await self._store.read(q)
+
+    async def user_by_email(self, account_id: str, email: str) -> str | None:
+        """The id of the account's user with this email (case-insensitive), if any."""
+        cache = self._store.cache
+        lowered = email.lower()
+        if cache is not None:
+            for user in cache.users.values():
+                if user.account_id == account_id and user.email.lower() == lowered:
+                    return user.id
+            return None
+        c = t.users.c
+        stmt = sa.select(c.id).where(c.account_id == account_id, sa.func.lower(c.email) == lowered)
+
+        async def q(conn: AsyncConnection) -> str | None:
+            return (await conn.execute(stmt.limit(1))).scalar_one_or_none()
+
+        return await self._store.read(q)
