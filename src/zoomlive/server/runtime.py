@@ -110,9 +110,11 @@ class Runtime:
             "client_secret": app.client_secret,
         }
 
-    async def reset(self, demo: bool = False) -> dict[str, Any]:
+    async def reset(self, demo: bool = False, new_credentials: bool = False) -> dict[str, Any]:
         """Every component back to its first state, as a fresh server has it; with
-        ``demo`` the README's demo is seeded again (returned: its credentials and ids).
+        ``demo`` the README's demo is seeded again (returned: its credentials and ids),
+        with the credentials it had unless ``new_credentials`` (exported ``ZOOM_*``
+        variables keep working across resets).
 
         Each component resets its own state (as moto's backends do). Webhook work in
         flight stops first, so none is recorded after the wipe; the store wipes and
@@ -120,10 +122,12 @@ class Runtime:
         """
         await self.webhooks.reset()
         self.clock.reset()  # first: the demo's start times are read from it
+        keep = {} if new_credentials else self.demo
+        st = self.settings
         records, info = self.admin.demo_records(
-            self.settings.demo_account_id,
-            self.settings.demo_client_id,
-            self.settings.demo_client_secret,
+            st.demo_account_id or keep.get("account_id", ""),
+            st.demo_client_id or keep.get("client_id", ""),
+            st.demo_client_secret or keep.get("client_secret", ""),
         ) if demo else ([], {})  # fmt: skip
         await self.store.reset(seed=records)
         await self.limiter.reset()

@@ -34,8 +34,18 @@ class OpsController(Controller):
 
     @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
     async def reset(self, rt: RuntimeDep, data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:
-        seeded = await rt.reset(demo=data is not None and data.demo)
+        body = data or ResetIn()
+        seeded = await rt.reset(demo=body.demo, new_credentials=body.new_credentials)
         return {"reset": True, "demo": seeded}
+
+    @get(
+        "/demo",
+        summary="The demo app's credentials (what `zoomlive env` prints as export lines)",
+    )
+    async def demo_credentials(self, rt: RuntimeDep) -> dict[str, str]:
+        if not rt.demo:
+            raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="App", key="demo")
+        return {k: str(rt.demo[k]) for k in ("account_id", "client_id", "client_secret")}
 
     @post("/demo", status_code=201, summary="Seed a demo account, host, app, meetings, webinar")
     async def demo(self, rt: RuntimeDep) -> dict[str, Any]:
