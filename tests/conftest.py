@@ -56,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--quick"):
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         source = Path(str(item.fspath)).read_text()
         slow = bool(_SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
