@@ -81,7 +81,7 @@ def test_each_install_runs_pytest_and_the_cli(wheel: Path, name: str, tmp_path: 
         assert "During handling" not in r.stdout
     if name == "server":  # serves from the shell without the cli extra
         port = free_port()
-        serve = [bin_ / "zoomlive", "serve", "--port", str(port), "--db", str(work / "z.db")]
+        serve = [str(bin_ / "zoomlive"), "serve", "--port", str(port), "--db", str(work / "z.db")]
         proc = subprocess.Popen(serve, stdout=subprocess.PIPE, text=True)
         try:
             assert proc.stdout is not None
