@@ -267,3 +267,16 @@ def test_version_and_short_help() -> None:
 def test_admin_token_is_never_in_client_output(api: Api, cli: CliRecorder) -> None:
     r = cli.run(api, "livestream", "get", "68423085")
     assert r.returncode == 0 and ADMIN_TOKEN not in r.stdout + r.stderr
+
+
+def test_tables_are_not_cut_when_stdout_is_not_a_terminal(
+    api: Api, cli: CliRecorder, tmp_path: Path
+) -> None:
+    page = "https://example.com/" + "very-long-path-segment/" * 12 + "end"
+    rows = tmp_path / "rows.csv"
+    rows.write_text(HEADER + f"68423085,meeting,rtmp://a/b,k,{page},720p\n")
+    r = cli.run(api, "livestream", "apply", str(rows), "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert page in r.stdout, r.stdout
+    r = cli.run(api, "livestream", "apply", str(rows), "--dry-run", "--json")
+    assert page in r.stdout
