@@ -79,6 +79,13 @@ def serve(
             help="One line per request: method, path, status, Zoom code, ms, tracking id.",
         ),
     ] = False,
+    seed: Annotated[
+        str | None,
+        typer.Option(
+            help="Seed file (YAML or JSON) loaded at start; default ZOOMLIVE_SEED.",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run the Zoom-compatible live stream server (needs zoomlive[server])."""
@@ -86,7 +93,10 @@ def serve(
 
     global _debug
     _debug = _debug or debug
-    code = run(host, port, db, not no_demo, log_level.value, access_log=access_log, debug=_debug)
+    code = run(
+        host, port, db, not no_demo, log_level.value,
+        access_log=access_log, debug=_debug, seed=seed,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 

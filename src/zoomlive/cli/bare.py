@@ -30,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     s.add_argument("--access-log", action="store_true")
+    s.add_argument("--seed", default=None)
     s.add_argument("--debug", action="store_true", dest="serve_debug")
     e = sub.add_parser(
         "env", help='Print export lines for a running server: eval "$(zoomlive env)".'
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
 
             return run(
                 args.host, args.port, args.db, not args.no_demo, args.log_level,
-                access_log=args.access_log, debug=args.debug or args.serve_debug,
+                access_log=args.access_log, debug=args.debug or args.serve_debug, seed=args.seed,
             )  # fmt: skip
         if args.command == "env":
             print(env_command(args.url, args.admin_token))

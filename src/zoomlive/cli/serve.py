@@ -150,6 +150,21 @@ async def _probe_postgres(url: Any) -> None:
     await conn.close()
 
 
+def check_seed(path: str) -> None:
+    """The seed file is read and checked before anything starts (every problem, with
+    its line)."""
+    from zoomlive.server.seeding import SeedError, parse
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"seed file {path}: cannot read it ({exc})", 2) from None
+    try:
+        parse(text, path)
+    except SeedError as exc:
+        raise CliError("\n       ".join(exc.problems), 2) from None
+
+
 class _OneLine(logging.Filter):
     """Without ``--debug``, a logged exception becomes its last line, not a traceback."""
 
@@ -180,6 +195,7 @@ def run(
     *,
     access_log: bool = False,
     debug: bool = False,
+    seed: str | None = None,
 ) -> int:
     """Serve until stopped; the exit status."""
     check_port(port)
@@ -196,9 +212,13 @@ def run(
     # every commit pays for it. 0.5 ms keeps group commits flowing.
     sys.setswitchinterval(0.0005)
     try:
-        settings = ServerSettings.from_env(database_url=db, demo=None if demo else False)
+        settings = ServerSettings.from_env(
+            database_url=db, demo=None if demo else False, seed_file=seed
+        )
     except ValueError as exc:
         raise CliError(f"{exc}", 2) from None
+    if settings.seed_file:
+        check_seed(settings.seed_file)
     check_database(settings.database_url)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host

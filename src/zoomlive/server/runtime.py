@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.health import OK
@@ -24,6 +25,9 @@ from zoomlive.server.services.retention import Retention
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks.service import WebhookService
+
+if TYPE_CHECKING:
+    from zoomlive.server.seeding import Seed
 
 
 @dataclass
@@ -83,6 +87,11 @@ class Runtime:
             self.admin_token = await self.store.ensure_meta(
                 "admin_token", secrets.token_urlsafe(24)
             )
+        if self.settings.seed_file:
+            from zoomlive.server.seeding import parse
+
+            path = Path(self.settings.seed_file)
+            await self.load_seed(parse(path.read_text(), str(path)), at_start=True)  # noqa: ASYNC240 - once, before serving
         if not self.settings.demo:
             return
         st = self.settings
@@ -95,6 +104,21 @@ class Runtime:
             self.demo = info
         else:
             self.demo = await self._load_demo()
+
+    async def load_seed(self, seed: Seed, *, at_start: bool) -> dict[str, Any]:
+        """Write a seed file's records in one transaction (nothing if its ids exist:
+        the same file again, at a restart or posted twice, changes nothing), then its
+        subscriptions (when the records were new) and faults (in memory: at every
+        start, or with new records)."""
+        marker = seed.marker if at_start else f"{seed.marker}:{secrets.token_hex(8)}"
+        seeded = await self.store.seed_once(marker, seed.records, {})
+        if seeded:
+            for sub in seed.subscriptions:
+                await self.webhooks.subscribe(sub.client_id, sub.url, None, sub.secret_token)
+        if seeded or at_start:
+            for spec in seed.faults:
+                self.faults.add(spec)
+        return {"seeded": seeded, "counts": seed.counts}
 
     async def _load_demo(self) -> dict[str, Any]:
         client_id = await self.store.get_meta("demo_client_id")

@@ -85,6 +85,8 @@ class ServerSettings:
     #: Delivered and failed webhook events (with their attempts) and expired tokens
     #: are deleted this many days, on the server clock, after they finished/expired.
     retention_days: float = 7.0
+    #: A seed file (YAML or JSON) loaded at start (``zoomlive.server.seeding``).
+    seed_file: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +110,7 @@ class ServerSettings:
             ("demo_client_secret", "ZOOMLIVE_DEMO_CLIENT_SECRET"),
             ("public_url", "ZOOMLIVE_PUBLIC_URL"),
             ("redis_url", "ZOOMLIVE_REDIS_URL"),
+            ("seed_file", "ZOOMLIVE_SEED"),
         ):
             if e.get(name):
                 values[key] = e[name]
