@@ -4,14 +4,88 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import ADMIN_TOKEN, DEMO_SECRET, Api, CliRecorder, ServerProcess, service_url
+from tests.support import (
+    ADMIN_TOKEN,
+    DEMO_SECRET,
+    ROOT,
+    SERVICES,
+    Api,
+    CliRecorder,
+    ServerProcess,
+    probe,
+    service_url,
+)
 
 #: Servers started for the session; the secret scan reads their logs.
 server_logs: list[ServerProcess] = []
+#: Services neither configured nor found at their default address.
+missing_services: list[str] = []
+
+#: Modules that start server processes or time bulk runs; ``--quick`` leaves them out.
+_SLOW_SOURCE = ("ServerProcess", "running(", "subprocess", "_server(", "fresh_pg_database")
+_SLOW_FIXTURES = {"server", "api", "limited_api", "cli", "backend", "zoom_server"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        help="Only tests with no server process and no bulk timing (inner loop; CI runs all).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Find PostgreSQL and Redis at their default addresses when no variable names them,
+    so a clone on a machine running both runs every test."""
+    if config.getoption("--quick"):
+        return
+    for name, (_what, default, _how) in SERVICES.items():
+        if os.environ.get(name):
+            continue
+        if probe(name, default):
+            os.environ[name] = default
+        else:
+            missing_services.append(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--quick"):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        source = Path(str(item.fspath)).read_text()
+        slow = bool(_SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
+            marker in source for marker in _SLOW_SOURCE
+        )
+        (drop if slow or item.get_closest_marker("slow") else keep).append(item)
+    items[:] = keep
+    config.hook.pytest_deselected(items=drop)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say plainly what did not run and how to make it run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped and not missing_services:
+        return
+    tr = terminalreporter
+    tr.section("what did not run", sep="=", yellow=True, bold=True)
+    tr.write_line(f"{len(skipped)} tests skipped.")
+    for name in missing_services:
+        what, default, how = SERVICES[name]
+        tr.write_line(f"- {what}: nothing answers at {default} and {name} is not set.")
+        tr.write_line(f"    start one: {how}")
+        tr.write_line(f"    or point at yours: export {name}=...")
+    if config.getoption("--quick"):
+        tr.write_line(
+            "- --quick: server processes and bulk timings left out (./scripts/test runs all)."
+        )
+    tr.write_line(f"(details: pytest -rs; project root {ROOT})")
 
 
 def _backends() -> list[str]:

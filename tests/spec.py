@@ -1,6 +1,7 @@
-"""Zoom's published OpenAPI (2025, shared/reference/zoom/ beside the project), for contract tests.
-
-Reference data only: read from the shared folder beside the checkout, never copied in.
+"""Zoom's published OpenAPI (2025), for contract tests: the live stream operations and
+the components they use, cut from Zoom's file by ``scripts/vendor-zoom-spec`` into
+``tests/data/`` (its ``x-zoomlive-source`` names the source and its SHA-256), so the
+contract tests run from any clone. ``ZOOMLIVE_ZOOM_SPEC`` points at another file.
 """
 
 from __future__ import annotations
@@ -16,21 +17,19 @@ import pytest
 
 from tests.support import ROOT
 
-SPEC_NAME = "zoom-meetings-openapi.ballerinax-zoom.meetings.2025-06-30.json"
+VENDORED = ROOT / "tests" / "data" / "zoom-livestream-openapi.json"
 
 
 def spec_path() -> Path:
     override = os.environ.get("ZOOMLIVE_ZOOM_SPEC")
-    return Path(override) if override else ROOT.parent / "shared" / "reference" / "zoom" / SPEC_NAME
+    return Path(override) if override else VENDORED
 
 
 @cache
 def load_spec() -> dict[str, Any]:
     path = spec_path()
     if not path.exists():
-        if os.environ.get("ZOOMLIVE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Zoom's OpenAPI not found at {path}")
-        pytest.skip(f"Zoom's OpenAPI not found at {path}")
+        pytest.fail(f"Zoom's OpenAPI not found at {path} (scripts/vendor-zoom-spec makes it)")
     data: dict[str, Any] = json.loads(path.read_text())
     return data
 

@@ -40,13 +40,58 @@ def start_of_second() -> None:
     time.sleep(1.0 - time.time() % 1.0)
 
 
+#: Where a service is looked for when its variable is not set (a quick probe at the
+#: start of the session; ``tests/conftest.py``), and how to start one.
+SERVICES = {
+    "ZOOMLIVE_TEST_POSTGRES_URL": (
+        "PostgreSQL",
+        "postgresql://postgres@127.0.0.1:5432/test",
+        "docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test "
+        "postgres:16",
+    ),
+    "ZOOMLIVE_TEST_REDIS_URL": (
+        "Redis",
+        "redis://127.0.0.1:6379",
+        "docker run -d -p 6379:6379 redis:7",
+    ),
+}
+
+
+def probe(name: str, url: str) -> bool:
+    """Does the service at ``url`` answer (within a second or two)?"""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    default_port = 5432 if name == "ZOOMLIVE_TEST_POSTGRES_URL" else 6379
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
+            pass
+    except OSError:
+        return False
+    if name == "ZOOMLIVE_TEST_REDIS_URL":
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+    try:
+        pg_execute(url, "SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
 def service_url(name: str) -> str:
     """The URL of a backing service for tests, or skip (fail under CI) without it."""
     url = os.environ.get(name, "")
     if not url:
+        what, default, _how = SERVICES[name]
         if os.environ.get("ZOOMLIVE_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{name} is required here but not set")
-        pytest.skip(f"{name} not set")
+        pytest.skip(f"{what} not found: {name} not set and nothing answers at {default}")
     return url
 
 
@@ -59,6 +104,8 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    #: More ``zoomlive serve`` arguments (``--access-log``, …).
+    args: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -82,7 +129,7 @@ class ServerProcess:
         self.log = Path(name)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [ZOOMLIVE, "serve", "--port", str(self.port), "--db", self.db],
+                [ZOOMLIVE, "serve", "--port", str(self.port), "--db", self.db, *self.args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,

@@ -54,7 +54,9 @@ def test_apply_500_rows_under_pro_limit_then_nothing_to_do(
         second = cli.run(api, "livestream", "apply", str(path), "--json")
         assert second.returncode == 0, second.stderr
         again = json.loads(second.stdout)
-        assert again["counts"] == {"updated": 0, "unchanged": 500, "would-update": 0, "failed": 0}
+        assert again["counts"] == {
+            "updated": 0, "unchanged": 500, "would-update": 0, "failed": 0, "not-run": 0
+        }  # fmt: skip
         end = stats(api)
         # The only write is the CLI's new token: no PATCH was sent.
         assert end["writes"] - base["writes"] == end["tokens_issued"] - base["tokens_issued"] == 1

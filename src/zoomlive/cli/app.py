@@ -1,42 +1,122 @@
-"""The Typer application: ``zoomlive serve``, ``zoomlive livestream …``, ``zoomlive
-meetings …``, ``zoomlive webinars …``, ``zoomlive token``."""
+"""The Typer application: ``zoomlive serve``, ``env``, ``livestream …``, ``meetings …``,
+``webinars …``, ``token``.
+
+``main`` is the one place errors become exit codes: a ``CliError`` is one line and
+its code, and anything unexpected is one line too unless ``--debug`` asks for the
+traceback (README, "Troubleshooting").
+"""
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
+
+from zoomlive.cli.common import DEFAULT_URL, CliError, version
 
 app = typer.Typer(
     name="zoomlive",
     help="Zoom live streams: an offline Zoom-compatible server, and a client for real Zoom.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,  # help text is shown as written: "zoomlive[server]"
 )
+
+_debug = False
+
+
+class LogLevel(StrEnum):
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"zoomlive {version()}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    _show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
     """Zoom live streams: an offline Zoom-compatible server, and a client for real Zoom."""
+    global _debug
+    _debug = _debug or debug
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8040,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8040,
     db: Annotated[
         str | None,
-        typer.Option(help="SQLite file path or database URL (default: ./zoomlive.db)."),
+        typer.Option(
+            help="SQLite file path, sqlite:///path or postgresql://user@host/db "
+            "(default: ZOOMLIVE_DATABASE_URL, else ./zoomlive.db)."
+        ),
     ] = None,
     no_demo: Annotated[
         bool, typer.Option("--no-demo", help="Do not seed demo data into a new database.")
     ] = False,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warning,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log",
+            help="One line per request: method, path, status, Zoom code, ms, tracking id.",
+        ),
+    ] = False,
+    seed: Annotated[
+        str | None,
+        typer.Option(
+            help="Seed file (YAML or JSON) loaded at start; default ZOOMLIVE_SEED.",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run the Zoom-compatible live stream server (needs zoomlive[server])."""
     from zoomlive.cli.serve import run
 
-    run(host, port, db, not no_demo, log_level)
+    global _debug
+    _debug = _debug or debug
+    code = run(
+        host, port, db, not no_demo, log_level.value,
+        access_log=access_log, debug=_debug, seed=seed,
+    )  # fmt: skip
+    raise typer.Exit(code)
+
+
+@app.command("env")
+def env_cmd(
+    url: Annotated[str, typer.Option(help="The server's URL.")] = DEFAULT_URL,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Control-API token (default: ZOOMLIVE_ADMIN_TOKEN, else the one a "
+            "zoomlive serve on this machine left for this port).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print `export ZOOM_…` lines for a running server's demo app: eval "$(zoomlive env)"."""
+    from zoomlive.cli.common import env_command
+
+    print(env_command(url, admin_token))
 
 
 def _register() -> None:
@@ -54,5 +134,19 @@ def _register() -> None:
 _register()
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="zoomlive")
+    except CliError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(exc.code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if _debug:
+            raise
+        print(
+            f"error: {type(exc).__name__}: {exc} (zoomlive --debug … shows the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(1)

@@ -1,41 +1,68 @@
-"""``zoomlive serve``: run the emulator, and print how to call it."""
+"""``zoomlive serve``: check what can be checked, bind, start, then say how to call it.
+
+Every check that can fail runs before anything is printed, and each failure is one
+line and an exit code (README, "Troubleshooting"): a bad port or database URL 2, a
+port in use or a database that does not answer 1. The socket is bound here, before
+the application starts, so the banner only ever names a port that is listening.
+Plain ``print``: this runs in installs without the ``cli`` extra (no Rich).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import logging
 import shlex
+import socket
+import sys
+from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from zoomlive.cli.common import NEEDS_SERVER, CliError, env_lines, token_file
 
 _EXTRACT = shlex.quote('import json,sys; print(json.load(sys.stdin)["access_token"])')
+SCHEMES = "a file path, sqlite:///path, or postgresql://user@host:port/db"
 
 
-def banner(rt: Any, base_url: str, console: Console) -> None:
-    """What a newcomer needs: URLs, demo credentials, admin token, two curl lines.
+def banner(rt: Any, base_url: str, out: Any = None) -> None:
+    """What a newcomer needs: URLs, admin token, demo credentials as labels and as
+    ``export`` lines, two curl lines, and how to stop.
 
     The server's own start is the one place secrets are printed: they are the
     emulator's demo credentials, and printing them is the point.
     """
+    w = out or sys.stdout
+
+    def say(line: str = "") -> None:
+        print(line, file=w)
+
     demo = rt.demo
-    console.print(f"[bold]zoomlive[/bold] listening on {base_url}")
-    console.print(f"  API base URL    {base_url}/v2")
-    console.print(f"  OAuth token URL {base_url}/oauth/token")
-    console.print(f"  Control API     {base_url}/_zoomlive  (docs: {base_url}/_zoomlive/docs)")
-    console.print(f"  Admin token     {rt.admin_token}")
-    console.print(f"  Database        {rt.settings.database_url}")
+    say(f"zoomlive listening on {base_url}")
+    say(f"  API base URL    {base_url}/v2")
+    say(f"  OAuth token URL {base_url}/oauth/token")
+    say(f"  Control API     {base_url}/_zoomlive  (docs: {base_url}/_zoomlive/docs)")
+    say(f"  Admin token     {rt.admin_token}")
+    say(f"  Database        {rt.settings.database_url}")
     if not demo:
-        console.print("  (no demo data: --no-demo, or seeded elsewhere)")
+        say("  (no demo data: --no-demo, or seeded elsewhere)")
+        say(f"\nexport ZOOMLIVE_ADMIN_TOKEN={shlex.quote(rt.admin_token)}")
+        say("\nCtrl-C to stop")
+        w.flush()
         return
-    console.print(f"  Demo account_id     {demo['account_id']}")
-    console.print(f"  Demo client_id      {demo['client_id']}")
-    console.print(f"  Demo client_secret  {demo['client_secret']}")
+    say(f"  Demo account_id     {demo['account_id']}")
+    say(f"  Demo client_id      {demo['client_id']}")
+    say(f"  Demo client_secret  {demo['client_secret']}")
+    say('\nFor a shell (or run: eval "$(zoomlive env)"):')
+    for line in env_lines(demo, base_url):
+        say(line)
+    say(f"export ZOOMLIVE_ADMIN_TOKEN={shlex.quote(rt.admin_token)}")
     creds = shlex.quote(f"{demo['client_id']}:{demo['client_secret']}")
     query = f"grant_type=account_credentials&account_id={demo['account_id']}"
     token_cmd = f"curl -s -X POST -u {creds} {shlex.quote(f'{base_url}/oauth/token?{query}')}"
-    console.print("\nGet a token:", highlight=False)
-    console.print(token_cmd, soft_wrap=True, highlight=False, markup=False)
-    console.print("\nThe seed's PATCH with it (expects HTTP 204):", highlight=False)
-    patch_cmd = (
+    say("\nGet a token:")
+    say(token_cmd)
+    say("\nThe seed's PATCH with it (expects HTTP 204):")
+    say(
         f"TOKEN=$({token_cmd} | python3 -c {_EXTRACT}) && "
         'curl -s -o /dev/null -w "%{http_code}\\n" -X PATCH '
         '-H "Authorization: Bearer $TOKEN" -H "Content-Type: multipart/form-data" '
@@ -43,35 +70,193 @@ def banner(rt: Any, base_url: str, console: Console) -> None:
         "--form 'page_url=auteofficiahttps://IBrRnEbZoeJwPd.ixq+PqOQQZC-z42EWi' "
         f"{base_url}/v2/meetings/68423085/livestream"
     )
-    console.print(patch_cmd, soft_wrap=True, highlight=False, markup=False)
-    console.print("", highlight=False)
+    say("\nCtrl-C to stop")
+    w.flush()
 
 
-def run(host: str, port: int, db: str | None, demo: bool, log_level: str = "warning") -> None:
-    import sys
+def check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise CliError(f"--port {port} is out of range: use 1 to 65535", 2)
 
-    import uvicorn
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or one line saying why not (with a free port to try)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(f"port {port} is in use; try --port {_free_after(host, port)}") from None
+        if exc.errno == errno.EACCES:
+            raise CliError(f"no permission to listen on port {port}; try --port 8040") from None
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _free_after(host: str, port: int) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in range(port + 1, min(port + 100, 65535) + 1):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return port + 1
+
+
+def check_database(url: str) -> None:
+    """A SQLite file's folder exists (never created behind the user's back); a
+    PostgreSQL server answers and lets us in. Each failure is one line."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise CliError(f"not a database URL: {url!r}; use {SCHEMES}", 2) from None
+    if url.startswith("sqlite"):
+        path = parsed.database or ""
+        if path and path != ":memory:":
+            folder = Path(path).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise CliError(f"database folder {folder} does not exist; create it first", 2)
+        return
+    asyncio.run(_probe_postgres(parsed.set(drivername="postgresql")))
+
+
+async def _probe_postgres(url: Any) -> None:
+    import asyncpg
+
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    try:
+        conn = await asyncpg.connect(
+            url.render_as_string(hide_password=False), timeout=5, command_timeout=5
+        )
+    except (OSError, TimeoutError) as exc:
+        reason = (
+            "connection refused"
+            if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc)
+            else getattr(exc, "strerror", None) or type(exc).__name__
+        )
+        raise CliError(f"no PostgreSQL answers at {where} ({reason})", 2) from None
+    except Exception as exc:  # asyncpg's own errors: bad password, unknown database, …
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CliError(f"PostgreSQL at {where} refused the connection: {first}", 2) from None
+    await conn.close()
+
+
+def check_seed(path: str) -> None:
+    """The seed file is read and checked before anything starts (every problem, with
+    its line)."""
+    from zoomlive.server.seeding import SeedError, parse
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"seed file {path}: cannot read it ({exc})", 2) from None
+    try:
+        parse(text, path)
+    except SeedError as exc:
+        raise CliError("\n       ".join(exc.problems), 2) from None
+
+
+class _OneLine(logging.Filter):
+    """Without ``--debug``, a logged exception becomes its last line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            first = record.getMessage().strip().splitlines()[0]
+            record.msg = f"{first}: {type(exc).__name__}: {exc}".replace("\n", " ")
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def access_line(row: tuple[Any, ...]) -> str:
+    """method, path, status, Zoom code, ms, tracking id: a journal row, which holds
+    no header, query or body, so never a secret."""
+    _id, _at, method, path, status, code, _acct, _app, ms, _fault, tracking = row
+    return f"{method} {path} {status} {code if code is not None else '-'} {ms:.1f}ms {tracking}"
+
+
+def run(
+    host: str,
+    port: int,
+    db: str | None,
+    demo: bool,
+    log_level: str = "warning",
+    *,
+    access_log: bool = False,
+    debug: bool = False,
+    seed: str | None = None,
+) -> int:
+    """Serve until stopped; the exit status."""
+    check_port(port)
+    try:
+        import uvicorn
+
+        from zoomlive.server import ServerSettings, create_app
+        from zoomlive.server.protocol import uvicorn_options
+    except ModuleNotFoundError as exc:
+        raise CliError(f"{NEEDS_SERVER} (missing module: {exc.name})", 2) from None
 
     # Database drivers (aiosqlite) run in a helper thread; with CPython's default
     # 5 ms GIL switch interval that thread waits behind a busy event loop, and
     # every commit pays for it. 0.5 ms keeps group commits flowing.
     sys.setswitchinterval(0.0005)
+    try:
+        settings = ServerSettings.from_env(
+            database_url=db, demo=None if demo else False, seed_file=seed
+        )
+    except ValueError as exc:
+        raise CliError(f"{exc}", 2) from None
+    if settings.seed_file:
+        check_seed(settings.seed_file)
+    check_database(settings.database_url)
+    sock = bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    base_url = f"http://{shown}:{port}"
+    if not debug:
+        for name in ("uvicorn.error", "zoomlive", "zoomlive.server"):
+            logging.getLogger(name).addFilter(_OneLine())
+    tokens = token_file(port)
 
-    from zoomlive.server import ServerSettings, create_app
-    from zoomlive.server.protocol import uvicorn_options
+    def started(rt: Any) -> None:
+        if access_log:
+            rt.journal.on_add = lambda row: print(access_line(row), flush=True)
+        try:
+            tokens.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            tokens.touch(mode=0o600)
+            tokens.write_text(rt.admin_token)
+        except OSError:
+            pass  # `zoomlive env` then needs --admin-token
+        banner(rt, base_url)
 
-    settings = ServerSettings.from_env(database_url=db, demo=None if demo else False)
-    console = Console(soft_wrap=True)
-    base_url = f"http://{host}:{port}"
-
-    app = create_app(settings, on_start=lambda rt: banner(rt, base_url, console))
-    uvicorn.run(
+    app = create_app(settings, on_start=started)
+    config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         log_level=log_level,
         access_log=False,
         lifespan="on",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         **uvicorn_options(settings),
     )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        tokens.unlink(missing_ok=True)
+    if not server.started:
+        print("error: the server did not start (see above; --debug shows more)", file=sys.stderr)
+        return 1
+    return 0

@@ -13,7 +13,6 @@ import httpx
 from msgspec import UNSET
 
 from zoomlive.client import core
-from zoomlive.client import errors as err
 from zoomlive.client.auth import CachedToken, ServerToServerAuth, StaticTokenAuth, TokenStore
 from zoomlive.client.config import ClientSettings
 from zoomlive.client.core import RequestSpec, RetryPolicy
@@ -185,7 +184,7 @@ class Client(_Base):
         try:
             return self.auth.fetch(self._http)
         except httpx.TransportError as exc:
-            raise err.TransportError(str(exc) or type(exc).__name__) from exc
+            raise core.transport_error(exc) from exc
 
     def close(self) -> None:
         self._http.close()

@@ -15,11 +15,14 @@ import msgspec
 from msgspec import UNSET
 
 from zoomlive.client._client import AsyncClient
-from zoomlive.client.errors import ZoomAPIError, ZoomError
-from zoomlive.wire.models import REDACTED, LiveStream, Resolution
+from zoomlive.client.core import update_request
+from zoomlive.client.errors import TransportError, ZoomAPIError, ZoomError
+from zoomlive.wire.models import REDACTED, LiveStream, LiveStreamUpdate, Resolution
 from zoomlive.wire.paths import Kind
 
-Outcome = Literal["updated", "unchanged", "would-update", "failed"]
+Outcome = Literal["updated", "unchanged", "would-update", "failed", "not-run"]
+#: Transport failures (no answer) in a row after which the remaining rows are not run.
+STOP_AFTER_NO_ANSWER = 3
 FIELDS = ("stream_url", "stream_key", "page_url", "resolution")
 
 
@@ -51,6 +54,8 @@ class RowResult(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None = None
     status: int | None = None
     code: int | None = None
+    #: The failure was no answer at all (connection refused, timeout).
+    no_answer: bool = False
 
 
 def diff(row: Row, current: LiveStream) -> list[Change]:
@@ -79,9 +84,22 @@ def redact(result: RowResult) -> RowResult:
     return msgspec.structs.replace(result, changes=changes)
 
 
+def check_row(row: Row) -> None:
+    """The checks ``update()`` runs before sending, so ``--dry-run`` reports exactly
+    what the real run would (``ValueError`` with the same message)."""
+    body = LiveStreamUpdate(
+        row.stream_url,
+        row.stream_key,
+        row.page_url,
+        row.resolution or UNSET,  # type: ignore[arg-type]
+    )
+    update_request(row.kind, row.id, body)
+
+
 async def apply_row(client: AsyncClient, row: Row, dry_run: bool) -> RowResult:
     ns = client.webinars if row.kind is Kind.WEBINAR else client.meetings
     try:
+        check_row(row)
         current = await ns.livestream.get(row.id)
         changes = diff(row, current)
         if not changes:
@@ -98,12 +116,23 @@ async def apply_row(client: AsyncClient, row: Row, dry_run: bool) -> RowResult:
         )
         return RowResult(id=row.id, kind=row.kind, outcome="updated", changes=changes)
     except ZoomAPIError as exc:
+        fields = "".join(f" {e.field}: {e.message}" for e in exc.errors)
         return RowResult(
-            id=row.id, kind=row.kind, outcome="failed", error=exc.message,
+            id=row.id, kind=row.kind, outcome="failed", error=exc.message + fields,
             status=exc.status, code=exc.code,
         )  # fmt: skip
+    except TransportError as exc:
+        return RowResult(id=row.id, kind=row.kind, outcome="failed", error=str(exc), no_answer=True)
     except (ZoomError, ValueError) as exc:
         return RowResult(id=row.id, kind=row.kind, outcome="failed", error=str(exc))
+
+
+def is_fatal(result: RowResult, no_answers: int) -> bool:
+    """Stop the run: the credentials were refused (every row would fail the same
+    way), or the server stopped answering."""
+    if result.status == 401:
+        return True
+    return result.no_answer and no_answers >= STOP_AFTER_NO_ANSWER
 
 
 async def apply_rows(
@@ -114,20 +143,31 @@ async def apply_rows(
     concurrency: int = 8,
     on_result: Callable[[RowResult], None] | None = None,
 ) -> list[RowResult]:
-    """Apply every row; results come back in the rows' order."""
+    """Apply every row; results come back in the rows' order. After an
+    authentication error, or ``STOP_AFTER_NO_ANSWER`` rows in a row with no answer,
+    the rows not yet started are ``not-run``."""
     todo = list(rows)
     results: list[RowResult | None] = [None] * len(todo)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(len(todo)):
         queue.put_nowait(i)
 
+    stopped = False
+    no_answers = 0
+
     async def worker() -> None:
-        while not queue.empty():
+        nonlocal stopped, no_answers
+        while not queue.empty() and not stopped:
             i = queue.get_nowait()
             result = await apply_row(client, todo[i], dry_run)
             results[i] = result
+            no_answers = no_answers + 1 if result.no_answer else 0
+            stopped = stopped or is_fatal(result, no_answers)
             if on_result is not None:
                 on_result(result)
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(todo))))))
-    return [r for r in results if r is not None]
+    return [
+        r if r is not None else RowResult(id=row.id, kind=row.kind, outcome="not-run")
+        for r, row in zip(results, todo, strict=True)
+    ]

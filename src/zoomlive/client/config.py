@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from zoomlive.wire.paths import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_URL
 
@@ -44,3 +45,18 @@ class ClientSettings:
             base_url=base_url or e.get("ZOOM_API_BASE_URL") or DEFAULT_API_BASE_URL,
             oauth_url=oauth_url or e.get("ZOOM_OAUTH_URL") or DEFAULT_OAUTH_URL,
         )
+
+
+def check_url(url: str, what: str) -> str:
+    """An absolute http(s) URL with a host, or ``ValueError`` naming ``what``: a URL
+    without a scheme is a typo to report, not an address to try."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{what} must be an absolute http(s) URL, like {DEFAULT_API_BASE_URL}; got {url!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError(f"{what} has a bad port: {url!r}") from None
+    return url

@@ -200,6 +200,15 @@ def retry_delay(
     return delay
 
 
+def transport_error(exc: httpx.TransportError) -> err.TransportError:
+    """Our error for httpx's, naming the URL that did not answer."""
+    try:
+        url: str | None = str(exc.request.url.copy_with(query=None))
+    except RuntimeError:  # no request attached
+        url = None
+    return err.TransportError(str(exc) or type(exc).__name__, url=url)
+
+
 class Attempts:
     """One call's retry bookkeeping, shared by the sync and async send loops.
 
@@ -222,7 +231,7 @@ class Attempts:
             self._policy, self._attempt, self._started, self._clock(), failed_transport=True
         )
         if delay is None:
-            raise err.TransportError(str(exc) or type(exc).__name__) from exc
+            raise transport_error(exc) from exc
         return self._next(delay)
 
     def after_response(self, response: httpx.Response) -> float:

@@ -25,7 +25,12 @@ class ZoomError(Exception):
 
 
 class TransportError(ZoomError):
-    """No HTTP answer: connection refused, reset, timed out."""
+    """No HTTP answer: connection refused, reset, timed out. ``url`` is the request's
+    (the API's or the token endpoint's), when known."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
 
 
 class ZoomAPIError(ZoomError):
@@ -39,7 +44,8 @@ class ZoomAPIError(ZoomError):
         headers: Mapping[str, str] | None = None,
         errors: Sequence[FieldError] = (),
     ) -> None:
-        super().__init__(f"HTTP {status}, code {code}: {message}")
+        where = f"HTTP {status}" if code is None else f"HTTP {status}, Zoom code {code}"
+        super().__init__(f"{where}: {message}")
         self.status = status
         self.code = code
         self.message = message

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.health import OK
@@ -26,6 +27,9 @@ from zoomlive.server.services.retention import Retention
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks.service import WebhookService
+
+if TYPE_CHECKING:
+    from zoomlive.server.seeding import Seed
 
 
 @dataclass
@@ -94,6 +98,11 @@ class Runtime:
         # One page-token key per database: a token one process issued pages on in another.
         key = await self.store.ensure_meta("page_token_key", secrets.token_hex(32))
         self.meetings.pages = TokenCodec(bytes.fromhex(key))
+        if self.settings.seed_file:
+            from zoomlive.server.seeding import parse
+
+            path = Path(self.settings.seed_file)
+            await self.load_seed(parse(path.read_text(), str(path)), at_start=True)  # noqa: ASYNC240 - once, before serving
         if not self.settings.demo:
             return
         st = self.settings
@@ -106,6 +115,21 @@ class Runtime:
             self.demo = info
         else:
             self.demo = await self._load_demo()
+
+    async def load_seed(self, seed: Seed, *, at_start: bool) -> dict[str, Any]:
+        """Write a seed file's records in one transaction (nothing if its ids exist:
+        the same file again, at a restart or posted twice, changes nothing), then its
+        subscriptions (when the records were new) and faults (in memory: at every
+        start, or with new records)."""
+        marker = seed.marker if at_start else f"{seed.marker}:{secrets.token_hex(8)}"
+        seeded = await self.store.seed_once(marker, seed.records, {})
+        if seeded:
+            for sub in seed.subscriptions:
+                await self.webhooks.subscribe(sub.client_id, sub.url, None, sub.secret_token)
+        if seeded or at_start:
+            for spec in seed.faults:
+                self.faults.add(spec)
+        return {"seeded": seeded, "counts": seed.counts}
 
     async def _load_demo(self) -> dict[str, Any]:
         client_id = await self.store.get_meta("demo_client_id")
@@ -121,9 +145,11 @@ class Runtime:
             "client_secret": app.client_secret,
         }
 
-    async def reset(self, demo: bool = False) -> dict[str, Any]:
+    async def reset(self, demo: bool = False, new_credentials: bool = False) -> dict[str, Any]:
         """Every component back to its first state, as a fresh server has it; with
-        ``demo`` the README's demo is seeded again (returned: its credentials and ids).
+        ``demo`` the README's demo is seeded again (returned: its credentials and ids),
+        with the credentials it had unless ``new_credentials`` (exported ``ZOOM_*``
+        variables keep working across resets).
 
         Each component resets its own state (as moto's backends do). Webhook work in
         flight stops first, so none is recorded after the wipe; the store wipes and
@@ -131,10 +157,12 @@ class Runtime:
         """
         await self.webhooks.reset()
         self.clock.reset()  # first: the demo's start times are read from it
+        keep = {} if new_credentials else self.demo
+        st = self.settings
         records, info = self.admin.demo_records(
-            self.settings.demo_account_id,
-            self.settings.demo_client_id,
-            self.settings.demo_client_secret,
+            st.demo_account_id or keep.get("account_id", ""),
+            st.demo_client_id or keep.get("client_id", ""),
+            st.demo_client_secret or keep.get("client_secret", ""),
         ) if demo else ([], {})  # fmt: skip
         await self.store.reset(seed=records)
         await self.limiter.reset()

@@ -14,16 +14,31 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite+aiosqlite:///{Path(path)}"
 
 
+#: The database URL schemes the server runs on (SQLite through aiosqlite,
+#: PostgreSQL through asyncpg); anything else is refused before start.
+SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
 def normalise_db_url(url_or_path: str) -> str:
-    """Accept a SQLAlchemy URL, a ``postgresql://`` URL or a plain file path."""
+    """Accept a SQLAlchemy URL, a ``postgresql://`` URL or a plain file path;
+    ``ValueError`` (one line, naming the supported schemes) for any other scheme."""
     if "://" not in url_or_path:
+        if not url_or_path.strip():
+            raise ValueError("the database is empty: give a file path or a database URL")
         return sqlite_url(url_or_path)
     scheme, rest = url_or_path.split("://", 1)
-    if scheme in ("postgres", "postgresql"):
-        return f"postgresql+asyncpg://{rest}"
-    if scheme == "sqlite":
-        return f"sqlite+aiosqlite://{rest}"
-    return url_or_path
+    if scheme.lower() not in SCHEMES:
+        raise ValueError(
+            f"unsupported database URL scheme {scheme + '://'!r}: use a file path, "
+            "sqlite:///path, or postgresql://user@host:port/db"
+        )
+    return f"{SCHEMES[scheme.lower()]}://{rest}"
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -70,6 +85,8 @@ class ServerSettings:
     #: Delivered and failed webhook events (with their attempts) and expired tokens
     #: are deleted this many days, on the server clock, after they finished/expired.
     retention_days: float = 7.0
+    #: A seed file (YAML or JSON) loaded at start (``zoomlive.server.seeding``).
+    seed_file: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,6 +110,7 @@ class ServerSettings:
             ("demo_client_secret", "ZOOMLIVE_DEMO_CLIENT_SECRET"),
             ("public_url", "ZOOMLIVE_PUBLIC_URL"),
             ("redis_url", "ZOOMLIVE_REDIS_URL"),
+            ("seed_file", "ZOOMLIVE_SEED"),
         ):
             if e.get(name):
                 values[key] = e[name]

@@ -9,7 +9,8 @@ Fixtures:
   ``zoom_server.env()``), for subprocesses and clients in other languages.
 
 Nothing is imported until a fixture is used, so the plugin costs nothing to
-suites that do not use it.
+suites that do not use it, and a client-only install (no ``server`` extra) runs its
+tests untouched; a test that uses a fixture there fails with one line naming the extra.
 """
 
 from __future__ import annotations
@@ -25,11 +26,24 @@ if TYPE_CHECKING:
     from zoomlive.testing.handle import Zoom
 
 
+def _start(serve: bool) -> tuple[Any, Zoom]:
+    from zoomlive.testing import MissingExtraError, load
+
+    try:
+        kit = load("zoomlive.testing.kit")
+    except MissingExtraError as exc:
+        missing: str | None = str(exc)
+    else:
+        missing = None
+    if missing is not None:  # outside the except: one line, no chained report
+        pytest.fail(missing, pytrace=False)
+    started: tuple[Any, Zoom] = kit.start_emulator(serve=serve)
+    return started
+
+
 @pytest.fixture(scope="session")
 def _zoomlive_in_process() -> Iterator[Zoom]:
-    from zoomlive.testing.kit import start_emulator
-
-    server, handle = start_emulator()
+    server, handle = _start(serve=False)
     try:
         yield handle
     finally:
@@ -39,9 +53,7 @@ def _zoomlive_in_process() -> Iterator[Zoom]:
 
 @pytest.fixture(scope="session")
 def _zoomlive_on_port() -> Iterator[Zoom]:
-    from zoomlive.testing.kit import start_emulator
-
-    server, handle = start_emulator(serve=True)
+    server, handle = _start(serve=True)
     try:
         yield handle
     finally:

@@ -168,6 +168,9 @@ class MeetingPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
 class ResetIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Seed the demo again after wiping.
     demo: bool = False
+    #: Give the demo new credentials (by default it keeps the ones it had, so
+    #: exported ``ZOOM_*`` variables keep working).
+    new_credentials: bool = False
 
 
 class ClockIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.params import FromQuery, JSONBody
 
 from zoomlive.server.clock import in_range
@@ -18,6 +18,7 @@ from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.faults import Fault, FaultSpec
 from zoomlive.server.services.journal import Entry
 from zoomlive.wire import errors as E
+from zoomlive.wire.models import FieldError
 
 
 @get("/health", guards=[], summary="Liveness and dependencies (no token needed)")
@@ -34,8 +35,34 @@ class OpsController(Controller):
 
     @post("/reset", status_code=200, summary="Wipe all state; optionally seed the demo again")
     async def reset(self, rt: RuntimeDep, data: JSONBody[ResetIn | None] = None) -> dict[str, Any]:
-        seeded = await rt.reset(demo=data is not None and data.demo)
+        body = data or ResetIn()
+        seeded = await rt.reset(demo=body.demo, new_credentials=body.new_credentials)
         return {"reset": True, "demo": seeded}
+
+    @get(
+        "/demo",
+        summary="The demo app's credentials (what `zoomlive env` prints as export lines)",
+    )
+    async def demo_credentials(self, rt: RuntimeDep) -> dict[str, str]:
+        if not rt.demo:
+            raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="App", key="demo")
+        return {k: str(rt.demo[k]) for k in ("account_id", "client_id", "client_secret")}
+
+    @post(
+        "/seed",
+        status_code=200,
+        summary="Load a seed (the seed-file format, as JSON or YAML) in one transaction",
+    )
+    async def seed(self, rt: RuntimeDep, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        from zoomlive.server.seeding import SeedError, parse
+
+        raw = await request.body()
+        try:
+            seed = parse(raw.decode("utf-8", errors="replace"), "body")
+        except SeedError as exc:
+            errors = [FieldError("body", p) for p in exc.problems]
+            raise ZoomProblem(400, 300, exc.problems[0], errors=errors) from None
+        return await rt.load_seed(seed, at_start=False)
 
     @post("/demo", status_code=201, summary="Seed a demo account, host, app, meetings, webinar")
     async def demo(self, rt: RuntimeDep) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import fnmatch
 import itertools
+from collections.abc import Callable
 
 import msgspec
 
@@ -37,6 +38,8 @@ class Journal:
     def __init__(self, size: int) -> None:
         self._ring: collections.deque[_Row] = collections.deque(maxlen=max(size, 0))
         self._ids = itertools.count(1)
+        #: Called with each new row (``zoomlive serve --access-log`` prints it).
+        self.on_add: Callable[[_Row], None] | None = None
 
     def add(
         self,
@@ -51,10 +54,11 @@ class Journal:
         fault_id: int | None,
         tracking_id: str,
     ) -> None:
-        self._ring.append(
-            (next(self._ids), at, method, path, status, code, account_id, client_id,
-             duration_ms, fault_id, tracking_id)
-        )  # fmt: skip
+        row = (next(self._ids), at, method, path, status, code, account_id, client_id,
+               duration_ms, fault_id, tracking_id)  # fmt: skip
+        self._ring.append(row)
+        if self.on_add is not None:
+            self.on_add(row)
 
     def reset(self) -> None:
         self.clear()

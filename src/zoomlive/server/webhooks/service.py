@@ -376,6 +376,14 @@ class WebhookService:
         )  # fmt: skip
         if not recorded:
             log.warning("webhook %s: the lease ended before the answer was recorded", row.id)
+        elif outcome != "delivered":
+            # At the default level: a receiver that fails is what a user debugs.
+            log.warning(
+                "webhook %s %s to %s: attempt %d failed (%s); %s",
+                row.id, row.event, sub.url, number,
+                f"HTTP {status_code}" if status_code is not None else error,
+                "will retry" if outcome == "pending" else "giving up",
+            )  # fmt: skip
 
     def _record(
         self, what: str, sub: Subscription, status: int, started: float, account: str | None = None
