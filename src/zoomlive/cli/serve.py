@@ -23,6 +23,7 @@ def banner(rt: Any, base_url: str, console: Console) -> None:
     console.print(f"  Control API     {base_url}/_zoomlive  (docs: {base_url}/_zoomlive/docs)")
     console.print(f"  Admin token     {rt.admin_token}")
     console.print(f"  Database        {rt.settings.database_url}")
+    console.print(f"  Media           {rt.media.description}", highlight=False, markup=False)
     if not demo:
         console.print("  (no demo data: --no-demo, or seeded elsewhere)")
         return

@@ -70,6 +70,9 @@ class ServerSettings:
     #: Delivered and failed webhook events (with their attempts) and expired tokens
     #: are deleted this many days, on the server clock, after they finished/expired.
     retention_days: float = 7.0
+    #: Real media (README, "Real media"): ``auto`` streams when PyAV is installed,
+    #: ``off`` never does.
+    media: str = "auto"
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +117,9 @@ class ServerSettings:
             values["keep_alive_seconds"] = int(e["ZOOMLIVE_KEEP_ALIVE_TIMEOUT"])
         if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
             values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
+        if e.get("ZOOMLIVE_MEDIA"):
+            off = e["ZOOMLIVE_MEDIA"].strip().lower() in ("0", "false", "no", "off")
+            values["media"] = "off" if off else "auto"
         if e.get("ZOOMLIVE_RETENTION_DAYS"):
             values["retention_days"] = float(e["ZOOMLIVE_RETENTION_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any
 
 from zoomlive.server.clock import Clock, iso_utc
@@ -45,9 +46,16 @@ def exists(what: str, key: object) -> ZoomProblem:
 
 
 class AdminService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        on_meeting_ended: Callable[[int], None] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        #: Told when a meeting ends, after the commit (the media feed closes there).
+        self._on_meeting_ended = on_meeting_ended
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -217,6 +225,8 @@ class AdminService:
         ended = await self._store.end_meeting(meeting_id, self._clock.now())
         if ended is None:
             raise not_found("Meeting", meeting_id)
+        if self._on_meeting_ended is not None:
+            self._on_meeting_ended(meeting_id)
         return ended
 
     # -- the demo -----------------------------------------------------------------------

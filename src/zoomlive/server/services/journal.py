@@ -25,9 +25,15 @@ class Entry(msgspec.Struct, kw_only=True, frozen=True):
     duration_ms: float
     fault_id: int | None = None
     tracking_id: str
+    #: Media entries (method ``MEDIA``): the stream's new media state and why.
+    media_state: str | None = None
+    media_reason: str | None = None
 
 
-_Row = tuple[int, float, str, str, int, int | None, str | None, str | None, float, int | None, str]
+_Row = tuple[
+    int, float, str, str, int, int | None, str | None, str | None, float, int | None, str,
+    str | None, str | None,
+]  # fmt: skip
 
 
 class Journal:
@@ -53,7 +59,14 @@ class Journal:
     ) -> None:
         self._ring.append(
             (next(self._ids), at, method, path, status, code, account_id, client_id,
-             duration_ms, fault_id, tracking_id)
+             duration_ms, fault_id, tracking_id, None, None)
+        )  # fmt: skip
+
+    def add_media(self, at: float, meeting_id: int, state: str, reason: str | None) -> None:
+        """A stream's media state changed (README, "Real media")."""
+        self._ring.append(
+            (next(self._ids), at, "MEDIA", f"/_zoomlive/meetings/{meeting_id}/media", 0, None,
+             None, None, 0.0, None, "", state, reason)
         )  # fmt: skip
 
     def reset(self) -> None:
@@ -78,7 +91,7 @@ class Journal:
             e = Entry(
                 id=row[0], at=row[1], method=row[2], path=row[3], status=row[4], code=row[5],
                 account_id=row[6], client_id=row[7], duration_ms=row[8], fault_id=row[9],
-                tracking_id=row[10],
+                tracking_id=row[10], media_state=row[11], media_reason=row[12],
             )  # fmt: skip
             if path is not None and not fnmatch.fnmatchcase(e.path, path):
                 continue
