@@ -34,6 +34,9 @@ from zoomlive.server.storage.records import Meeting
 
 log = logging.getLogger("zoomlive.media")
 
+#: Variants asked to be encoded ahead, remembered so a PATCH loop sends each once.
+WARM_MEMORY = 256
+
 HOW_TO_ENABLE = "install the media extra: pip install 'zoomlive[media]'"
 
 
@@ -73,6 +76,7 @@ class MediaSupervisor:
         self.ready = False
         #: Variants encoded ahead of a start (when a stream was configured).
         self.variants_warmed = 0
+        self._warm_sent: dict[Any, None] = {}
 
     def open(self) -> None:
         """Called on the event loop at server start."""
@@ -111,8 +115,14 @@ class MediaSupervisor:
         stream's variant now, so its ``start`` does not wait for them."""
         if not self.enabled or not meeting.stream_url.lower().startswith(("rtmp://", "rtmps://")):
             return
+        card = _card_of(meeting)
+        if card in self._warm_sent:  # a PATCH that changes the key or URL only: no news
+            return
+        self._warm_sent[card] = None
+        while len(self._warm_sent) > WARM_MEMORY:
+            del self._warm_sent[next(iter(self._warm_sent))]
         try:
-            self._command(("warm", _card_of(meeting)))
+            self._command(("warm", card))
         except Exception as exc:
             log.warning("media worker could not start: %s", type(exc).__name__)
 
@@ -230,6 +240,7 @@ class MediaSupervisor:
             return
         self._conn = None
         self.ready = False
+        self._warm_sent.clear()
         log.warning("media worker exited")
         for meeting_id, gen in list(self._gens.items()):
             if self.status(meeting_id).state in ("connecting", "live"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -50,6 +51,7 @@ class Worker:
         self._loops: dict[Card, VideoLoop] = {}
         self._audio: Encoded | None = None
         self._closing = threading.Event()
+        self._warm_queue: queue.SimpleQueue[Card] = queue.SimpleQueue()
 
     def _send(self, message: tuple[Any, ...]) -> None:
         with self._send_lock:
@@ -69,8 +71,7 @@ class Worker:
             if message[0] == "start":
                 self._start(message[1], message[2])
             elif message[0] == "warm":
-                card = message[1]
-                threading.Thread(target=self._warm, args=(card,), daemon=True).start()
+                self._warm_queue.put(message[1])
             elif message[0] == "stop":
                 self._stop(message[1])
             elif message[0] == "shutdown":
@@ -139,11 +140,14 @@ class Worker:
         self._send(("bye",))
 
     def _warm_up(self) -> None:
-        """Encode the audio (the same for every stream) before the first start needs it."""
+        """Encode the audio (the same for every stream) before the first start needs
+        it, then each variant asked for ahead, one at a time."""
         try:
             self._audio_loop()
         finally:
             self._send(("ready",))
+        while not self._closing.is_set():
+            self._warm(self._warm_queue.get())
 
     def _warm(self, card: Card) -> None:
         """Encode a variant ahead of its start (the stream was configured)."""
