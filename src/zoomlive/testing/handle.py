@@ -6,11 +6,14 @@ in-process emulator or one on a real port.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from zoomlive.client import AsyncClient, Client
+
+if TYPE_CHECKING:
+    from zoomlive.testing.rtmp_sink import RtmpSink
 
 
 class Zoom:
@@ -150,6 +153,17 @@ class Zoom:
     def expire_tokens(self, client_id: str | None = None) -> int:
         """Fault: every live token (of one app) expires now."""
         return int(self.admin("POST", "/tokens/expire", {"client_id": client_id})["expired"])
+
+    def rtmp_sink(self, app: str = "live") -> RtmpSink:
+        """An RTMP receiver on 127.0.0.1 for one publish (``with zoom.rtmp_sink() as
+        sink:``); give ``sink.url`` as ``stream_url``. Needs the ``media`` extra."""
+        from zoomlive.testing.rtmp_sink import RtmpSink
+
+        return RtmpSink(app)
+
+    def media(self, meeting_id: int) -> dict[str, Any]:
+        """The stream's media state (README, "Real media")."""
+        return dict(self.meeting(meeting_id)["media"])
 
     def stats(self) -> dict[str, int]:
         return dict(self.admin("GET", "/stats"))
