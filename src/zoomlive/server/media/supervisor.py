@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -36,6 +37,9 @@ log = logging.getLogger("zoomlive.media")
 
 #: Variants asked to be encoded ahead, remembered so a PATCH loop sends each once.
 WARM_MEMORY = 256
+#: At most this many variants are encoded ahead a minute (about 0.3 s of CPU each at
+#: 720p): configuring many streams at once must not keep a core busy in the background.
+WARM_PER_MINUTE = 8
 
 HOW_TO_ENABLE = "install the media extra: pip install 'zoomlive[media]'"
 
@@ -77,6 +81,7 @@ class MediaSupervisor:
         #: Variants encoded ahead of a start (when a stream was configured).
         self.variants_warmed = 0
         self._warm_sent: dict[Any, None] = {}
+        self._warm_times: list[float] = []
 
     def open(self) -> None:
         """Called on the event loop at server start."""
@@ -118,6 +123,12 @@ class MediaSupervisor:
         card = _card_of(meeting)
         if card in self._warm_sent:  # a PATCH that changes the key or URL only: no news
             return
+        now = time.monotonic()
+        recent = [t for t in self._warm_times if now - t < 60.0]
+        if len(recent) >= WARM_PER_MINUTE and self._conn is not None:
+            self._warm_times = recent  # many new streams configured: encode at start
+            return
+        self._warm_times = [*recent, now]
         self._warm_sent[card] = None
         while len(self._warm_sent) > WARM_MEMORY:
             del self._warm_sent[next(iter(self._warm_sent))]
