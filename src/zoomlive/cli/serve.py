@@ -43,6 +43,7 @@ def banner(rt: Any, base_url: str, out: Any = None) -> None:
     say(f"  Control API     {base_url}/_zoomlive  (docs: {base_url}/_zoomlive/docs)")
     say(f"  Admin token     {rt.admin_token}")
     say(f"  Database        {rt.settings.database_url}")
+    say(f"  Media           {rt.media.description}")
     if not demo:
         say("  (no demo data: --no-demo, or seeded elsewhere)")
         say(f"\nexport ZOOMLIVE_ADMIN_TOKEN={shlex.quote(rt.admin_token)}")
@@ -182,7 +183,9 @@ class _OneLine(logging.Filter):
 def access_line(row: tuple[Any, ...]) -> str:
     """method, path, status, Zoom code, ms, tracking id: a journal row, which holds
     no header, query or body, so never a secret."""
-    _id, _at, method, path, status, code, _acct, _app, ms, _fault, tracking = row
+    _id, _at, method, path, status, code, _acct, _app, ms, _fault, tracking = row[:11]
+    if method == "MEDIA":  # a stream's media state changed (its state and reason)
+        return f"MEDIA {path} {row[11]} {row[12] or ''}".rstrip()
     return f"{method} {path} {status} {code if code is not None else '-'} {ms:.1f}ms {tracking}"
 
 

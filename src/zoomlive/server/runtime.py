@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.health import OK
+from zoomlive.server.media.supervisor import MediaSupervisor
 from zoomlive.server.services.admin import AdminService
 from zoomlive.server.services.auth import AuthService
 from zoomlive.server.services.faults import FaultBook
@@ -46,6 +47,7 @@ class Runtime:
     journal: Journal
     webhooks: WebhookService
     retention: Retention
+    media: MediaSupervisor
     admin_token: str = ""
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
@@ -62,22 +64,27 @@ class Runtime:
         journal = Journal(settings.journal_size)
         webhooks = WebhookService(store, clock, journal, retry_scale=settings.webhook_retry_scale)
         limiter = RateLimiter(backend, enabled=settings.rate_limits)
+        media = MediaSupervisor(journal, clock.now, settings.media)
         meetings = MeetingService(
-            store, clock, limiter, webhooks.event_rows, webhooks.outbox_rows, webhooks.wake
+            store, clock, limiter, webhooks.event_rows, webhooks.outbox_rows, webhooks.wake,
+            on_ended=media.meeting_ended,
         )
         return cls(
             settings=settings,
             clock=clock,
             store=store,
             auth=AuthService(store, clock, settings.token_ttl_seconds),
-            livestream=LiveStreamService(store, clock, webhooks.outbox_rows, webhooks.wake),
+            livestream=LiveStreamService(
+                store, clock, webhooks.outbox_rows, webhooks.wake, media=media
+            ),
             meetings=meetings,
-            admin=AdminService(store, clock, meetings),
+            admin=AdminService(store, clock, meetings, on_meeting_ended=media.meeting_ended),
             limiter=limiter,
             faults=FaultBook(),
             journal=journal,
             webhooks=webhooks,
             retention=Retention(store, webhooks.db, clock, settings.retention_days * 86400),
+            media=media,
         )
 
     async def start(self) -> None:
@@ -85,6 +92,7 @@ class Runtime:
         on one PostgreSQL database: migrations and the seed run under an advisory lock,
         the seed is one transaction, and the admin token is set once."""
         await self.store.open()
+        self.media.open()
         self.webhooks.start()
         self.retention.start()
         if self.settings.admin_token:
@@ -156,6 +164,7 @@ class Runtime:
         seeds in one transaction (one commit: the test kit's reset stays fast).
         """
         await self.webhooks.reset()
+        self.media.reset()
         self.clock.reset()  # first: the demo's start times are read from it
         keep = {} if new_credentials else self.demo
         st = self.settings
@@ -185,6 +194,7 @@ class Runtime:
             "pruned_events": self.retention.pruned_events,
             "pruned_attempts": self.retention.pruned_attempts,
             "pruned_tokens": self.retention.pruned_tokens,
+            **self.media.stats(),
         }
 
     async def health(self) -> dict[str, Any]:
@@ -200,9 +210,12 @@ class Runtime:
             await backend.probe()
             deps["redis"] = backend.dependency.status()
         ok = all(v == OK for v in deps.values())
-        return {"status": "ok" if ok else "degraded", "dependencies": deps}
+        # Media off is a choice (or a missing extra), not a failure: it does not degrade.
+        media = {"enabled": self.media.enabled, "detail": self.media.description}
+        return {"status": "ok" if ok else "degraded", "dependencies": deps, "media": media}
 
     async def stop(self) -> None:
+        await self.media.close()
         await self.retention.stop()
         await self.webhooks.stop()
         await self.store.close()

@@ -87,6 +87,9 @@ class ServerSettings:
     retention_days: float = 7.0
     #: A seed file (YAML or JSON) loaded at start (``zoomlive.server.seeding``).
     seed_file: str = ""
+    #: Real media (README, "Real media"): ``auto`` streams when PyAV is installed,
+    #: ``off`` never does.
+    media: str = "auto"
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,6 +135,9 @@ class ServerSettings:
             values["keep_alive_seconds"] = int(e["ZOOMLIVE_KEEP_ALIVE_TIMEOUT"])
         if e.get("ZOOMLIVE_WEBHOOK_RETRY_SCALE"):
             values["webhook_retry_scale"] = float(e["ZOOMLIVE_WEBHOOK_RETRY_SCALE"])
+        if e.get("ZOOMLIVE_MEDIA"):
+            off = e["ZOOMLIVE_MEDIA"].strip().lower() in ("0", "false", "no", "off")
+            values["media"] = "off" if off else "auto"
         if e.get("ZOOMLIVE_RETENTION_DAYS"):
             values["retention_days"] = float(e["ZOOMLIVE_RETENTION_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from zoomlive.client import AsyncClient, Client
 from zoomlive.testing.events import EventCollector, Received
 from zoomlive.wire.webhooks import ALL_EVENTS
+
+if TYPE_CHECKING:
+    from zoomlive.testing.rtmp_sink import RtmpSink
 
 
 class Zoom:
@@ -194,6 +197,17 @@ class Zoom:
     def expire_tokens(self, client_id: str | None = None) -> int:
         """Fault: every live token (of one app) expires now."""
         return int(self.admin("POST", "/tokens/expire", {"client_id": client_id})["expired"])
+
+    def rtmp_sink(self, app: str = "live") -> RtmpSink:
+        """An RTMP receiver on 127.0.0.1 for one publish (``with zoom.rtmp_sink() as
+        sink:``); give ``sink.url`` as ``stream_url``. Needs the ``media`` extra."""
+        from zoomlive.testing.rtmp_sink import RtmpSink
+
+        return RtmpSink(app)
+
+    def media(self, meeting_id: int) -> dict[str, Any]:
+        """The stream's media state (README, "Real media")."""
+        return dict(self.meeting(meeting_id)["media"])
 
     def stats(self) -> dict[str, int]:
         return dict(self.admin("GET", "/stats"))

@@ -7,6 +7,9 @@ Fixtures:
 - ``zoom_client`` / ``async_zoom_client``: clients for the demo app, wired to it.
 - ``zoom_server``: the same on a real port on 127.0.0.1 (``zoom_server.base_url``,
   ``zoom_server.env()``), for subprocesses and clients in other languages.
+- ``rtmp_sink``: an RTMP receiver on 127.0.0.1 (``rtmp_sink.url`` as ``stream_url``)
+  reporting what arrived: stream name, codecs, size, frames, duration, bytes. Needs
+  the ``media`` extra (PyAV).
 
 Nothing is imported until a fixture is used, so the plugin costs nothing to
 suites that do not use it, and a client-only install (no ``server`` extra) runs its
@@ -24,6 +27,7 @@ import pytest
 if TYPE_CHECKING:
     from zoomlive.client import AsyncClient, Client
     from zoomlive.testing.handle import Zoom
+    from zoomlive.testing.rtmp_sink import RtmpSink
 
 
 def _start(serve: bool) -> tuple[Any, Zoom]:
@@ -71,6 +75,15 @@ def zoom(_zoomlive_in_process: Zoom) -> Zoom:
 def zoom_server(_zoomlive_on_port: Zoom) -> Zoom:
     """A fresh emulated Zoom on a real port on 127.0.0.1."""
     return _zoomlive_on_port.reset()
+
+
+@pytest.fixture
+def rtmp_sink() -> Iterator[RtmpSink]:
+    """An RTMP receiver for one publish, closed after the test."""
+    from zoomlive.testing.rtmp_sink import RtmpSink
+
+    with RtmpSink() as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
 from zoomlive.server.control.models import MeetingIn, MeetingPatch, changes
 from zoomlive.server.control.params import PathMeetingId, QueryText, RuntimeDep
+from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.records import Meeting
+
+
+class MeetingView(Meeting, frozen=True, kw_only=True):
+    """A meeting with its stream's media state (README, "Real media")."""
+
+    media: MediaStatus
+
+
+def _view(rt: Runtime, meeting: Meeting) -> MeetingView:
+    return MeetingView(**msgspec.structs.asdict(meeting), media=rt.media.status(meeting.id))
 
 
 async def _create(rt: Runtime, kind: str, data: MeetingIn) -> Meeting:
@@ -33,9 +45,12 @@ class MeetingsController(Controller):
     async def list_meetings(self, rt: RuntimeDep, account_id: QueryText = None) -> list[Meeting]:
         return await rt.admin.list_meetings(account_id)
 
-    @get("/meetings/{meeting_id:int}", summary="A meeting or webinar, with its stream state")
-    async def get_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> Meeting:
-        return await rt.admin.get_meeting(meeting_id)
+    @get(
+        "/meetings/{meeting_id:int}",
+        summary="A meeting or webinar, with its stream state and media state",
+    )
+    async def get_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> MeetingView:
+        return _view(rt, await rt.admin.get_meeting(meeting_id))
 
     @patch("/meetings/{meeting_id:int}")
     async def update_meeting(

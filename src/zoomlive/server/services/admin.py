@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 import string
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock, iso_utc
@@ -54,11 +55,19 @@ def exists(what: str, key: object) -> ZoomProblem:
 
 
 class AdminService:
-    def __init__(self, store: Store, clock: Clock, lifecycle: MeetingService | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        lifecycle: MeetingService | None = None,
+        on_meeting_ended: Callable[[int], None] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         #: Starts and ends meetings with their events (the host's side).
         self.lifecycle = lifecycle
+        #: Told when a meeting ends, after the commit (the media feed closes there).
+        self._on_meeting_ended = on_meeting_ended
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -234,15 +243,18 @@ class AdminService:
         return await self.get_meeting(meeting_id)
 
     async def end_meeting(self, meeting_id: int) -> Meeting:
-        """The host leaves: the meeting ends, its live stream stops, and a later start
-        of the stream gets 4927. Events as for ``status end`` (README, Decisions)."""
+        """The host leaves: the meeting ends, its live stream stops (its media feed
+        closes), and a later start of the stream gets 4927. Events as for ``status
+        end`` (README, Decisions)."""
         meeting = await self.get_meeting(meeting_id)
         if self.lifecycle is None:
             ended = await self._store.end_meeting(meeting_id, self._clock.now())
             if ended is None:
                 raise not_found("Meeting", meeting_id)
+            if self._on_meeting_ended is not None:
+                self._on_meeting_ended(meeting_id)
             return ended
-        await self.lifecycle.end(meeting)
+        await self.lifecycle.end(meeting)  # tells the media feed itself
         return await self.get_meeting(meeting_id)
 
     # -- the demo -----------------------------------------------------------------------

@@ -26,9 +26,15 @@ class Entry(msgspec.Struct, kw_only=True, frozen=True):
     duration_ms: float
     fault_id: int | None = None
     tracking_id: str
+    #: Media entries (method ``MEDIA``): the stream's new media state and why.
+    media_state: str | None = None
+    media_reason: str | None = None
 
 
-_Row = tuple[int, float, str, str, int, int | None, str | None, str | None, float, int | None, str]
+_Row = tuple[
+    int, float, str, str, int, int | None, str | None, str | None, float, int | None, str,
+    str | None, str | None,
+]  # fmt: skip
 
 
 class Journal:
@@ -55,7 +61,15 @@ class Journal:
         tracking_id: str,
     ) -> None:
         row = (next(self._ids), at, method, path, status, code, account_id, client_id,
-               duration_ms, fault_id, tracking_id)  # fmt: skip
+               duration_ms, fault_id, tracking_id, None, None)  # fmt: skip
+        self._ring.append(row)
+        if self.on_add is not None:
+            self.on_add(row)
+
+    def add_media(self, at: float, meeting_id: int, state: str, reason: str | None) -> None:
+        """A stream's media state changed (README, "Real media")."""
+        row = (next(self._ids), at, "MEDIA", f"/_zoomlive/meetings/{meeting_id}/media", 0, None,
+               None, None, 0.0, None, "", state, reason)  # fmt: skip
         self._ring.append(row)
         if self.on_add is not None:
             self.on_add(row)
@@ -82,7 +96,7 @@ class Journal:
             e = Entry(
                 id=row[0], at=row[1], method=row[2], path=row[3], status=row[4], code=row[5],
                 account_id=row[6], client_id=row[7], duration_ms=row[8], fault_id=row[9],
-                tracking_id=row[10],
+                tracking_id=row[10], media_state=row[11], media_reason=row[12],
             )  # fmt: skip
             if path is not None and not fnmatch.fnmatchcase(e.path, path):
                 continue

@@ -8,7 +8,7 @@ any lookup, so a bad body never reveals whether an id exists.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from msgspec import UNSET
@@ -29,6 +29,17 @@ from zoomlive.wire.validate import validate_status, validate_update
 EventRows = Callable[[Meeting, bool], Awaitable[list[tuple[Any, Any]]]]
 
 
+class StreamMedia(Protocol):
+    """What a stream's media feed needs to hear (``zoomlive.server.media``): called
+    after the commit, only when a compare-and-set changed the stream, in commit order."""
+
+    def prepare(self, meeting: Meeting) -> None: ...
+
+    def started(self, meeting: Meeting) -> None: ...
+
+    def stopped(self, meeting_id: int) -> None: ...
+
+
 class LiveStreamService:
     def __init__(
         self,
@@ -36,11 +47,13 @@ class LiveStreamService:
         clock: Clock,
         events: EventRows | None = None,
         on_committed: Callable[[], None] | None = None,
+        media: StreamMedia | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._events = events
         self._on_committed = on_committed
+        self._media = media
 
     def parse_id(self, kind: Kind, raw: str) -> int:
         value = parse_id(raw)
@@ -77,16 +90,17 @@ class LiveStreamService:
         if isinstance(update, list):
             raise ZoomProblem.of(E.VALIDATION_FAILED, errors=update)
         meeting = await self._target(principal, kind, object_id)
-        await self._store.save_stream(
-            msgspec.structs.replace(
-                meeting,
-                stream_url=update.stream_url,
-                stream_key=update.stream_key,
-                page_url=update.page_url,
-                resolution=update.resolution if update.resolution is not UNSET else None,
-                configured=True,
-            )
+        configured = msgspec.structs.replace(
+            meeting,
+            stream_url=update.stream_url,
+            stream_key=update.stream_key,
+            page_url=update.page_url,
+            resolution=update.resolution if update.resolution is not UNSET else None,
+            configured=True,
         )
+        await self._store.save_stream(configured)
+        if self._media is not None:
+            self._media.prepare(configured)
 
     async def set_status(
         self, principal: Principal, kind: Kind, object_id: int, body: Mapping[str, Any]
@@ -128,7 +142,12 @@ class LiveStreamService:
         expected = msgspec.structs.replace(meeting, **values, stream_live=live)
         extra = await self._events(expected, live) if self._events is not None else []
         changed, seen = await self._store.transition_stream(
-            meeting.id, live=live, values=values, require_started=live, extra=extra
+            meeting.id,
+            live=live,
+            values=values,
+            require_started=live,
+            extra=extra,
+            on_changed=self._media_hook(live),
         )
         if not changed and live and seen is not None and not seen.stream_live:
             # Not live, yet the start did not apply: the meeting ended meanwhile.
@@ -136,6 +155,14 @@ class LiveStreamService:
         if changed and extra and self._on_committed is not None:
             self._on_committed()
         return changed
+
+    def _media_hook(self, live: bool) -> Callable[[Meeting], None] | None:
+        media = self._media
+        if media is None:
+            return None
+        if live:
+            return media.started
+        return lambda meeting: media.stopped(meeting.id)
 
 
 def _settings_of(status: LiveStreamStatusUpdate) -> dict[str, Any]:

@@ -83,6 +83,7 @@ class MeetingService:
         event_rows: EventRows | None = None,
         live_rows: LiveRows | None = None,
         on_committed: Callable[[], None] | None = None,
+        on_ended: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
         self.db = MeetingStore(store)
@@ -91,6 +92,8 @@ class MeetingService:
         self._event_rows = event_rows
         self._live_rows = live_rows
         self._on_committed = on_committed
+        #: Told, after the commit, that a meeting ended (its media feed closes).
+        self._on_ended = on_ended
         self.pages = TokenCodec()
 
     # -- who and what -------------------------------------------------------------------
@@ -404,6 +407,8 @@ class MeetingService:
         stream_row, end_row = await self.db.apply(steps)
         if stream_row is not None or end_row is not None:
             self._committed(live_extra + end_extra)
+            if self._on_ended is not None:
+                self._on_ended(meeting.id)
         return end_row is not None
 
     # -- events -------------------------------------------------------------------------

@@ -516,12 +516,14 @@ class Store:
         values: dict[str, Any],
         require_started: bool,
         extra: Iterable[tuple[Any, Any]] = (),
+        on_changed: Callable[[Meeting], None] | None = None,
     ) -> tuple[bool, Meeting | None]:
         """Compare-and-set a stream's live state: the row changes only where it is
         not already ``live`` (and, for a start, where the meeting has started). The
         ``extra`` writes (the webhook outbox rows) run in the same transaction, and
-        only when the row changed. Returns whether it changed, and the row as the
-        transaction saw it."""
+        only when the row changed. ``on_changed(row)`` runs after the commit, only
+        when the row changed, in commit order (the media feed starts and stops
+        there). Returns whether it changed, and the row as the transaction saw it."""
         c = t.meetings.c
         where = sa.and_(c.id == meeting_id, c.stream_live.is_(not live))
         if require_started:
@@ -546,6 +548,8 @@ class Store:
         def after(result: tuple[bool, Meeting | None]) -> None:
             if result[1] is not None:
                 self._cache_records([result[1]])
+                if result[0] and on_changed is not None:
+                    on_changed(result[1])
 
         outcome: tuple[bool, Meeting | None] = await self.writer.call(op, after=after)
         return outcome
