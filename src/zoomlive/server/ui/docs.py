@@ -1,0 +1,222 @@
+"""API docs that work with no network, and an OpenAPI document that says what the
+Zoom routes really do.
+
+Swagger UI's files come from the ``swagger-ui-py`` package on PyPI (Swagger UI 5, which
+reads OpenAPI 3.1) and are served
+from ``/_zoomlive/ui/static/swagger``: no CDN. Litestar documents the six live stream
+operations and ``/oauth/token`` from handlers that take a raw ``Request`` (they read
+bodies themselves, as Zoom does: Decision 1), so its generated entries say
+``200 string`` with no body. ``zoom_operations`` replaces them, in the document
+Litestar serves, with what the server does: 204 for the PATCHes, JSON and multipart
+bodies, Zoom's ``{code, message, errors}`` for each error status, OAuth's
+``{reason, error}`` on the token endpoint, and bearer and client-credentials security.
+The schemas come from the wire models the client and server share (``msgspec``), so
+they cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+
+from zoomlive.wire.models import (
+    ErrorBody,
+    LiveStream,
+    LiveStreamStatusUpdate,
+    LiveStreamUpdate,
+    OAuthError,
+    TokenResponse,
+)
+from zoomlive.wire.paths import LIVESTREAM_ROUTES, TOKEN_PATH, Operation
+
+STATIC = "/_zoomlive/ui/static"
+SWAGGER = f"{STATIC}/swagger"
+DOCS = "/_zoomlive/docs"
+
+#: Statuses each kind of operation answers with Zoom's error body (README, errors).
+#: 300 is Zoom's answer for an id that is not a number; 413/415 only come with a body.
+GET_ERRORS = (300, 400, 401, 404, 429, 503)
+PATCH_ERRORS = (300, 400, 401, 404, 413, 415, 429, 503)
+TOKEN_ERRORS = (400, 401, 429)
+
+_SCHEMA_NAMES = {
+    LiveStream: "LiveStream",
+    LiveStreamUpdate: "LiveStreamUpdate",
+    LiveStreamStatusUpdate: "LiveStreamStatusUpdate",
+    ErrorBody: "ZoomError",
+    TokenResponse: "TokenResponse",
+    OAuthError: "OAuthError",
+}
+
+
+def swagger_assets() -> Path:
+    """Swagger UI 5's files as the ``swagger-ui-py`` package ships them (found, not
+    imported: its Python side is for other frameworks)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed (pip install zoomlive[server])")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def static_routers() -> list[Router]:
+    ours = Path(__file__).parent / "static"
+    swagger = swagger_assets()
+    return [
+        create_static_files_router(SWAGGER, directories=[swagger], include_in_schema=False,
+                                   name="swagger-assets"),
+        create_static_files_router(STATIC, directories=[ours], include_in_schema=False,
+                                   name="ui-assets"),
+    ]  # fmt: skip
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="zoomlive",
+        version="0.1.0",
+        description=(
+            "A Zoom-compatible live stream API (the six /v2 live stream operations and "
+            "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
+            "resetting the emulator. Control routes need `Authorization: Bearer <admin token>`."
+        ),
+        path=DOCS,
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                path="/swagger",
+                favicon=f'<link rel="icon" type="image/png" href="{SWAGGER}/favicon-32x32.png">',
+            )
+        ],
+    )
+
+
+def _schemas() -> dict[str, Any]:
+    types = list(_SCHEMA_NAMES)
+    _, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    renamed = {}
+    names = {t.__name__: n for t, n in _SCHEMA_NAMES.items()}
+    for name, schema in components.items():
+        renamed[names.get(name, name)] = schema
+    text = msgspec.json.encode(renamed).decode()
+    for old, new in names.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    result: dict[str, Any] = msgspec.json.decode(text)
+    return result
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(statuses: tuple[int, ...], schema: str = "ZoomError") -> dict[str, Any]:
+    return {
+        str(s): {
+            "description": f"{s}: an error in {schema}'s shape (the `code` names the rule)",
+            "content": {"application/json": {"schema": _ref(schema)}},
+        }
+        for s in statuses
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _ref(schema)},
+            "multipart/form-data": {"schema": _ref(schema)},
+        },
+    }
+
+
+#: Zoom's own summaries for the operations (its API reference).
+SUMMARIES = {
+    Operation.GET: "Get {kind} livestream details",
+    Operation.UPDATE: "Update a {kind} livestream",
+    Operation.STATUS: "Update a {kind} livestream's status",
+}
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "An access token from POST /oauth/token."},
+    "oauth": {"type": "oauth2", "flows": {"clientCredentials": {
+        "tokenUrl": TOKEN_PATH, "scopes": {}}}},
+    "basic": {"type": "http", "scheme": "basic",
+              "description": "The app's client id and client secret (token endpoint)."},
+}  # fmt: skip
+
+
+def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite, in place, the Zoom routes' entries of Litestar's document."""
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {}).update(_schemas())
+    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    security: list[dict[str, list[str]]] = [{"bearer": []}, {"oauth": []}]
+    paths = document.setdefault("paths", {})
+    for route in LIVESTREAM_ROUTES:
+        item = paths.get(route.template(), {})
+        op = item.get(route.method.lower())
+        if op is None:
+            continue
+        op["security"] = security
+        op["summary"] = SUMMARIES[route.op].format(kind=route.kind.value)
+        op.pop("requestBody", None)
+        if route.op is Operation.GET:
+            op["responses"] = {
+                "200": {"description": "The live stream's configuration",
+                        "content": {"application/json": {"schema": _ref("LiveStream")}}},
+                **_errors(GET_ERRORS),
+            }  # fmt: skip
+        else:
+            name = "LiveStreamUpdate" if route.op is Operation.UPDATE else "LiveStreamStatusUpdate"
+            op["requestBody"] = _body(name)
+            op["responses"] = {"204": {"description": "Updated (no content)"},
+                               **_errors(PATCH_ERRORS)}  # fmt: skip
+    token = paths.get(TOKEN_PATH, {}).get("post")
+    if token is not None:
+        token["security"] = [{"basic": []}]
+        token["summary"] = "Get an access token (Server-to-Server OAuth, account credentials)"
+        token["parameters"] = []
+        form = {
+            "type": "object",
+            "required": ["grant_type", "account_id"],
+            "properties": {
+                "grant_type": {"type": "string", "enum": ["account_credentials"]},
+                "account_id": {"type": "string"},
+            },
+        }
+        token["requestBody"] = {
+            "required": True,
+            "content": {
+                ctype: {"schema": form}
+                for ctype in ("application/x-www-form-urlencoded", "multipart/form-data")
+            },
+        }
+        token["responses"] = {
+            "200": {"description": "An access token",
+                    "content": {"application/json": {"schema": _ref("TokenResponse")}}},
+            **_errors(TOKEN_ERRORS, "OAuthError"),
+        }  # fmt: skip
+    return document
+
+
+def document(app: Litestar) -> dict[str, Any]:
+    """The OpenAPI document the server serves (built once, with the Zoom routes
+    corrected)."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    schema = plugin.provide_openapi_schema()
+    if not schema.get("x-zoomlive-corrected"):
+        zoom_operations(schema)
+        schema["x-zoomlive-corrected"] = True
+    return schema

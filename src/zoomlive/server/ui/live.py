@@ -1,0 +1,81 @@
+"""Live updates for open pages: one server-sent event stream per page.
+
+The stream looks at the database every ``POLL`` seconds for the meetings the page
+shows (one ``SELECT … WHERE id IN``), so a change made by any worker process, any
+API call or the dashboard reaches the page well within a second with nothing to
+wire into the services; it sends a meeting only when its badge changed. The
+journal page also gets each new entry, and every page the server clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from zoomlive.server.control.params import RuntimeDep
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.ui import views
+from zoomlive.server.ui.pages import who
+from zoomlive.server.ui.render import BASE, when
+
+POLL = 0.2
+#: A page tracks at most this many meetings (a meetings page holds 50).
+MAX_IDS = 200
+Text = Annotated[str, Parameter(default="", max_length=4096)]
+
+
+def _ids(raw: str) -> list[int]:
+    out = []
+    for part in raw.split(",")[:MAX_IDS]:
+        if part.strip().isdigit():
+            out.append(int(part))
+    return out
+
+
+async def _events(
+    rt: Runtime, ids: list[int], journal: dict[str, Any] | None, after: int
+) -> AsyncIterator[ServerSentEventMessage]:
+    sent: dict[int, dict[str, Any]] = {}
+    second = ""
+    while True:
+        for mid, badge in (await views.badges(rt, ids)).items():
+            if sent.get(mid) != badge:
+                sent[mid] = badge
+                yield ServerSentEventMessage(event="meeting", data=json.dumps(badge))
+        if journal is not None:
+            for e in reversed(views.journal(rt, after=after, **journal)):
+                after = max(after, e.id)
+                data = {"id": e.id, "time": when(e.at), "method": e.method, "path": e.path,
+                        "status": e.status, "code": e.code, "fault_id": e.fault_id,
+                        "duration_ms": e.duration_ms}  # fmt: skip
+                yield ServerSentEventMessage(event="journal", data=json.dumps(data))
+        now = rt.clock.datetime().isoformat(timespec="seconds")
+        if now != second:
+            second = now
+            yield ServerSentEventMessage(event="clock", data=json.dumps({"iso": now}))
+        await asyncio.sleep(POLL)
+
+
+@get(f"{BASE}/live", include_in_schema=False)
+async def live(
+    request: Request[Any, Any, Any],
+    rt: RuntimeDep,
+    ids: Text = "",
+    journal: Annotated[int, Parameter(default=0, ge=0, le=1)] = 0,
+    after: Annotated[int, Parameter(default=0, ge=0)] = 0,
+    path: Text = "",
+    method: Text = "",
+    status: Annotated[int | None, Parameter(default=None, ge=100, le=599)] = None,
+) -> ServerSentEvent:
+    who(request, rt)
+    filters = {"path": path, "method": method, "status": status} if journal else None
+    return ServerSentEvent(
+        _events(rt, _ids(ids), filters, after),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
