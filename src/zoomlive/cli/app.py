@@ -1,4 +1,5 @@
-"""The Typer application: ``zoomlive serve``, ``zoomlive livestream …``, ``zoomlive token``."""
+"""The Typer application: ``zoomlive serve``, ``zoomlive openapi``, ``zoomlive livestream …``,
+``zoomlive token``."""
 
 from __future__ import annotations
 
@@ -36,6 +37,20 @@ def serve(
     from zoomlive.cli.serve import run
 
     run(host, port, db, not no_demo, log_level)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the server's OpenAPI document (JSON) to stdout (needs zoomlive[server])."""
+    import json
+
+    from zoomlive.server.app import create_app
+    from zoomlive.server.settings import ServerSettings
+    from zoomlive.server.ui import document
+
+    # Building the app opens no database: the URL is never connected to.
+    server = create_app(ServerSettings(database_url="sqlite+aiosqlite:///:memory:"))
+    typer.echo(json.dumps(document(server.litestar), indent=2))
 
 
 def _register() -> None:

@@ -254,6 +254,23 @@ def test_a_fault_added_in_the_ui_is_what_the_next_api_get_answers(
     shot(page, shots, "journal")
 
 
+def test_the_clock_page_freezes_and_advances_the_server_clock(page: Page, api: Api) -> None:
+    page.goto(f"{UI}/clock")
+    page.click("button:has-text('Freeze')")
+    assert page.locator("[role=status]").inner_text().startswith("Clock freeze: now ")
+    frozen = api.admin("GET", "/clock").json()
+    assert frozen["frozen"] is True
+    page.fill("input[name=seconds]", "3600")
+    page.click("button:has-text('Advance')")
+    assert api.admin("GET", "/clock").json()["now"] == frozen["now"] + 3600
+    page.fill("input[name=seconds]", "1e300")  # refused, nothing changes
+    page.click("button:has-text('Advance')")
+    assert "Refused" in page.locator("[role=alert]").inner_text()
+    assert api.admin("GET", "/clock").json()["now"] == frozen["now"] + 3600
+    paths = [e["path"] for e in api.admin("GET", "/journal").json()]
+    assert paths.count(f"{UI}/clock") == 3
+
+
 # -- 4. Webhooks -------------------------------------------------------------------------
 
 

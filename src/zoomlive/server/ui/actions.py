@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, post
 from litestar.datastructures import Cookie
+from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
 from zoomlive.server.clock import in_range
@@ -164,7 +165,10 @@ async def end_meeting(
 @post(f"{BASE}/meetings/{{meeting_id:int}}/stream/{{action:str}}", include_in_schema=False,
       status_code=303)  # fmt: skip
 async def stream(
-    request: Request[Any, Any, Any], rt: RuntimeDep, meeting_id: PathMeetingId, action: str
+    request: Request[Any, Any, Any],
+    rt: RuntimeDep,
+    meeting_id: PathMeetingId,
+    action: Annotated[str, PathParameter(max_length=8)],
 ) -> Redirect:
     async def do(_: dict[str, str]) -> str:
         if action not in ("start", "stop"):

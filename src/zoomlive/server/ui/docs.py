@@ -16,6 +16,7 @@ they cannot drift from the code.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
+from zoomlive.wire import models as m
 from zoomlive.wire.models import (
     ErrorBody,
     LiveStream,
@@ -36,16 +38,17 @@ from zoomlive.wire.models import (
     OAuthError,
     TokenResponse,
 )
-from zoomlive.wire.paths import LIVESTREAM_ROUTES, TOKEN_PATH, Operation
+from zoomlive.wire.paths import LIVESTREAM_ROUTES, TOKEN_PATH, Kind, Operation
+from zoomlive.wire.scopes import accepted_scopes
 
 STATIC = "/_zoomlive/ui/static"
 SWAGGER = f"{STATIC}/swagger"
 DOCS = "/_zoomlive/docs"
 
 #: Statuses each kind of operation answers with Zoom's error body (README, errors).
-#: 300 is Zoom's answer for an id that is not a number; 413/415 only come with a body.
-GET_ERRORS = (300, 400, 401, 404, 429, 503)
-PATCH_ERRORS = (300, 400, 401, 404, 413, 415, 429, 503)
+#: 413 and 415 only come with a body; 500 is a server fault, 503 storage unavailable.
+GET_ERRORS = (400, 401, 404, 429, 500, 503)
+PATCH_ERRORS = (400, 401, 404, 413, 415, 429, 500, 503)
 TOKEN_ERRORS = (400, 401, 429)
 
 _SCHEMA_NAMES = {
@@ -113,7 +116,30 @@ def _schemas() -> dict[str, Any]:
     for old, new in names.items():
         text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
     result: dict[str, Any] = msgspec.json.decode(text)
-    return result
+    return _refine(result)
+
+
+def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
+    """Add what ``wire.validate`` enforces and the structs do not say: lengths, the URI
+    format, string enums; and the webinar status body (``start``/``stop`` only, no
+    ``layout``: README, Decision 2)."""
+    props = schemas["LiveStreamUpdate"]["properties"]
+    props["stream_url"]["maxLength"] = m.STREAM_URL_MAX
+    props["stream_key"]["maxLength"] = m.STREAM_KEY_MAX
+    props["page_url"].update(maxLength=m.PAGE_URL_MAX, format="uri")
+    props["resolution"]["type"] = "string"
+    settings = schemas["LiveStreamSettings"]["properties"]
+    settings["display_name"].update(minLength=m.DISPLAY_NAME_MIN, maxLength=m.DISPLAY_NAME_MAX)
+    settings["layout"]["type"] = settings["close_caption"]["type"] = "string"
+    schemas["LiveStreamStatusUpdate"]["properties"]["action"]["type"] = "string"
+    webinar_settings = copy.deepcopy(schemas["LiveStreamSettings"])
+    del webinar_settings["properties"]["layout"]
+    schemas["WebinarLiveStreamSettings"] = webinar_settings
+    webinar = copy.deepcopy(schemas["LiveStreamStatusUpdate"])
+    webinar["properties"]["action"]["enum"] = list(m.WEBINAR_ACTIONS)
+    webinar["properties"]["settings"] = _ref("WebinarLiveStreamSettings")
+    schemas["WebinarLiveStreamStatusUpdate"] = webinar
+    return schemas
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -162,14 +188,14 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(_schemas())
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-    security: list[dict[str, list[str]]] = [{"bearer": []}, {"oauth": []}]
     paths = document.setdefault("paths", {})
     for route in LIVESTREAM_ROUTES:
         item = paths.get(route.template(), {})
         op = item.get(route.method.lower())
         if op is None:
             continue
-        op["security"] = security
+        scopes = sorted(accepted_scopes(route.kind, route.op))
+        op["security"] = [{"bearer": []}, {"oauth": scopes}]
         op["summary"] = SUMMARIES[route.op].format(kind=route.kind.value)
         op.pop("requestBody", None)
         if route.op is Operation.GET:
@@ -180,6 +206,8 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
             }  # fmt: skip
         else:
             name = "LiveStreamUpdate" if route.op is Operation.UPDATE else "LiveStreamStatusUpdate"
+            if route.op is Operation.STATUS and route.kind is Kind.WEBINAR:
+                name = "WebinarLiveStreamStatusUpdate"
             op["requestBody"] = _body(name)
             op["responses"] = {"204": {"description": "Updated (no content)"},
                                **_errors(PATCH_ERRORS)}  # fmt: skip

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from zoomlive.server.control.params import RuntimeDep
@@ -27,7 +27,7 @@ from zoomlive.server.ui.render import BASE, when
 POLL = 0.2
 #: A page tracks at most this many meetings (a meetings page holds 50).
 MAX_IDS = 200
-Text = Annotated[str, Parameter(default="", max_length=4096)]
+Text = Annotated[str, QueryParameter(max_length=4096)]
 
 
 def _ids(raw: str) -> list[int]:
@@ -67,11 +67,11 @@ async def live(
     request: Request[Any, Any, Any],
     rt: RuntimeDep,
     ids: Text = "",
-    journal: Annotated[int, Parameter(default=0, ge=0, le=1)] = 0,
-    after: Annotated[int, Parameter(default=0, ge=0)] = 0,
+    journal: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
+    after: Annotated[int, QueryParameter(ge=0)] = 0,
     path: Text = "",
     method: Text = "",
-    status: Annotated[int | None, Parameter(default=None, ge=100, le=599)] = None,
+    status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
 ) -> ServerSentEvent:
     who(request, rt)
     filters = {"path": path, "method": method, "status": status} if journal else None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from zoomlive.server.control.params import PathMeetingId, RuntimeDep
@@ -16,9 +16,9 @@ from zoomlive.server.ui import views
 from zoomlive.server.ui.render import BASE, page
 from zoomlive.server.ui.session import LoginRequired, viewer
 
-Text = Annotated[str, Parameter(default="", max_length=256)]
-PageNo = Annotated[int, Parameter(default=1, ge=1, le=10_000_000)]
-Status = Annotated[int | None, Parameter(default=None, ge=100, le=599)]
+Text = Annotated[str, QueryParameter(max_length=256)]
+Status = Annotated[int | None, QueryParameter(ge=100, le=599)]
+PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=10_000_000)]
 
 
 def who(request: Request[Any, Any, Any], rt: Runtime) -> str:
@@ -55,7 +55,7 @@ class Pages(Controller):
 
     @get("/meetings")
     async def meetings(self, request: Request[Any, Any, Any], rt: RuntimeDep, q: Text = "",
-                       kind: Text = "", page_no: Annotated[PageNo, Parameter(query="page")] = 1,
+                       kind: Text = "", page_no: PageNo = 1,
                        ) -> Template:  # fmt: skip
         found = await views.meetings_page(rt, q, kind, page_no)
         media_cols = sorted({k for m in found.items for k in views.media_fields(m)})
