@@ -58,7 +58,7 @@ def browser(server: tuple[ServerProcess, Path]) -> Iterator[Browser]:
     path = chromium_path()
     pw: Playwright = sync_playwright().start()
     try:
-        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield b
         b.close()
     finally:
@@ -198,6 +198,31 @@ def test_a_stream_started_through_the_api_turns_the_badge_live_within_a_second(
     page.reload()  # the history and the webhook-free journal now hold the change
     assert "PATCH /v2/meetings/68423085/livestream/status → 204" in page.inner_text("#history")
     shot(page, shots, "meeting", full_page=True)
+
+
+def test_a_reconnecting_stream_resumes_the_journal_after_the_last_event_id(api: Api) -> None:
+    token = api.token()
+    for _ in range(3):
+        assert api.call("GET", f"/meetings/{MEETING}/livestream", token).status_code == 200
+    ids = [e["id"] for e in api.admin("GET", "/journal").json()]
+
+    def first_batch(last_event_id: str | None) -> list[int]:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        got: list[int] = []
+        url = f"{api.base_url}{UI}/live?journal=1&ids={MEETING}"
+        with api.http.stream("GET", url, headers=headers) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                if line.startswith("id: "):
+                    got.append(int(line[4:]))
+                if line == "event: clock":  # the end of the first round
+                    return got
+        raise AssertionError("the stream ended before its first round")
+
+    assert first_batch(None) == ids
+    assert first_batch(str(ids[1])) == ids[2:]
 
 
 def test_the_dashboard_starts_and_stops_the_stream_and_journals_it(page: Page, api: Api) -> None:

@@ -4,13 +4,19 @@ The stream looks at the database every ``POLL`` seconds for the meetings the pag
 shows (one ``SELECT … WHERE id IN``), so a change made by any worker process, any
 API call or the dashboard reaches the page well within a second with nothing to
 wire into the services; it sends a meeting only when its badge changed. The
-journal page also gets each new entry, and every page the server clock.
+journal page also gets each new entry (its id as the event id), and every page the
+server clock.
+
+A stream ends after ``LIFETIME`` seconds and the browser reconnects at once
+(``retry``), sending ``Last-Event-ID`` so the journal goes on where it was: a server
+asked to stop waits for open responses to finish, and an open tab must not hold it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -25,6 +31,9 @@ from zoomlive.server.ui.pages import who
 from zoomlive.server.ui.render import BASE, when
 
 POLL = 0.2
+LIFETIME = 15.0
+#: How soon the browser reconnects (ms) after a stream ends.
+RETRY_MS = 250
 #: A page tracks at most this many meetings (a meetings page holds 50).
 MAX_IDS = 200
 Text = Annotated[str, QueryParameter(max_length=4096)]
@@ -43,7 +52,9 @@ async def _events(
 ) -> AsyncIterator[ServerSentEventMessage]:
     sent: dict[int, dict[str, Any]] = {}
     second = ""
-    while True:
+    yield ServerSentEventMessage(data=None, retry=RETRY_MS, comment="zoomlive live updates")
+    deadline = time.monotonic() + LIFETIME
+    while time.monotonic() < deadline:
         for mid, badge in (await views.badges(rt, ids)).items():
             if sent.get(mid) != badge:
                 sent[mid] = badge
@@ -54,7 +65,7 @@ async def _events(
                 data = {"id": e.id, "time": when(e.at), "method": e.method, "path": e.path,
                         "status": e.status, "code": e.code, "fault_id": e.fault_id,
                         "duration_ms": e.duration_ms}  # fmt: skip
-                yield ServerSentEventMessage(event="journal", data=json.dumps(data))
+                yield ServerSentEventMessage(event="journal", data=json.dumps(data), id=e.id)
         now = rt.clock.datetime().isoformat(timespec="seconds")
         if now != second:
             second = now
@@ -74,6 +85,9 @@ async def live(
     status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
 ) -> ServerSentEvent:
     who(request, rt)
+    resumed = request.headers.get("last-event-id", "")
+    if resumed.isdigit():
+        after = max(after, int(resumed))
     filters = {"path": path, "method": method, "status": status} if journal else None
     return ServerSentEvent(
         _events(rt, _ids(ids), filters, after),
