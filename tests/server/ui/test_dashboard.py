@@ -58,7 +58,9 @@ def browser(server: tuple[ServerProcess, Path]) -> Iterator[Browser]:
     path = chromium_path()
     pw: Playwright = sync_playwright().start()
     try:
-        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        b = pw.chromium.launch(
+            executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         yield b
         b.close()
     finally:
@@ -302,6 +304,9 @@ def test_the_clock_page_freezes_and_advances_the_server_clock(page: Page, api: A
 def test_a_delivery_that_failed_once_then_succeeded_shows_both_attempts(
     page: Page, api: Api, shots: Path
 ) -> None:
+    page.goto(f"{UI}/webhooks")  # open before anything happens: it follows by itself
+    live_connected(page)
+    page.evaluate("window.__notReloaded = true")
     receiver = Receiver(WEBHOOK_SECRET)
     try:
         r = api.http.put(
@@ -323,7 +328,10 @@ def test_a_delivery_that_failed_once_then_succeeded_shows_both_attempts(
     finally:
         receiver.close()
 
-    page.goto(f"{UI}/webhooks")
+    page.wait_for_function(
+        "document.querySelectorAll('tr[data-event] li.attempt').length === 2", timeout=5000
+    )
+    assert page.evaluate("window.__notReloaded") is True
     assert receiver.url in page.inner_text("#subscriptions")
     assert WEBHOOK_SECRET not in page.inner_text("#subscriptions")
     row = page.locator("tr[data-event]").first
@@ -437,6 +445,14 @@ def test_the_meetings_page_pages_100000_meetings_fast(
     medians = {k: statistics.median(v) * 1000 for k, v in timings.items()}
     print(f"\nmeetings page with 100,003 meetings, median of 5 (ms): {medians}")
     assert all(ms < 200 for ms in medians.values()), medians
+
+    def total(query: str) -> str:
+        r = api.http.get(f"{api.base_url}{UI}/meetings{query}", headers=headers)
+        return r.text.split('id="total">', 1)[1].split(" found", 1)[0]
+
+    assert total("?q=meeting+9999") == "11"  # 9999 and 99990-99999
+    assert total("?q=Load&page=2") == "10000+"  # a search counts no further
+    assert total("?q=Load&page=250").startswith("10000+")  # and pages on past it
 
     page.goto(f"{UI}/meetings?page=1500")
     nav: dict[str, Any] = page.evaluate(

@@ -4,8 +4,9 @@ The stream looks at the database every ``POLL`` seconds for the meetings the pag
 shows (one ``SELECT … WHERE id IN``), so a change made by any worker process, any
 API call or the dashboard reaches the page well within a second with nothing to
 wire into the services; it sends a meeting only when its badge changed. The
-journal page also gets each new entry (its id as the event id), and every page the
-server clock.
+journal page also gets each new entry (its id as the event id), every page the server
+clock, and a page that ``watch``es (overview, webhooks, faults) a ``changed`` event when
+what it shows changed, upon which it fetches itself again and swaps its content.
 
 A stream ends after ``LIFETIME`` seconds and the browser reconnects at once
 (``retry``), sending ``Last-Event-ID`` so the journal goes on where it was: a server
@@ -48,10 +49,12 @@ def _ids(raw: str) -> list[int]:
 
 
 async def _events(
-    rt: Runtime, ids: list[int], journal: dict[str, Any] | None, after: int
+    rt: Runtime, ids: list[int], journal: dict[str, Any] | None, after: int, watch: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     sent: dict[int, dict[str, Any]] = {}
     second = ""
+    seen = await views.version(rt, watch) if watch else None
+    rounds = 0
     yield ServerSentEventMessage(data=None, retry=RETRY_MS, comment="zoomlive live updates")
     deadline = time.monotonic() + LIFETIME
     while time.monotonic() < deadline:
@@ -66,6 +69,13 @@ async def _events(
                         "status": e.status, "code": e.code, "fault_id": e.fault_id,
                         "duration_ms": e.duration_ms}  # fmt: skip
                 yield ServerSentEventMessage(event="journal", data=json.dumps(data), id=e.id)
+        # The overview's counts take a few statements: looked at once a second.
+        if watch and (watch != "overview" or rounds % 5 == 0):
+            current = await views.version(rt, watch)
+            if current != seen:
+                seen = current
+                yield ServerSentEventMessage(event="changed", data=watch)
+        rounds += 1
         now = rt.clock.datetime().isoformat(timespec="seconds")
         if now != second:
             second = now
@@ -83,6 +93,7 @@ async def live(
     path: Text = "",
     method: Text = "",
     status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
+    watch: Annotated[str, QueryParameter(pattern="^(|overview|webhooks|faults)$")] = "",
 ) -> ServerSentEvent:
     who(request, rt)
     resumed = request.headers.get("last-event-id", "")
@@ -90,6 +101,6 @@ async def live(
         after = max(after, int(resumed))
     filters = {"path": path, "method": method, "status": status} if journal else None
     return ServerSentEvent(
-        _events(rt, _ids(ids), filters, after),
+        _events(rt, _ids(ids), filters, after, watch),
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -51,7 +51,8 @@ class Pages(Controller):
     async def overview(self, request: Request[Any, Any, Any], rt: RuntimeDep,
                        reveal: Text = "") -> Template:  # fmt: skip
         return page(request, rt, "overview.html", who(request, rt), active="Overview",
-                    data=await views.overview(rt), reveal=reveal, live=live_url())  # fmt: skip
+                    data=await views.overview(rt), reveal=reveal,
+                    live=live_url(watch="overview"))  # fmt: skip
 
     @get("/meetings")
     async def meetings(self, request: Request[Any, Any, Any], rt: RuntimeDep, q: Text = "",
@@ -73,13 +74,14 @@ class Pages(Controller):
         return page(request, rt, "meeting.html", viewer_, active="Meetings", m=m,
                     media=views.media_fields(m), events=events, entries=entries,
                     history=views.history(m, events, entries), reveal=bool(reveal),
-                    live=live_url())  # fmt: skip
+                    live=live_url(), refresh_on_change=True)  # fmt: skip
 
     @get("/webhooks")
     async def webhooks(self, request: Request[Any, Any, Any], rt: RuntimeDep) -> Template:
         return page(request, rt, "webhooks.html", who(request, rt), active="Webhooks",
                     subscriptions=await views.subscriptions(rt),
-                    events=await views.webhook_events(rt), live=live_url())  # fmt: skip
+                    events=await views.webhook_events(rt),
+                    live=live_url(watch="webhooks"))  # fmt: skip
 
     @get("/journal")
     async def journal(self, request: Request[Any, Any, Any], rt: RuntimeDep, path: Text = "",
@@ -92,7 +94,7 @@ class Pages(Controller):
     @get("/faults")
     async def faults(self, request: Request[Any, Any, Any], rt: RuntimeDep) -> Template:
         return page(request, rt, "faults.html", who(request, rt), active="Faults",
-                    faults=rt.faults.list(), live=live_url())  # fmt: skip
+                    faults=rt.faults.list(), live=live_url(watch="faults"))  # fmt: skip
 
     @get("/clock")
     async def clock(self, request: Request[Any, Any, Any], rt: RuntimeDep) -> Template:

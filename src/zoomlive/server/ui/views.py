@@ -83,27 +83,37 @@ def _search(query: str, kind: str, dialect: str) -> list[Any]:
 
 
 async def meetings_page(rt: Runtime, query: str = "", kind: str = "", page: int = 1) -> Page:
+    """One page of meetings, in id order. With no search: ``COUNT(*)`` and
+    ``LIMIT``/``OFFSET`` over the primary key. A search reads the ids of at most
+    ``COUNT_CAP`` matches in one pass (the count and the page both come from it: one
+    scan, not two) and then the page's rows by key; past that many matches it counts
+    no further ("10000+ found") and pages with ``OFFSET``."""
     where = _search(query, kind, rt.store.engine.dialect.name)
-    # A search's count stops at COUNT_CAP matches ("10000+ found"), so it costs at most
-    # that many rows on top of the page; with no search the whole table is counted.
-    cap = COUNT_CAP if where else None
-    matches = sa.select(t.meetings.c.id).where(*where).limit(cap).subquery()
-    count = sa.select(sa.func.count()).select_from(matches if where else t.meetings)
     page = max(page, 1)
-    rows = (
-        sa.select(t.meetings)
-        .where(*where)
-        .order_by(t.meetings.c.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
+    offset = (page - 1) * PAGE_SIZE
+    m = t.meetings
 
-    async def q(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
-        total = int((await conn.execute(count)).scalar_one())
-        return total, [from_row(Meeting, r) for r in await conn.execute(rows)]
+    def rows_by(clause: Any) -> sa.Select[Any]:
+        return sa.select(m).where(clause).order_by(m.c.id)
 
-    total, items = await rt.store.read(q)
-    capped = cap is not None and total >= cap
+    async def plain(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
+        total = int((await conn.execute(sa.select(sa.func.count()).select_from(m))).scalar_one())
+        stmt = sa.select(m).order_by(m.c.id).limit(PAGE_SIZE).offset(offset)
+        return total, [from_row(Meeting, r) for r in await conn.execute(stmt)]
+
+    async def search(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
+        ids_stmt = sa.select(m.c.id).where(*where).order_by(m.c.id).limit(COUNT_CAP)
+        ids = [int(i) for i in (await conn.execute(ids_stmt)).scalars()]
+        if offset < len(ids):
+            chosen = ids[offset : offset + PAGE_SIZE]
+            found = await conn.execute(rows_by(m.c.id.in_(chosen)))
+        else:
+            stmt = sa.select(m).where(*where).order_by(m.c.id).limit(PAGE_SIZE).offset(offset)
+            found = await conn.execute(stmt)
+        return len(ids), [from_row(Meeting, r) for r in found]
+
+    total, items = await rt.store.read(search if where else plain)
+    capped = bool(where) and total >= COUNT_CAP
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     if capped:
         pages = max(pages, page + (len(items) == PAGE_SIZE))
@@ -219,3 +229,30 @@ async def subscriptions(rt: Runtime) -> list[Subscription]:
         return [from_row(Subscription, r) for r in await conn.execute(stmt)]
 
     return await rt.store.read(q)
+
+
+async def version(rt: Runtime, watch: str) -> object:
+    """A value that changes when what a page shows changes (the page then fetches
+    itself again): ``webhooks`` (events, attempts, subscriptions), ``faults``,
+    ``overview`` (counts and health)."""
+    if watch == "faults":
+        return [(f.id, f.hits, f.remaining) for f in rt.faults.list()]
+    if watch == "overview":
+        health = await rt.health()
+        return await counts(rt), health["dependencies"], len(await rt.store.list_apps())
+    if watch == "webhooks":
+        stmt = sa.select(
+            sa.select(sa.func.count(), sa.func.max(t.attempts.c.id)).subquery(),
+            sa.select(sa.func.count(), sa.func.max(t.outbox.c.id)).subquery(),
+            sa.select(
+                sa.func.count(), sa.func.sum(t.subscriptions.c.failures),
+                sa.func.max(t.subscriptions.c.validated_at),
+            ).subquery(),
+        )  # fmt: skip
+        statuses = await rt.webhooks.db.count(("pending", "delivered", "failed"))
+
+        async def q(conn: AsyncConnection) -> tuple[Any, ...]:
+            return tuple((await conn.execute(stmt)).one())
+
+        return await rt.store.read(q), statuses
+    return None

@@ -21,6 +21,27 @@
   var source = new EventSource(full);
   source.addEventListener("open", function () { if (state) { state.textContent = " · live"; } });
   source.addEventListener("error", function () { if (state) { state.textContent = " · reconnecting"; } });
+  // Fetch this page again and swap its content (the server escaped it, as it did the
+  // first time); one fetch at a time, one more if a change came meanwhile.
+  var busy = false, again = false;
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (text) {
+        if (text === null) { return; }
+        var fresh = new DOMParser().parseFromString(text, "text/html").querySelector("main");
+        var main = document.querySelector("main");
+        if (fresh && main) { main.replaceChildren.apply(main, Array.from(fresh.childNodes)); }
+      })
+      .finally(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+  var refreshOnChange = document.body.hasAttribute("data-refresh-on-change");
+  source.addEventListener("changed", refresh);
   source.addEventListener("meeting", function (ev) {
     var m = JSON.parse(ev.data);
     document.querySelectorAll('[data-meeting="' + m.id + '"]').forEach(function (el) {
@@ -28,10 +49,12 @@
         var name = f.getAttribute("data-field");
         if (!(name in m)) { return; }
         var value = String(m[name]);
+        var shown = f.textContent;
         f.textContent = f.classList.contains("badge") && name.indexOf("media") === 0 ? name + ": " + value : value;
         if (name === "status" || name === "stream") {
           f.className = "badge " + name + "-" + value;
         }
+        if (refreshOnChange && f.textContent !== shown) { refresh(); }
       });
     });
   });
