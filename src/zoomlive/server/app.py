@@ -24,7 +24,7 @@ from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
-from zoomlive.server.ui import document, openapi_config, template_config, ui_handlers
+from zoomlive.server.ui import openapi_config, template_config, ui_handlers
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 
@@ -150,7 +150,6 @@ def create_app(
         debug=False,
     )
     app.state.runtime = rt
-    document(app)  # the Zoom routes' entries corrected before the first request
     # Litestar's automatic OPTIONS answer lists only the methods of the first
     # handler registered on a path; the front door answers from the merged routes.
     allow = {

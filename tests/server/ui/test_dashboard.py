@@ -409,6 +409,9 @@ def test_the_docs_work_offline_and_show_the_zoom_operations(
     assert spread > blank + 10, (spread, blank)
     assert offline.refused == []
     context.close()
+    served = api.http.get(f"{api.base_url}/_zoomlive/docs/openapi.json").json()
+    status = served["paths"]["/v2/meetings/{meetingId}/livestream/status"]["patch"]
+    assert "204" in status["responses"] and "200" not in status["responses"]
 
 
 # -- 7. Speed ----------------------------------------------------------------------------

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
@@ -42,6 +42,8 @@ from zoomlive.wire.paths import LIVESTREAM_ROUTES, TOKEN_PATH, Kind, Operation
 from zoomlive.wire.scopes import accepted_scopes
 
 STATIC = "/_zoomlive/ui/static"
+#: Marks the document once ``zoom_operations`` has run on it.
+CORRECTED = "x-zoomlive-corrected"
 SWAGGER = f"{STATIC}/swagger"
 DOCS = "/_zoomlive/docs"
 
@@ -92,13 +94,14 @@ def openapi_config() -> OpenAPIConfig:
         ),
         path=DOCS,
         render_plugins=[
-            SwaggerRenderPlugin(
+            ZoomSwagger(
                 js_url=f"{SWAGGER}/swagger-ui-bundle.js",
                 css_url=f"{SWAGGER}/swagger-ui.css",
                 standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
                 path="/swagger",
                 favicon=f'<link rel="icon" type="image/png" href="{SWAGGER}/favicon-32x32.png">',
-            )
+            ),
+            ZoomJson(),
         ],
     )
 
@@ -239,12 +242,30 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def document(app: Litestar) -> dict[str, Any]:
-    """The OpenAPI document the server serves (built once, with the Zoom routes
-    corrected)."""
-    plugin = app.plugins.get(OpenAPIPlugin)
-    schema = plugin.provide_openapi_schema()
-    if not schema.get("x-zoomlive-corrected"):
+def corrected(schema: dict[str, Any]) -> dict[str, Any]:
+    """Litestar's document with the Zoom routes corrected (in place, once)."""
+    if not schema.get(CORRECTED):
         zoom_operations(schema)
-        schema["x-zoomlive-corrected"] = True
+        schema[CORRECTED] = True
     return schema
+
+
+class ZoomSwagger(SwaggerRenderPlugin):
+    """Swagger UI over the corrected document. Litestar builds the document on first
+    use and keeps it, so the correction runs then too: building an app (the test kit
+    builds many) costs nothing more."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, corrected(openapi_schema))
+
+
+class ZoomJson(JsonRenderPlugin):
+    """``openapi.json``: the corrected document."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, corrected(openapi_schema))
+
+
+def document(app: Litestar) -> dict[str, Any]:
+    """The OpenAPI document the server serves."""
+    return corrected(app.plugins.get(OpenAPIPlugin).provide_openapi_schema())
