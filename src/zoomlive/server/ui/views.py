@@ -87,7 +87,7 @@ async def meetings_page(rt: Runtime, query: str = "", kind: str = "", page: int 
     ``LIMIT``/``OFFSET`` over the primary key. A search reads the ids of at most
     ``COUNT_CAP`` matches in one pass (the count and the page both come from it: one
     scan, not two) and then the page's rows by key; past that many matches it counts
-    no further ("10000+ found") and pages with ``OFFSET``."""
+    no further ("10,000+ found") and pages with ``OFFSET``."""
     where = _search(query, kind, rt.store.engine.dialect.name)
     page = max(page, 1)
     offset = (page - 1) * PAGE_SIZE
