@@ -1,4 +1,4 @@
-"""The Typer application: ``zoomlive serve``, ``env``, ``livestream …``, ``meetings …``,
+"""The Typer application: ``zoomlive serve``, ``env``, ``openapi``, ``livestream …``, ``meetings …``,
 ``webinars …``, ``token``.
 
 ``main`` is the one place errors become exit codes: a ``CliError`` is one line and
@@ -117,6 +117,20 @@ def env_cmd(
     from zoomlive.cli.common import env_command
 
     print(env_command(url, admin_token))
+
+
+@app.command()
+def openapi() -> None:
+    """Print the server's OpenAPI document (JSON) to stdout (needs zoomlive[server])."""
+    import json
+
+    from zoomlive.server.app import create_app
+    from zoomlive.server.settings import ServerSettings
+    from zoomlive.server.ui import document
+
+    # Building the app opens no database: the URL is never connected to.
+    server = create_app(ServerSettings(database_url="sqlite+aiosqlite:///:memory:"))
+    typer.echo(json.dumps(document(server.litestar), indent=2))
 
 
 def _register() -> None:

@@ -10,8 +10,6 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -26,6 +24,7 @@ from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
+from zoomlive.server.ui import openapi_config, template_config, ui_handlers
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 
@@ -135,6 +134,7 @@ def create_app(
             *livestream_handlers(endpoints),
             *meeting_handlers(rt),
             control_router(),
+            *ui_handlers(),
         ],
         lifespan=[lifespan],
         exception_handlers={
@@ -145,17 +145,8 @@ def create_app(
             Exception: _on_crash,
         },
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="zoomlive",
-            version="0.1.0",
-            description=(
-                "A Zoom-compatible live stream API (the six /v2 live stream operations and "
-                "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
-                "resetting the emulator. Control routes need `Authorization: Bearer <admin token>`."
-            ),
-            path="/_zoomlive/docs",
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
+        template_config=template_config(),
         logging_config=None,
         debug=False,
     )

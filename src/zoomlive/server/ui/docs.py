@@ -1,0 +1,271 @@
+"""API docs that work with no network, and an OpenAPI document that says what the
+Zoom routes really do.
+
+Swagger UI's files come from the ``swagger-ui-py`` package on PyPI (Swagger UI 5, which
+reads OpenAPI 3.1) and are served
+from ``/_zoomlive/ui/static/swagger``: no CDN. Litestar documents the six live stream
+operations and ``/oauth/token`` from handlers that take a raw ``Request`` (they read
+bodies themselves, as Zoom does: Decision 1), so its generated entries say
+``200 string`` with no body. ``zoom_operations`` replaces them, in the document
+Litestar serves, with what the server does: 204 for the PATCHes, JSON and multipart
+bodies, Zoom's ``{code, message, errors}`` for each error status, OAuth's
+``{reason, error}`` on the token endpoint, and bearer and client-credentials security.
+The schemas come from the wire models the client and server share (``msgspec``), so
+they cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+
+from zoomlive.wire import models as m
+from zoomlive.wire.models import (
+    ErrorBody,
+    LiveStream,
+    LiveStreamStatusUpdate,
+    LiveStreamUpdate,
+    OAuthError,
+    TokenResponse,
+)
+from zoomlive.wire.paths import LIVESTREAM_ROUTES, TOKEN_PATH, Kind, Operation
+from zoomlive.wire.scopes import accepted_scopes
+
+STATIC = "/_zoomlive/ui/static"
+#: Marks the document once ``zoom_operations`` has run on it.
+CORRECTED = "x-zoomlive-corrected"
+SWAGGER = f"{STATIC}/swagger"
+DOCS = "/_zoomlive/docs"
+
+#: Statuses each kind of operation answers with Zoom's error body (README, errors).
+#: 413 and 415 only come with a body; 500 is a server fault, 503 storage unavailable.
+GET_ERRORS = (400, 401, 404, 429, 500, 503)
+PATCH_ERRORS = (400, 401, 404, 413, 415, 429, 500, 503)
+TOKEN_ERRORS = (400, 401, 429)
+
+_SCHEMA_NAMES = {
+    LiveStream: "LiveStream",
+    LiveStreamUpdate: "LiveStreamUpdate",
+    LiveStreamStatusUpdate: "LiveStreamStatusUpdate",
+    ErrorBody: "ZoomError",
+    TokenResponse: "TokenResponse",
+    OAuthError: "OAuthError",
+}
+
+
+def swagger_assets() -> Path:
+    """Swagger UI 5's files as the ``swagger-ui-py`` package ships them (found, not
+    imported: its Python side is for other frameworks)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed (pip install zoomlive[server])")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def static_routers() -> list[Router]:
+    ours = Path(__file__).parent / "static"
+    swagger = swagger_assets()
+    return [
+        create_static_files_router(SWAGGER, directories=[swagger], include_in_schema=False,
+                                   name="swagger-assets"),
+        create_static_files_router(STATIC, directories=[ours], include_in_schema=False,
+                                   name="ui-assets"),
+    ]  # fmt: skip
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="zoomlive",
+        version="0.1.0",
+        description=(
+            "A Zoom-compatible live stream API (the six /v2 live stream operations and "
+            "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
+            "resetting the emulator. Control routes need `Authorization: Bearer <admin token>`."
+        ),
+        path=DOCS,
+        render_plugins=[
+            ZoomSwagger(
+                js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                path="/swagger",
+                favicon=f'<link rel="icon" type="image/png" href="{SWAGGER}/favicon-32x32.png">',
+            ),
+            ZoomJson(),
+        ],
+    )
+
+
+def _schemas() -> dict[str, Any]:
+    types = list(_SCHEMA_NAMES)
+    _, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    renamed = {}
+    names = {t.__name__: n for t, n in _SCHEMA_NAMES.items()}
+    for name, schema in components.items():
+        renamed[names.get(name, name)] = schema
+    text = msgspec.json.encode(renamed).decode()
+    for old, new in names.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    result: dict[str, Any] = msgspec.json.decode(text)
+    return _refine(result)
+
+
+def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
+    """Add what ``wire.validate`` enforces and the structs do not say: lengths, the URI
+    format, string enums; and the webinar status body (``start``/``stop`` only, no
+    ``layout``: README, Decision 2)."""
+    props = schemas["LiveStreamUpdate"]["properties"]
+    props["stream_url"]["maxLength"] = m.STREAM_URL_MAX
+    props["stream_key"]["maxLength"] = m.STREAM_KEY_MAX
+    props["page_url"].update(maxLength=m.PAGE_URL_MAX, format="uri")
+    props["resolution"]["type"] = "string"
+    settings = schemas["LiveStreamSettings"]["properties"]
+    settings["display_name"].update(minLength=m.DISPLAY_NAME_MIN, maxLength=m.DISPLAY_NAME_MAX)
+    settings["layout"]["type"] = settings["close_caption"]["type"] = "string"
+    schemas["LiveStreamStatusUpdate"]["properties"]["action"]["type"] = "string"
+    webinar_settings = copy.deepcopy(schemas["LiveStreamSettings"])
+    del webinar_settings["properties"]["layout"]
+    schemas["WebinarLiveStreamSettings"] = webinar_settings
+    webinar = copy.deepcopy(schemas["LiveStreamStatusUpdate"])
+    webinar["properties"]["action"]["enum"] = list(m.WEBINAR_ACTIONS)
+    webinar["properties"]["settings"] = _ref("WebinarLiveStreamSettings")
+    schemas["WebinarLiveStreamStatusUpdate"] = webinar
+    return schemas
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(statuses: tuple[int, ...], schema: str = "ZoomError") -> dict[str, Any]:
+    return {
+        str(s): {
+            "description": f"{s}: an error in {schema}'s shape (the `code` names the rule)",
+            "content": {"application/json": {"schema": _ref(schema)}},
+        }
+        for s in statuses
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _ref(schema)},
+            "multipart/form-data": {"schema": _ref(schema)},
+        },
+    }
+
+
+#: Zoom's own summaries for the operations (its API reference).
+SUMMARIES = {
+    Operation.GET: "Get {kind} livestream details",
+    Operation.UPDATE: "Update a {kind} livestream",
+    Operation.STATUS: "Update a {kind} livestream's status",
+}
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "An access token from POST /oauth/token."},
+    "oauth": {"type": "oauth2", "flows": {"clientCredentials": {
+        "tokenUrl": TOKEN_PATH, "scopes": {}}}},
+    "basic": {"type": "http", "scheme": "basic",
+              "description": "The app's client id and client secret (token endpoint)."},
+}  # fmt: skip
+
+
+def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite, in place, the Zoom routes' entries of Litestar's document."""
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {}).update(_schemas())
+    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    paths = document.setdefault("paths", {})
+    for route in LIVESTREAM_ROUTES:
+        item = paths.get(route.template(), {})
+        op = item.get(route.method.lower())
+        if op is None:
+            continue
+        scopes = sorted(accepted_scopes(route.kind, route.op))
+        op["security"] = [{"bearer": []}, {"oauth": scopes}]
+        op["summary"] = SUMMARIES[route.op].format(kind=route.kind.value)
+        op.pop("requestBody", None)
+        if route.op is Operation.GET:
+            op["responses"] = {
+                "200": {"description": "The live stream's configuration",
+                        "content": {"application/json": {"schema": _ref("LiveStream")}}},
+                **_errors(GET_ERRORS),
+            }  # fmt: skip
+        else:
+            name = "LiveStreamUpdate" if route.op is Operation.UPDATE else "LiveStreamStatusUpdate"
+            if route.op is Operation.STATUS and route.kind is Kind.WEBINAR:
+                name = "WebinarLiveStreamStatusUpdate"
+            op["requestBody"] = _body(name)
+            op["responses"] = {"204": {"description": "Updated (no content)"},
+                               **_errors(PATCH_ERRORS)}  # fmt: skip
+    token = paths.get(TOKEN_PATH, {}).get("post")
+    if token is not None:
+        token["security"] = [{"basic": []}]
+        token["summary"] = "Get an access token (Server-to-Server OAuth, account credentials)"
+        token["parameters"] = []
+        form = {
+            "type": "object",
+            "required": ["grant_type", "account_id"],
+            "properties": {
+                "grant_type": {"type": "string", "enum": ["account_credentials"]},
+                "account_id": {"type": "string"},
+            },
+        }
+        token["requestBody"] = {
+            "required": True,
+            "content": {
+                ctype: {"schema": form}
+                for ctype in ("application/x-www-form-urlencoded", "multipart/form-data")
+            },
+        }
+        token["responses"] = {
+            "200": {"description": "An access token",
+                    "content": {"application/json": {"schema": _ref("TokenResponse")}}},
+            **_errors(TOKEN_ERRORS, "OAuthError"),
+        }  # fmt: skip
+    return document
+
+
+def corrected(schema: dict[str, Any]) -> dict[str, Any]:
+    """Litestar's document with the Zoom routes corrected (in place, once)."""
+    if not schema.get(CORRECTED):
+        zoom_operations(schema)
+        schema[CORRECTED] = True
+    return schema
+
+
+class ZoomSwagger(SwaggerRenderPlugin):
+    """Swagger UI over the corrected document. Litestar builds the document on first
+    use and keeps it, so the correction runs then too: building an app (the test kit
+    builds many) costs nothing more."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, corrected(openapi_schema))
+
+
+class ZoomJson(JsonRenderPlugin):
+    """``openapi.json``: the corrected document."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, corrected(openapi_schema))
+
+
+def document(app: Litestar) -> dict[str, Any]:
+    """The OpenAPI document the server serves."""
+    return corrected(app.plugins.get(OpenAPIPlugin).provide_openapi_schema())

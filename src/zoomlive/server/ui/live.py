@@ -1,0 +1,106 @@
+"""Live updates for open pages: one server-sent event stream per page.
+
+The stream looks at the database every ``POLL`` seconds for the meetings the page
+shows (one ``SELECT … WHERE id IN``), so a change made by any worker process, any
+API call or the dashboard reaches the page well within a second with nothing to
+wire into the services; it sends a meeting only when its badge changed. The
+journal page also gets each new entry (its id as the event id), every page the server
+clock, and a page that ``watch``es (overview, webhooks, faults) a ``changed`` event when
+what it shows changed, upon which it fetches itself again and swaps its content.
+
+A stream ends after ``LIFETIME`` seconds and the browser reconnects at once
+(``retry``), sending ``Last-Event-ID`` so the journal goes on where it was: a server
+asked to stop waits for open responses to finish, and an open tab must not hold it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.params import QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from zoomlive.server.control.params import RuntimeDep
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.ui import views
+from zoomlive.server.ui.pages import who
+from zoomlive.server.ui.render import BASE, when
+
+POLL = 0.2
+LIFETIME = 15.0
+#: How soon the browser reconnects (ms) after a stream ends.
+RETRY_MS = 250
+#: A page tracks at most this many meetings (a meetings page holds 50).
+MAX_IDS = 200
+Text = Annotated[str, QueryParameter(max_length=4096)]
+
+
+def _ids(raw: str) -> list[int]:
+    out = []
+    for part in raw.split(",")[:MAX_IDS]:
+        if part.strip().isdigit():
+            out.append(int(part))
+    return out
+
+
+async def _events(
+    rt: Runtime, ids: list[int], journal: dict[str, Any] | None, after: int, watch: str
+) -> AsyncIterator[ServerSentEventMessage]:
+    sent: dict[int, dict[str, Any]] = {}
+    second = ""
+    seen = await views.version(rt, watch) if watch else None
+    rounds = 0
+    yield ServerSentEventMessage(data=None, retry=RETRY_MS, comment="zoomlive live updates")
+    deadline = time.monotonic() + LIFETIME
+    while time.monotonic() < deadline:
+        for mid, badge in (await views.badges(rt, ids)).items():
+            if sent.get(mid) != badge:
+                sent[mid] = badge
+                yield ServerSentEventMessage(event="meeting", data=json.dumps(badge))
+        if journal is not None:
+            for e in reversed(views.journal(rt, after=after, **journal)):
+                after = max(after, e.id)
+                data = {"id": e.id, "time": when(e.at), "method": e.method, "path": e.path,
+                        "status": e.status, "code": e.code, "fault_id": e.fault_id,
+                        "duration_ms": e.duration_ms}  # fmt: skip
+                yield ServerSentEventMessage(event="journal", data=json.dumps(data), id=e.id)
+        # The overview's counts take a few statements: looked at once a second.
+        if watch and (watch != "overview" or rounds % 5 == 0):
+            current = await views.version(rt, watch)
+            if current != seen:
+                seen = current
+                yield ServerSentEventMessage(event="changed", data=watch)
+        rounds += 1
+        now = rt.clock.datetime().isoformat(timespec="seconds")
+        if now != second:
+            second = now
+            yield ServerSentEventMessage(event="clock", data=json.dumps({"iso": now}))
+        await asyncio.sleep(POLL)
+
+
+@get(f"{BASE}/live", include_in_schema=False)
+async def live(
+    request: Request[Any, Any, Any],
+    rt: RuntimeDep,
+    ids: Text = "",
+    journal: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
+    after: Annotated[int, QueryParameter(ge=0)] = 0,
+    path: Text = "",
+    method: Text = "",
+    status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
+    watch: Annotated[str, QueryParameter(pattern="^(|overview|webhooks|faults)$")] = "",
+) -> ServerSentEvent:
+    who(request, rt)
+    resumed = request.headers.get("last-event-id", "")
+    if resumed.isdigit():
+        after = max(after, int(resumed))
+    filters = {"path": path, "method": method, "status": status} if journal else None
+    return ServerSentEvent(
+        _events(rt, _ids(ids), filters, after, watch),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

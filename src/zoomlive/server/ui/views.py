@@ -1,0 +1,258 @@
+"""What the dashboard's pages show, read from the runtime's services and the database.
+
+Reads only: every change goes through the services the API and the control API use
+(``actions.py``). The meetings list is paged in SQL (``LIMIT``/``OFFSET`` over the
+primary key, with one ``COUNT``), so a page costs the same with 100,000 meetings as
+with ten. Fields a newer record carries (media state, for one) are shown when
+present, by name, so the pages need no change when they land.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.journal import Entry
+from zoomlive.server.storage import schema as t
+from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription, from_row
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+#: Meeting fields the list and the live badge show (media ones are added by name).
+LIVE_FIELDS = ("status", "stream_live", "configured")
+
+
+def mask(secret: str) -> str:
+    """A secret as the pages show it until revealed: its length hidden, four
+    characters kept so two apps can be told apart."""
+    return "•" * 8 + secret[-4:] if len(secret) > 8 else "•" * 8
+
+
+def media_fields(meeting: Meeting) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.structs.asdict(meeting).items() if k.startswith("media")}
+
+
+def badge(meeting: Meeting) -> dict[str, Any]:
+    """What the live updates send for one meeting: enough to redraw its badges."""
+    return {
+        "id": meeting.id,
+        "status": meeting.status,
+        "stream": "live" if meeting.stream_live else "stopped",
+        "configured": meeting.configured,
+        **{k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+           for k, v in media_fields(meeting).items()},
+    }  # fmt: skip
+
+
+@dataclass
+class Page:
+    items: list[Meeting]
+    total: int
+    page: int
+    pages: int
+    size: int
+    #: More than ``total`` match (counting stopped).
+    capped: bool = False
+
+
+def _search(query: str, kind: str, dialect: str) -> list[Any]:
+    where: list[Any] = []
+    if kind in ("meeting", "webinar"):
+        where.append(t.meetings.c.kind == kind)
+    q = query.strip()
+    if q.isdigit():
+        where.append(t.meetings.c.id == int(q))
+    elif q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        # SQLite's LIKE already ignores ASCII case; its ILIKE wraps both sides in
+        # lower(), which costs a function call per row.
+        topic = t.meetings.c.topic
+        if dialect == "sqlite":
+            where.append(topic.like(pattern, escape="\\"))
+        else:
+            where.append(topic.ilike(pattern, escape="\\"))
+    return where
+
+
+async def meetings_page(rt: Runtime, query: str = "", kind: str = "", page: int = 1) -> Page:
+    """One page of meetings, in id order. With no search: ``COUNT(*)`` and
+    ``LIMIT``/``OFFSET`` over the primary key. A search reads the ids of at most
+    ``COUNT_CAP`` matches in one pass (the count and the page both come from it: one
+    scan, not two) and then the page's rows by key; past that many matches it counts
+    no further ("10,000+ found") and pages with ``OFFSET``."""
+    where = _search(query, kind, rt.store.engine.dialect.name)
+    page = max(page, 1)
+    offset = (page - 1) * PAGE_SIZE
+    m = t.meetings
+
+    def rows_by(clause: Any) -> sa.Select[Any]:
+        return sa.select(m).where(clause).order_by(m.c.id)
+
+    async def plain(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
+        total = int((await conn.execute(sa.select(sa.func.count()).select_from(m))).scalar_one())
+        stmt = sa.select(m).order_by(m.c.id).limit(PAGE_SIZE).offset(offset)
+        return total, [from_row(Meeting, r) for r in await conn.execute(stmt)]
+
+    async def search(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
+        ids_stmt = sa.select(m.c.id).where(*where).order_by(m.c.id).limit(COUNT_CAP)
+        ids = [int(i) for i in (await conn.execute(ids_stmt)).scalars()]
+        if offset < len(ids):
+            chosen = ids[offset : offset + PAGE_SIZE]
+            found = await conn.execute(rows_by(m.c.id.in_(chosen)))
+        else:
+            stmt = sa.select(m).where(*where).order_by(m.c.id).limit(PAGE_SIZE).offset(offset)
+            found = await conn.execute(stmt)
+        return len(ids), [from_row(Meeting, r) for r in found]
+
+    total, items = await rt.store.read(search if where else plain)
+    capped = bool(where) and total >= COUNT_CAP
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if capped:
+        pages = max(pages, page + (len(items) == PAGE_SIZE))
+    return Page(items, total, page, pages, PAGE_SIZE, capped)
+
+
+async def badges(rt: Runtime, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The live badge of each of these meetings, in one statement (any worker's writes
+    are seen, not only this process's)."""
+    if not ids:
+        return {}
+    stmt = sa.select(t.meetings).where(t.meetings.c.id.in_(ids))
+
+    async def q(conn: AsyncConnection) -> list[Meeting]:
+        return [from_row(Meeting, r) for r in await conn.execute(stmt)]
+
+    return {m.id: badge(m) for m in await rt.store.read(q)}
+
+
+async def counts(rt: Runtime) -> dict[str, int]:
+    by_kind = sa.select(t.meetings.c.kind, sa.func.count()).group_by(t.meetings.c.kind)
+    live = sa.select(sa.func.count()).select_from(t.meetings).where(t.meetings.c.stream_live)
+    users = sa.select(sa.func.count()).select_from(t.users)
+
+    async def q(conn: AsyncConnection) -> dict[str, int]:
+        kinds = {str(k): int(n) for k, n in await conn.execute(by_kind)}
+        return {
+            "meetings": kinds.get("meeting", 0),
+            "webinars": kinds.get("webinar", 0),
+            "live streams": int((await conn.execute(live)).scalar_one()),
+            "users": int((await conn.execute(users)).scalar_one()),
+        }
+
+    found = await rt.store.read(q)
+    events = await rt.webhooks.db.count(("pending", "delivered", "failed"))
+    found.update({f"webhook events {k}": v for k, v in events.items()})
+    found["tokens issued"] = await rt.store.count_tokens()
+    found["faults"] = len(rt.faults.list())
+    return found
+
+
+async def overview(rt: Runtime) -> dict[str, Any]:
+    accounts = await rt.admin.list_accounts()
+    apps = await rt.store.list_apps()
+    media = getattr(rt, "media", None)
+    return {
+        "accounts": accounts,
+        "apps": apps,
+        "counts": await counts(rt),
+        "health": await rt.health(),
+        "media": media.status() if media is not None and hasattr(media, "status") else None,
+        "stats": await rt.stats(),
+    }
+
+
+def _mentions(row: OutboxRow, meeting_id: int) -> bool:
+    try:
+        obj = json.loads(row.body).get("payload", {}).get("object", {})
+    except (ValueError, AttributeError):
+        return False
+    return bool(obj.get("id") == meeting_id or str(obj.get("id")) == str(meeting_id))
+
+
+async def webhook_events(
+    rt: Runtime, meeting_id: int | None = None
+) -> list[tuple[OutboxRow, list[Attempt]]]:
+    """Events with every attempt, newest first (one meeting's, if given)."""
+    rows = await rt.webhooks.events()
+    if meeting_id is not None:
+        rows = [(r, a) for r, a in rows if _mentions(r, meeting_id)]
+    return list(reversed(rows))
+
+
+def journal(
+    rt: Runtime, *, path: str = "", method: str = "", status: int | None = None,
+    after: int = 0, limit: int = 200,
+) -> list[Entry]:  # fmt: skip
+    """Journal entries, newest first, with the page's filters (``path`` is a glob;
+    a plain word matches anywhere in the path)."""
+    glob = path if any(c in path for c in "*?[") else f"*{path}*" if path else None
+    entries = rt.journal.query(method=method or None, status=status)
+    out = [
+        e for e in entries if e.id > after and (glob is None or fnmatch.fnmatchcase(e.path, glob))
+    ]
+    return list(reversed(out[-limit:]))
+
+
+def meeting_journal(rt: Runtime, meeting_id: int) -> list[Entry]:
+    mid = str(meeting_id)
+    return [e for e in reversed(rt.journal.query()) if mid in e.path.split("/")]
+
+
+def history(
+    meeting: Meeting, events: list[tuple[OutboxRow, list[Attempt]]], entries: list[Entry]
+) -> list[tuple[float, str]]:
+    """State changes, newest first: webhook events this meeting raised, and the
+    requests that changed it (2xx PATCHes of its status, the dashboard's actions)."""
+    out = [(row.created_at, row.event) for row, _ in events]
+    for e in entries:
+        changing = e.method in ("PATCH", "POST") and 200 <= e.status < 400
+        if changing and (e.path.endswith("/status") or e.path.startswith("/_zoomlive")):
+            out.append((e.at, f"{e.method} {e.path} → {e.status}"))
+    if meeting.stream_changed_at is not None:
+        state = "live" if meeting.stream_live else "stopped"
+        out.append((meeting.stream_changed_at, f"stream {state}"))
+    return sorted(set(out), reverse=True)
+
+
+async def subscriptions(rt: Runtime) -> list[Subscription]:
+    stmt = sa.select(t.subscriptions).order_by(t.subscriptions.c.client_id)
+
+    async def q(conn: AsyncConnection) -> list[Subscription]:
+        return [from_row(Subscription, r) for r in await conn.execute(stmt)]
+
+    return await rt.store.read(q)
+
+
+async def version(rt: Runtime, watch: str) -> object:
+    """A value that changes when what a page shows changes (the page then fetches
+    itself again): ``webhooks`` (events, attempts, subscriptions), ``faults``,
+    ``overview`` (counts and health)."""
+    if watch == "faults":
+        return [(f.id, f.hits, f.remaining) for f in rt.faults.list()]
+    if watch == "overview":
+        health = await rt.health()
+        return await counts(rt), health["dependencies"], len(await rt.store.list_apps())
+    if watch == "webhooks":
+        stmt = sa.select(
+            sa.select(sa.func.count(), sa.func.max(t.attempts.c.id)).subquery(),
+            sa.select(sa.func.count(), sa.func.max(t.outbox.c.id)).subquery(),
+            sa.select(
+                sa.func.count(), sa.func.sum(t.subscriptions.c.failures),
+                sa.func.max(t.subscriptions.c.validated_at),
+            ).subquery(),
+        )  # fmt: skip
+        statuses = await rt.webhooks.db.count(("pending", "delivered", "failed"))
+
+        async def q(conn: AsyncConnection) -> tuple[Any, ...]:
+            return tuple((await conn.execute(stmt)).one())
+
+        return await rt.store.read(q), statuses
+    return None
