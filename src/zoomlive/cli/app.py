@@ -1,5 +1,5 @@
-"""The Typer application: ``zoomlive serve``, ``env``, ``openapi``, ``livestream …``, ``meetings …``,
-``webinars …``, ``token``.
+"""The Typer application: ``zoomlive serve``, ``env``, ``openapi``, ``livestream …``,
+``meetings …``, ``webinars …``, ``token``.
 
 ``main`` is the one place errors become exit codes: a ``CliError`` is one line and
 its code, and anything unexpected is one line too unless ``--debug`` asks for the

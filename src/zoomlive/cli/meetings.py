@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from zoomlive.cli.livestream import BaseUrl, OAuthUrl, _client, _fail, out
+from zoomlive.cli.livestream import BaseUrl, OAuthUrl, _client, describe, out
 
 if TYPE_CHECKING:
     from zoomlive.client.meetings import MeetingOps
@@ -37,7 +37,7 @@ def _run(base_url: str | None, oauth_url: str | None, webinar: bool,
         try:
             return call(ns)
         except (ZoomError, ValueError) as exc:
-            raise _fail(exc) from None
+            raise describe(exc, client.settings.base_url) from None
 
 
 def _plain(obj: Any, show_secrets: bool) -> dict[str, Any]:

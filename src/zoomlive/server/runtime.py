@@ -66,7 +66,12 @@ class Runtime:
         limiter = RateLimiter(backend, enabled=settings.rate_limits)
         media = MediaSupervisor(journal, clock.now, settings.media)
         meetings = MeetingService(
-            store, clock, limiter, webhooks.event_rows, webhooks.outbox_rows, webhooks.wake,
+            store,
+            clock,
+            limiter,
+            webhooks.event_rows,
+            webhooks.outbox_rows,
+            webhooks.wake,
             on_ended=media.meeting_ended,
         )
         return cls(
