@@ -1,7 +1,8 @@
-"""Zoom's published OpenAPI (2025), for contract tests: the live stream operations and
-the components they use, cut from Zoom's file by ``scripts/vendor-zoom-spec`` into
-``tests/data/`` (its ``x-zoomlive-source`` names the source and its SHA-256), so the
-contract tests run from any clone. ``ZOOMLIVE_ZOOM_SPEC`` points at another file.
+"""Zoom's published OpenAPI (2025), for contract tests: the operations zoomlive
+implements (live stream, meetings, webinars) and the components they use, cut from
+Zoom's file by ``scripts/vendor-zoom-spec`` into ``tests/data/`` (its
+``x-zoomlive-source`` names the source and its SHA-256), so the contract tests run
+from any clone. ``ZOOMLIVE_ZOOM_SPEC`` points at another file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from tests.support import ROOT
 
-VENDORED = ROOT / "tests" / "data" / "zoom-livestream-openapi.json"
+VENDORED = ROOT / "tests" / "data" / "zoom-openapi-subset.json"
 
 
 def spec_path() -> Path:

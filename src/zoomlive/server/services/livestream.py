@@ -149,8 +149,12 @@ class LiveStreamService:
             extra=extra,
             on_changed=self._media_hook(live),
         )
-        if not changed and live and seen is not None and not seen.stream_live:
-            # Not live, yet the start did not apply: the meeting ended meanwhile.
+        if not changed and live and seen is not None and seen.status != "started":
+            # The start did not apply because the meeting is not running (it ended
+            # meanwhile). A running meeting whose stream reads not live here was live
+            # when the start's UPDATE looked (on PostgreSQL another process's stop can
+            # commit between that UPDATE and the read): the start found it live, a
+            # no-op, and answers 204 as any start of a live stream does.
             raise ZoomProblem.of(E.not_started(Kind(meeting.kind)), id=meeting.id)
         if changed and extra and self._on_committed is not None:
             self._on_committed()
