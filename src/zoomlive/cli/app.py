@@ -31,11 +31,15 @@ def serve(
         bool, typer.Option("--no-demo", help="Do not seed demo data into a new database.")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Server processes on the port (more than 1 needs PostgreSQL)."),
+    ] = 1,
 ) -> None:
     """Run the Zoom-compatible live stream server (needs zoomlive[server])."""
     from zoomlive.cli.serve import run
 
-    run(host, port, db, not no_demo, log_level)
+    run(host, port, db, not no_demo, log_level, workers)
 
 
 def _register() -> None:

@@ -47,7 +47,42 @@ def banner(rt: Any, base_url: str, console: Console) -> None:
     console.print("", highlight=False)
 
 
-def run(host: str, port: int, db: str | None, demo: bool, log_level: str = "warning") -> None:
+SQLITE_WORKERS = (
+    "zoomlive: --workers > 1 needs PostgreSQL (--db postgresql://…): every process must "
+    "read the others' writes, and a SQLite file is served by one process."
+)
+
+
+def run(
+    host: str,
+    port: int,
+    db: str | None,
+    demo: bool,
+    log_level: str = "warning",
+    workers: int = 1,
+) -> None:
+    from zoomlive.server import ServerSettings
+
+    settings = ServerSettings.from_env(database_url=db, demo=None if demo else False)
+    if workers > 1:
+        if settings.is_sqlite:
+            Console(stderr=True, soft_wrap=True).print(SQLITE_WORKERS, highlight=False)
+            raise SystemExit(2)
+        from zoomlive.cli.workers import supervise
+
+        raise SystemExit(supervise(settings, host, port, log_level, workers))
+    serve_settings(settings, host, port, log_level)
+
+
+def serve_settings(
+    settings: Any,
+    host: str,
+    port: int,
+    log_level: str,
+    fd: int | None = None,
+    show_banner: bool = True,
+) -> None:
+    """One server process; on ``fd`` (a socket bound by the supervisor) if given."""
     import sys
 
     import uvicorn
@@ -57,21 +92,22 @@ def run(host: str, port: int, db: str | None, demo: bool, log_level: str = "warn
     # every commit pays for it. 0.5 ms keeps group commits flowing.
     sys.setswitchinterval(0.0005)
 
-    from zoomlive.server import ServerSettings, create_app
+    from zoomlive.server import create_app
     from zoomlive.server.protocol import uvicorn_options
 
-    settings = ServerSettings.from_env(database_url=db, demo=None if demo else False)
     console = Console(soft_wrap=True)
     base_url = f"http://{host}:{port}"
 
-    app = create_app(settings, on_start=lambda rt: banner(rt, base_url, console))
+    app = create_app(
+        settings, on_start=(lambda rt: banner(rt, base_url, console)) if show_banner else None
+    )
+    where: dict[str, Any] = {"fd": fd} if fd is not None else {"host": host, "port": port}
     uvicorn.run(
         app,
-        host=host,
-        port=port,
         log_level=log_level,
         access_log=False,
         lifespan="on",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
+        **where,
         **uvicorn_options(settings),
     )

@@ -57,6 +57,9 @@ class ServerSettings:
     #: Keep a read model in memory. Right for one process on SQLite; a multi-process
     #: deployment on PostgreSQL turns it off so every instance reads the database.
     cache_reads: bool | None = None
+    #: Connections per process to PostgreSQL, for each of its two pools (SQLAlchemy's
+    #: for writes and control-API reads; asyncpg's for the request path's one read).
+    db_pool_size: int = 10
     #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
     webhook_retry_scale: float = 1.0
     journal_size: int = 1000
@@ -102,6 +105,8 @@ class ServerSettings:
             values["rate_limits"] = _flag(e["ZOOMLIVE_RATE_LIMITS"], True)
         if e.get("ZOOMLIVE_CACHE_READS"):
             values["cache_reads"] = _flag(e["ZOOMLIVE_CACHE_READS"], True)
+        if e.get("ZOOMLIVE_DB_POOL_SIZE"):
+            values["db_pool_size"] = int(e["ZOOMLIVE_DB_POOL_SIZE"])
         if e.get("ZOOMLIVE_TOKEN_TTL"):
             values["token_ttl_seconds"] = int(e["ZOOMLIVE_TOKEN_TTL"])
         if e.get("ZOOMLIVE_REDIS_TIMEOUT"):

@@ -37,6 +37,7 @@ from zoomlive.server.storage.engine import (
     wal_path,
 )
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
+from zoomlive.server.storage.hotreads import HotReads, RequestRows, asyncpg_dsn
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, from_row, to_row
 from zoomlive.server.storage.writer import Writer
 from zoomlive.server.tasks import cancel, spawn
@@ -93,9 +94,9 @@ class ReadModel:
 
 
 class Store:
-    def __init__(self, database_url: str, *, cache_reads: bool) -> None:
+    def __init__(self, database_url: str, *, cache_reads: bool, pool_size: int = 10) -> None:
         self.url = database_url
-        self.engine: AsyncEngine = make_engine(database_url)
+        self.engine: AsyncEngine = make_engine(database_url, pool_size=pool_size)
         wal = wal_path(database_url)
         #: The database as the store last saw it (``/_zoomlive/health`` reports it).
         self.dependency = Dependency("database", log)
@@ -105,6 +106,12 @@ class Store:
             dependency=self.dependency,
         )
         self.cache = ReadModel() if cache_reads else None
+        #: PostgreSQL without the read model: the request path's rows in one statement.
+        self.hot = (
+            HotReads(asyncpg_dsn(database_url), readers=2, timeout=5)
+            if cache_reads is False and database_url.startswith("postgresql")
+            else None
+        )
         self._checkpointer: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -124,6 +131,8 @@ class Store:
     async def close(self) -> None:
         await cancel(self._checkpointer)
         await self.writer.stop()
+        if self.hot is not None:
+            await self.hot.close()
         if self.url.startswith("sqlite"):
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)
@@ -175,6 +184,25 @@ class Store:
             self.dependency.recovered()
             return result
         raise AssertionError("unreachable")
+
+    async def request_rows(self, token_hash: str, meeting_id: int | None) -> RequestRows:
+        """A live stream request's token, account, meeting and host: one statement on
+        PostgreSQL (``hotreads``), else the read model's (or one read each)."""
+        if self.hot is not None:
+            try:
+                rows = await self.hot.request_rows(token_hash, meeting_id)
+            except StorageUnavailable as exc:
+                self.dependency.failed(exc)
+                raise
+            self.dependency.recovered()
+            return rows
+        token = await self.get_token(token_hash)
+        if token is None:
+            return RequestRows(token=None, meeting_id=meeting_id)
+        account = await self.get_account(token.account_id)
+        meeting = None if meeting_id is None else await self.get_meeting(meeting_id)
+        host = None if meeting is None else await self.get_user(meeting.host_id)
+        return RequestRows(token, account, meeting, host, meeting_id)
 
     async def probe(self) -> None:
         """Try the database now if it failed (health calls this)."""

@@ -1,0 +1,82 @@
+"""``zoomlive serve --workers N``: N server processes sharing one listening socket.
+
+The supervisor binds the port once and starts N workers (``python -m
+zoomlive.cli.workers``) that inherit the socket; the kernel spreads connections
+among them. Each worker is a whole server: it opens the database, and migrations
+and the demo seed run under the start-up lock, so N processes starting together
+migrate and seed once (``storage.engine.startup_lock``). Only PostgreSQL: every
+process reads the others' writes straight from the database (README, "Deployment").
+
+A worker that dies is started again; SIGINT or SIGTERM stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+#: Settings reach the workers through the environment, as ``ServerSettings.from_env``
+#: reads it; the database URL and the demo flag as the supervisor resolved them.
+_WORKER_ENV = "ZOOMLIVE_WORKER_INDEX"
+
+
+def supervise(settings: Any, host: str, port: int, log_level: str, workers: int) -> int:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    fd = sock.fileno()
+    env = {
+        **os.environ,
+        "ZOOMLIVE_DATABASE_URL": settings.database_url,
+        "ZOOMLIVE_DEMO": "1" if settings.demo else "0",
+    }
+
+    def start(index: int) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "zoomlive.cli.workers", str(fd), host, str(port), log_level]
+        return subprocess.Popen(cmd, env={**env, _WORKER_ENV: str(index)}, pass_fds=(fd,))
+
+    procs = [start(i) for i in range(workers)]
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for i, p in enumerate(procs):
+                if p.poll() is not None and not stopping:
+                    print(f"zoomlive: worker {i} exited ({p.returncode}); starting it again")
+                    procs[i] = start(i)
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            p.wait()
+        sock.close()
+    return 0
+
+
+def _worker(argv: list[str]) -> None:
+    """One worker: the server on the inherited socket; worker 0 prints the banner."""
+    from zoomlive.cli.serve import serve_settings
+    from zoomlive.server import ServerSettings
+
+    fd, host, port, log_level = int(argv[0]), argv[1], int(argv[2]), argv[3]
+    index = int(os.environ.get(_WORKER_ENV, "0"))
+    serve_settings(ServerSettings.from_env(), host, port, log_level, fd=fd, show_banner=index == 0)
+
+
+if __name__ == "__main__":
+    _worker(sys.argv[1:])
