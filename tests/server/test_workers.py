@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterator
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from tests.support import (
