@@ -50,6 +50,7 @@ class Runtime:
             settings.database_url,
             cache_reads=settings.read_cache,
             pool_size=settings.db_pool_size,
+            cache_size=settings.read_cache_size,
         )
         backend: CounterBackend = (
             SharedCounters(RedisCounters(settings.redis_url, timeout=settings.redis_timeout))
