@@ -99,6 +99,19 @@ end
 )
 
 
+def all_meetings(http: httpx.Client) -> list[dict[str, object]]:
+    """Every meeting, through the control API's pages."""
+    out: list[dict[str, object]] = []
+    token = ""
+    while True:
+        params = {"page_size": 300, "next_page_token": token}
+        page = http.get("/_zoomlive/meetings", params=params, headers=ADMIN).json()
+        out.extend(page["meetings"])
+        token = page["next_page_token"]
+        if not token:
+            return out
+
+
 def bench_zoomlive(
     seconds: int,
     connections: int,
@@ -175,7 +188,7 @@ def bench_zoomlive(
         res["writes_per_commit"] = round(stats["writes"] / max(stats["write_batches"], 1), 1)
         res["rate_limited"] = stats["rate_limited"]
         res["meetings"] = len(ids)
-        listed = http.get("/_zoomlive/meetings", headers=ADMIN).json()
+        listed = all_meetings(http)
         res["meetings_patched"] = sum(
             1 for m in listed if m["id"] in set(ids) and m["stream_key"].startswith("key-")
         )

@@ -493,6 +493,44 @@ class Store:
         where = None if account_id is None else t.meetings.c.account_id == account_id
         return await self._all(Meeting, t.meetings, where)
 
+    async def page(
+        self, what: str, after: Any, limit: int, account_id: str | None = None
+    ) -> list[Any]:
+        """Up to ``limit`` rows of a listing (``LISTINGS``) after the key ``after``,
+        in key order: one index range scan however deep the page (keyset paging)."""
+        cls, table = LISTINGS[what]
+        pk = _pk(table)
+        stmt = sa.select(table).order_by(pk).limit(limit)
+        if after is not None:
+            stmt = stmt.where(pk > after)
+        if account_id is not None:
+            stmt = stmt.where(table.c.account_id == account_id)
+
+        async def q(conn: AsyncConnection) -> list[Any]:
+            return [from_row(cls, row) for row in await conn.execute(stmt)]
+
+        return await self.read(q)
+
+    async def count(self, what: str, account_id: str | None = None) -> int:
+        table = LISTINGS[what][1]
+        stmt = sa.select(sa.func.count()).select_from(table)
+        if account_id is not None:
+            stmt = stmt.where(table.c.account_id == account_id)
+
+        async def q(conn: AsyncConnection) -> int:
+            return int((await conn.execute(stmt)).scalar_one())
+
+        return await self.read(q)
+
+    async def existing_meeting_ids(self, ids: list[int]) -> set[int]:
+        """Which of ``ids`` are taken (one statement)."""
+        stmt = sa.select(t.meetings.c.id).where(t.meetings.c.id.in_(ids))
+
+        async def q(conn: AsyncConnection) -> set[int]:
+            return {int(r[0]) for r in await conn.execute(stmt)}
+
+        return await self.read(q)
+
     async def meeting_exists(self, meeting_id: int) -> bool:
         return await self.get_meeting(meeting_id) is not None
 
@@ -637,6 +675,12 @@ def expired_tokens(before: float, batch: int) -> sa.Select[Any]:
         .limit(batch)
     )
 
+
+#: What the control API lists, by name: the record class and its table.
+LISTINGS: dict[str, tuple[type[msgspec.Struct], sa.Table]] = {
+    "meetings": (Meeting, t.meetings), "accounts": (Account, t.accounts),
+    "users": (User, t.users), "apps": (App, t.apps),
+}  # fmt: skip
 
 _TABLES: dict[type, sa.Table] = {
     Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,
