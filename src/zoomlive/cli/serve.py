@@ -111,3 +111,22 @@ def serve_settings(
         **where,
         **uvicorn_options(settings),
     )
+
+
+def _worker(argv: list[str]) -> None:
+    """One worker of ``--workers``: the server on the socket the supervisor bound
+    (``cli.workers``); worker 0 prints the banner."""
+    import os
+
+    from zoomlive.cli.workers import WORKER_ENV
+    from zoomlive.server import ServerSettings
+
+    fd, host, port, log_level = int(argv[0]), argv[1], int(argv[2]), argv[3]
+    index = int(os.environ.get(WORKER_ENV, "0"))
+    serve_settings(ServerSettings.from_env(), host, port, log_level, fd=fd, show_banner=index == 0)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _worker(sys.argv[1:])

@@ -1,11 +1,12 @@
 """``zoomlive serve --workers N``: N server processes sharing one listening socket.
 
 The supervisor binds the port once and starts N workers (``python -m
-zoomlive.cli.workers``) that inherit the socket; the kernel spreads connections
-among them. Each worker is a whole server: it opens the database, and migrations
-and the demo seed run under the start-up lock, so N processes starting together
-migrate and seed once (``storage.engine.startup_lock``). Only PostgreSQL: every
-process reads the others' writes straight from the database (README, "Deployment").
+zoomlive.cli.serve`` with the socket's descriptor) that inherit the socket; the
+kernel spreads connections among them. Each worker is a whole server: it opens the
+database, and migrations and the demo seed run under the start-up lock, so N
+processes starting together migrate and seed once (``storage.engine.startup_lock``).
+Only PostgreSQL: every process reads the others' writes straight from the database
+(README, "Deployment").
 
 A worker that dies is started again; SIGINT or SIGTERM stops them all.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 #: Settings reach the workers through the environment, as ``ServerSettings.from_env``
 #: reads it; the database URL and the demo flag as the supervisor resolved them.
-_WORKER_ENV = "ZOOMLIVE_WORKER_INDEX"
+WORKER_ENV = "ZOOMLIVE_WORKER_INDEX"
 
 
 def supervise(settings: Any, host: str, port: int, log_level: str, workers: int) -> int:
@@ -39,8 +40,8 @@ def supervise(settings: Any, host: str, port: int, log_level: str, workers: int)
     }
 
     def start(index: int) -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, "-m", "zoomlive.cli.workers", str(fd), host, str(port), log_level]
-        return subprocess.Popen(cmd, env={**env, _WORKER_ENV: str(index)}, pass_fds=(fd,))
+        cmd = [sys.executable, "-m", "zoomlive.cli.serve", str(fd), host, str(port), log_level]
+        return subprocess.Popen(cmd, env={**env, WORKER_ENV: str(index)}, pass_fds=(fd,))
 
     procs = [start(i) for i in range(workers)]
     stopping = False
@@ -66,17 +67,3 @@ def supervise(settings: Any, host: str, port: int, log_level: str, workers: int)
             p.wait()
         sock.close()
     return 0
-
-
-def _worker(argv: list[str]) -> None:
-    """One worker: the server on the inherited socket; worker 0 prints the banner."""
-    from zoomlive.cli.serve import serve_settings
-    from zoomlive.server import ServerSettings
-
-    fd, host, port, log_level = int(argv[0]), argv[1], int(argv[2]), argv[3]
-    index = int(os.environ.get(_WORKER_ENV, "0"))
-    serve_settings(ServerSettings.from_env(), host, port, log_level, fd=fd, show_banner=index == 0)
-
-
-if __name__ == "__main__":
-    _worker(sys.argv[1:])
