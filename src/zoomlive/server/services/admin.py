@@ -166,8 +166,8 @@ class AdminService:
         return await self._store.list_meetings(account_id)
 
     async def create_meetings(self, kind: str, items: list[dict[str, Any]]) -> list[int]:
-        """Create many meetings (or webinars) in one transaction: all or none. Ids not
-        given are drawn as ``new_meeting_id`` draws them, checked in one statement."""
+        """Create many meetings (or webinars) in one transaction: all or none. Those
+        without an ``id`` get consecutive 11-digit ids from a random start."""
         hosts: dict[str, Any] = {}
         for item in items:
             host_id = str(item["host_id"])
@@ -179,17 +179,17 @@ class AdminService:
         given = [int(i["id"]) for i in items if i.get("id") is not None]
         if len(set(given)) != len(given):
             raise ZoomProblem.of(E.INVALID_MEETING_ID)
-        taken = set(given)
         missing = sum(1 for i in items if i.get("id") is None)
         fresh: list[int] = []
-        while len(fresh) < missing:
-            draw = {
-                secrets.randbelow(90_000_000_000) + 10_000_000_000
-                for _ in range(missing - len(fresh))
-            } - taken
-            draw -= await self._store.existing_meeting_ids(list(draw))
-            fresh.extend(draw)
-            taken |= draw
+        while missing and not fresh:
+            # One free run of consecutive ids from a random 11-digit start: one range
+            # check, and the inserts land together in the table's index instead of
+            # on a random page each (bench/README.md, the bulk load).
+            start = secrets.randbelow(90_000_000_000 - missing) + 10_000_000_000
+            run = range(start, start + missing)
+            clash = any(run.start <= g < run.stop for g in given)
+            if not clash and not await self._store.meeting_ids_between(run.start, run.stop - 1):
+                fresh = list(run)
         ids = iter(fresh)
         now = iso_utc(self._clock.now())
         meetings = []

@@ -522,12 +522,13 @@ class Store:
 
         return await self.read(q)
 
-    async def existing_meeting_ids(self, ids: list[int]) -> set[int]:
-        """Which of ``ids`` are taken (one statement)."""
-        stmt = sa.select(t.meetings.c.id).where(t.meetings.c.id.in_(ids))
+    async def meeting_ids_between(self, low: int, high: int) -> bool:
+        """Whether any meeting id lies in ``low..high`` (one index probe)."""
+        c = t.meetings.c.id
+        stmt = sa.select(c).where(c >= low, c <= high).limit(1)
 
-        async def q(conn: AsyncConnection) -> set[int]:
-            return {int(r[0]) for r in await conn.execute(stmt)}
+        async def q(conn: AsyncConnection) -> bool:
+            return (await conn.execute(stmt)).first() is not None
 
         return await self.read(q)
 
