@@ -136,8 +136,10 @@ class SyncReads:
         sql = self._sql.get(name)
         if sql is None:
             sql = self._prepare(table)
-        row = self._conn.execute(sql, (key,)).fetchone()
-        return None if row is None else cls(**self._convert[name](row))
+        # fetchall: the statement runs to its end, so no read transaction stays open
+        # on this connection (it would hold back checkpoints and pin an old snapshot).
+        rows = self._conn.execute(sql, (key,)).fetchall()
+        return cls(**self._convert[name](rows[0])) if rows else None
 
     def _prepare(self, table: sa.Table) -> str:
         cols = list(table.c)
