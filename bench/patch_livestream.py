@@ -34,6 +34,7 @@ from pathlib import Path
 
 import httpx
 
+from profiling import finish_profile, start_profile
 from wrkbench import (
     BIN,
     HERE,
@@ -98,6 +99,19 @@ end
 )
 
 
+def all_meetings(http: httpx.Client) -> list[dict[str, object]]:
+    """Every meeting, through the control API's pages."""
+    out: list[dict[str, object]] = []
+    token = ""
+    while True:
+        params = {"page_size": 300, "next_page_token": token}
+        page = http.get("/_zoomlive/meetings", params=params, headers=ADMIN).json()
+        out.extend(page["meetings"])
+        token = page["next_page_token"]
+        if not token:
+            return out
+
+
 def bench_zoomlive(
     seconds: int,
     connections: int,
@@ -106,6 +120,7 @@ def bench_zoomlive(
     variant: str,
     litestar_only: bool = False,
     cache_reads: str = "",
+    profile: str = "",
 ) -> Result:
     """One fresh server under wrk. ``litestar_only`` serves it without the fast path
     (``serve_litestar_only.py``): every request through Litestar's handlers."""
@@ -164,13 +179,16 @@ def bench_zoomlive(
         )  # fmt: skip
         if probe.status_code != 204 or probe.headers.get("x-ratelimit-limit") != str(LIFTED_QPS):
             raise RuntimeError(f"probe: {probe.status_code} {dict(probe.headers)} {probe.text}")
+        spy = start_profile(proc.pid, seconds, profile) if profile else None
         res = run_wrk(base, lua, seconds, connections)
+        if spy is not None:
+            res["profile"] = finish_profile(spy, profile)
         res["peak_rss_mib"] = peak_rss_mib(proc.pid)
         stats = http.get("/_zoomlive/stats", headers=ADMIN).json()
         res["writes_per_commit"] = round(stats["writes"] / max(stats["write_batches"], 1), 1)
         res["rate_limited"] = stats["rate_limited"]
         res["meetings"] = len(ids)
-        listed = http.get("/_zoomlive/meetings", headers=ADMIN).json()
+        listed = all_meetings(http)
         res["meetings_patched"] = sum(
             1 for m in listed if m["id"] in set(ids) and m["stream_key"].startswith("key-")
         )
@@ -191,6 +209,12 @@ def main() -> None:
         default="",
         help="ZOOMLIVE_CACHE_READS for the server (default: the server's, on for SQLite only)",
     )
+    ap.add_argument(
+        "--profile",
+        default="",
+        help="record the server with py-spy during each zoomlive run (collapsed stacks to "
+        "this path prefix) and print where its samples are",
+    )
     args = ap.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     bare_lua = FIXED_LUA % {"token": "x", "meeting": DEMO_MEETING}
@@ -202,6 +226,7 @@ def main() -> None:
             run[v] = bench_zoomlive(
                 args.seconds, args.connections, args.db, args.meetings, v,
                 cache_reads=args.cache_reads,
+                profile=f"{args.profile}-{v}.txt" if args.profile else "",
             )  # fmt: skip
             run[v]["ratio_to_bare"] = round(run[v]["rps"] / run["bare"]["rps"], 3)
         for r in run.values():

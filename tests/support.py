@@ -139,16 +139,26 @@ class ServerProcess:
     def wait_ready(self, timeout: float = 60.0) -> ServerProcess:
         """Wait until the launched process answers its health check."""
         assert self.proc is not None, "launch() first"
+        try:
+            self.wait_http(self.base_url, self.proc, timeout)
+        except RuntimeError:
+            self.kill()  # not left running behind a failed test
+            raise RuntimeError(f"server did not start: {self.output()}") from None
+        return self
+
+    @staticmethod
+    def wait_http(base_url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        """Wait until ``proc`` answers ``base_url``'s health check; RuntimeError if it
+        exits or the time runs out first."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output()}")
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base_url}/_zoomlive/health", timeout=1).status_code == 200:
-                    return self
+                if httpx.get(f"{base_url}/_zoomlive/health", timeout=1).status_code == 200:
+                    return
             time.sleep(0.05)
-        self.kill()  # not left running behind a failed test
-        raise RuntimeError(f"server did not start: {self.output()}")
+        raise RuntimeError(f"{base_url} did not answer in {timeout:.0f} s")
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log else ""

@@ -54,7 +54,11 @@ def make_async(api: Api, **kw: object) -> AsyncClient:
 
 def webinar_id(api: Api) -> int:
     return int(
-        next(m["id"] for m in api.admin("GET", "/meetings").json() if m["kind"] == "webinar")
+        next(
+            m["id"]
+            for m in api.admin("GET", "/meetings").json()["meetings"]
+            if m["kind"] == "webinar"
+        )
     )
 
 
@@ -115,7 +119,7 @@ def test_errors_raise_typed_exceptions(api: Api) -> None:
             124,
             "Invalid access token.",
         )
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     app = api.admin(
         "POST", f"/accounts/{account}/apps", {"scopes": ["meeting:read:livestream"]}
     ).json()
@@ -158,7 +162,7 @@ def test_expired_token_is_refreshed_once(api: Api) -> None:
 def test_qps_429_waits_retry_after_then_succeeds(limited_api: Api) -> None:
     api = limited_api
     api.admin("POST", "/reset", {"demo": True})
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     api.admin("PATCH", f"/accounts/{account}", {"rate_limit_qps": 2})
     before = api.admin("GET", "/stats").json()["rate_limited"]
     waits: list[float] = []
@@ -181,7 +185,7 @@ def test_qps_429_waits_retry_after_then_succeeds(limited_api: Api) -> None:
 def test_daily_limit_raises_without_retry(limited_api: Api) -> None:
     api = limited_api
     api.admin("POST", "/reset", {"demo": True})
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     api.admin("PATCH", f"/accounts/{account}", {"plan": "free", "rate_limit_daily": 2})
     slept: list[float] = []
     with make_client(api, sleep=slept.append, retry=RetryPolicy(max_attempts=5)) as client:

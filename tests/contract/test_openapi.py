@@ -31,7 +31,9 @@ OPS = [
 def _target(api: Api, kind: str) -> int:
     if kind == "meeting":
         return 68423085
-    return int(next(m["id"] for m in api.admin("GET", "/meetings").json() if m["kind"] == kind))
+    return int(
+        next(m["id"] for m in api.admin("GET", "/meetings").json()["meetings"] if m["kind"] == kind)
+    )
 
 
 def _request(api: Api, token: str, path: str, method: str, object_id: int | str) -> httpx.Response:
@@ -53,7 +55,7 @@ def _host(api: Api, object_id: int) -> str:
 
 
 def _account(api: Api) -> str:
-    return str(api.admin("GET", "/accounts").json()[0]["id"])
+    return str(api.admin("GET", "/accounts").json()["accounts"][0]["id"])
 
 
 def bad_id(api: Api, kind: str, oid: int) -> tuple[int | str, str | None]:

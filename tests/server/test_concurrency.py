@@ -196,7 +196,7 @@ def test_create_with_an_existing_id_is_409_and_changes_nothing(api: Api) -> None
     }
     host_id = before["meeting"]["host_id"]
     before["user"] = api.admin("GET", f"/users/{host_id}").json()
-    apps = api.admin("GET", f"/accounts/{DEMO_ACCOUNT}/apps").json()
+    apps = api.admin("GET", f"/accounts/{DEMO_ACCOUNT}/apps").json()["apps"]
     other = api.admin("POST", "/accounts", {"plan": "free"}).json()
 
     attempts = [
@@ -216,6 +216,6 @@ def test_create_with_an_existing_id_is_409_and_changes_nothing(api: Api) -> None
     assert api.admin("GET", f"/accounts/{DEMO_ACCOUNT}").json() == before["account"]
     assert api.admin("GET", f"/users/{host_id}").json() == before["user"]
     assert api.admin("GET", f"/meetings/{MEETING}").json() == before["meeting"]
-    assert api.admin("GET", f"/accounts/{DEMO_ACCOUNT}/apps").json() == apps
-    assert api.admin("GET", f"/accounts/{other['id']}/apps").json() == []
+    assert api.admin("GET", f"/accounts/{DEMO_ACCOUNT}/apps").json()["apps"] == apps
+    assert api.admin("GET", f"/accounts/{other['id']}/apps").json()["apps"] == []
     api.token()  # the demo app still authenticates in its own account

@@ -79,7 +79,7 @@ def test_1010_host_left_account(api: Api) -> None:
     token = api.token()
     host = _host_of_seed(api)
     api.admin("PATCH", f"/users/{host}", {"in_account": False})
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     r = api.call("PATCH", M, token, json=SEED)
     zoom_error(r, 400, 1010, f"User does not belong to this account: {account}.")
 
@@ -94,9 +94,11 @@ def test_200_paid_user_only(api: Api) -> None:
 
 def test_200_webinar_plan_missing(api: Api) -> None:
     token = api.token()
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     api.admin("PATCH", f"/accounts/{account}", {"webinar_plan": False})
-    webinar = next(m for m in api.admin("GET", "/meetings").json() if m["kind"] == "webinar")
+    webinar = next(
+        m for m in api.admin("GET", "/meetings").json()["meetings"] if m["kind"] == "webinar"
+    )
     r = api.call("GET", f"/webinars/{webinar['id']}/livestream", token)
     zoom_error(
         r,
@@ -109,7 +111,7 @@ def test_200_webinar_plan_missing(api: Api) -> None:
 
 def test_200_live_streaming_disabled(api: Api) -> None:
     token = api.token()
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     api.admin("PATCH", f"/accounts/{account}", {"live_streaming": False})
     r = api.call("PATCH", M, token, json=SEED)
     zoom_error(
@@ -118,7 +120,9 @@ def test_200_live_streaming_disabled(api: Api) -> None:
         200,
         "The current user has not enabled the custom live streaming feature of the meeting.",
     )
-    webinar = next(m for m in api.admin("GET", "/meetings").json() if m["kind"] == "webinar")
+    webinar = next(
+        m for m in api.admin("GET", "/meetings").json()["meetings"] if m["kind"] == "webinar"
+    )
     r = api.call("GET", f"/webinars/{webinar['id']}/livestream", token)
     zoom_error(
         r,

@@ -20,7 +20,9 @@ from tests.support import Api
 
 
 def _webinar(api: Api) -> dict[str, Any]:
-    return dict(next(m for m in api.admin("GET", "/meetings").json() if m["kind"] == "webinar"))
+    return dict(
+        next(m for m in api.admin("GET", "/meetings").json()["meetings"] if m["kind"] == "webinar")
+    )
 
 
 def test_webinar_with_deleted_host_is_400_1001(api: Api) -> None:

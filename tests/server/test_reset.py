@@ -54,7 +54,7 @@ def test_reset_returns_every_component_to_its_first_state(zoom: Zoom) -> None:
     assert clock["now"] == pytest.approx(time.time(), abs=60)
     with pytest.raises(RuntimeError, match=f"404 .*Account not found: {ACCOUNT}"):
         zoom.admin("GET", f"/accounts/{ACCOUNT}")
-    assert [a["id"] for a in zoom.admin("GET", "/accounts")] == [zoom.account_id]
+    assert [a["id"] for a in zoom.admin("GET", "/accounts")["accounts"]] == [zoom.account_id]
     # The rate counters went too: the same account gets its one call of the day again.
     meeting_id = _account_with_one_call_a_day(zoom)
     with zoom.http() as http:

@@ -52,7 +52,7 @@ def test_json_body_then_get(api: Api) -> None:
 
 def test_get_before_configuration_is_empty_strings(api: Api) -> None:
     token = api.token()
-    demo = api.admin("GET", "/meetings").json()
+    demo = api.admin("GET", "/meetings").json()["meetings"]
     scheduled = next(m for m in demo if m["kind"] == "meeting" and m["id"] != 68423085)
     r = api.call("GET", f"/meetings/{scheduled['id']}/livestream", token)
     assert r.status_code == 200
@@ -61,7 +61,9 @@ def test_get_before_configuration_is_empty_strings(api: Api) -> None:
 
 def test_webinar_update_get_start_stop(api: Api) -> None:
     token = api.token()
-    webinar = next(m for m in api.admin("GET", "/meetings").json() if m["kind"] == "webinar")
+    webinar = next(
+        m for m in api.admin("GET", "/meetings").json()["meetings"] if m["kind"] == "webinar"
+    )
     path = f"/webinars/{webinar['id']}/livestream"
     assert api.call("PATCH", path, token, json=SEED).status_code == 204
     assert api.call("GET", path, token).json() == SEED

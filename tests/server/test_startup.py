@@ -107,7 +107,11 @@ def test_a_crash_inside_the_seed_does_not_block_the_next_start(fresh_db: str) ->
         _serves(srv)
         assert _demo_accounts(fresh_db) == 1
         with httpx.Client(timeout=10) as http:
-            apps = Api(srv.base_url, http).admin("GET", f"/accounts/{DEMO_ACCOUNT}/apps").json()
+            apps = (
+                Api(srv.base_url, http)
+                .admin("GET", f"/accounts/{DEMO_ACCOUNT}/apps")
+                .json()["apps"]
+            )
         assert [a["client_id"] for a in apps] == [DEMO_CLIENT]
     finally:
         srv.stop()

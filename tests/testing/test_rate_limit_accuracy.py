@@ -130,7 +130,7 @@ def test_daily_limit_of_the_free_plan_through_the_clock() -> None:
             with httpx.Client(timeout=10) as http:
                 api = Api(srv.base_url, http)
                 api.admin("POST", "/reset", {"demo": True})
-                account = api.admin("GET", "/accounts").json()[0]["id"]
+                account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
                 api.admin("PATCH", f"/accounts/{account}", {"plan": "free", "rate_limit_daily": 3})
                 api.admin("POST", "/clock", {"freeze": True, "set": 1_800_000_000.0})
                 token = api.token()

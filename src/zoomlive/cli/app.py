@@ -88,6 +88,10 @@ def serve(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Server processes on the port (more than 1 needs PostgreSQL)."),
+    ] = 1,
 ) -> None:
     """Run the Zoom-compatible live stream server (needs zoomlive[server])."""
     from zoomlive.cli.serve import run
@@ -96,7 +100,7 @@ def serve(
     _debug = _debug or debug
     code = run(
         host, port, db, not no_demo, log_level.value,
-        access_log=access_log, debug=_debug, seed=seed,
+        access_log=access_log, debug=_debug, seed=seed, workers=workers,
     )  # fmt: skip
     raise typer.Exit(code)
 

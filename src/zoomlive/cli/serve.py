@@ -189,6 +189,12 @@ def access_line(row: tuple[Any, ...]) -> str:
     return f"{method} {path} {status} {code if code is not None else '-'} {ms:.1f}ms {tracking}"
 
 
+SQLITE_WORKERS = (
+    "--workers > 1 needs PostgreSQL (--db postgresql://…): every process must read the "
+    "others' writes, and a SQLite file is served by one process"
+)
+
+
 def run(
     host: str,
     port: int,
@@ -199,13 +205,55 @@ def run(
     access_log: bool = False,
     debug: bool = False,
     seed: str | None = None,
+    workers: int = 1,
 ) -> int:
-    """Serve until stopped; the exit status."""
+    """Serve until stopped; the exit status. With ``workers`` > 1 the socket bound here
+    is shared by that many server processes (``cli.workers``)."""
     check_port(port)
+    if workers < 1:
+        raise CliError(f"--workers {workers}: at least 1", 2)
+    try:
+        from zoomlive.server import ServerSettings
+    except ModuleNotFoundError as exc:
+        raise CliError(f"{NEEDS_SERVER} (missing module: {exc.name})", 2) from None
+    try:
+        settings = ServerSettings.from_env(
+            database_url=db, demo=None if demo else False, seed_file=seed
+        )
+    except ValueError as exc:
+        raise CliError(f"{exc}", 2) from None
+    if workers > 1 and settings.is_sqlite:
+        raise CliError(SQLITE_WORKERS, 2)
+    if settings.seed_file:
+        check_seed(settings.seed_file)
+    check_database(settings.database_url)
+    sock = bind(host, port)
+    if workers > 1:
+        from zoomlive.cli.workers import supervise
+
+        try:
+            return supervise(settings, sock, host, port, log_level, workers, access_log, debug)
+        finally:
+            sock.close()
+    return serve_on(settings, sock, host, port, log_level, access_log=access_log, debug=debug)
+
+
+def serve_on(
+    settings: Any,
+    sock: socket.socket,
+    host: str,
+    port: int,
+    log_level: str,
+    *,
+    access_log: bool = False,
+    debug: bool = False,
+    show_banner: bool = True,
+) -> int:
+    """One server process on a bound socket (its own, or one a supervisor shares)."""
     try:
         import uvicorn
 
-        from zoomlive.server import ServerSettings, create_app
+        from zoomlive.server import create_app
         from zoomlive.server.protocol import uvicorn_options
     except ModuleNotFoundError as exc:
         raise CliError(f"{NEEDS_SERVER} (missing module: {exc.name})", 2) from None
@@ -214,16 +262,6 @@ def run(
     # 5 ms GIL switch interval that thread waits behind a busy event loop, and
     # every commit pays for it. 0.5 ms keeps group commits flowing.
     sys.setswitchinterval(0.0005)
-    try:
-        settings = ServerSettings.from_env(
-            database_url=db, demo=None if demo else False, seed_file=seed
-        )
-    except ValueError as exc:
-        raise CliError(f"{exc}", 2) from None
-    if settings.seed_file:
-        check_seed(settings.seed_file)
-    check_database(settings.database_url)
-    sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown}:{port}"
     if not debug:
@@ -234,6 +272,8 @@ def run(
     def started(rt: Any) -> None:
         if access_log:
             rt.journal.on_add = lambda row: print(access_line(row), flush=True)
+        if not show_banner:
+            return
         try:
             tokens.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             tokens.touch(mode=0o600)
@@ -258,8 +298,30 @@ def run(
         pass
     finally:
         sock.close()
-        tokens.unlink(missing_ok=True)
+        if show_banner:
+            tokens.unlink(missing_ok=True)
     if not server.started:
         print("error: the server did not start (see above; --debug shows more)", file=sys.stderr)
         return 1
     return 0
+
+
+def _worker(argv: list[str]) -> int:
+    """One worker of ``--workers``: the server on the socket the supervisor bound and
+    passed down (``cli.workers``); worker 0 prints the banner."""
+    import os
+
+    from zoomlive.cli.workers import WORKER_ENV
+    from zoomlive.server import ServerSettings
+
+    fd, host, port, log_level, flags = int(argv[0]), argv[1], int(argv[2]), argv[3], argv[4:]
+    sock = socket.socket(fileno=fd)
+    index = int(os.environ.get(WORKER_ENV, "0"))
+    return serve_on(
+        ServerSettings.from_env(), sock, host, port, log_level,
+        access_log="--access-log" in flags, debug="--debug" in flags, show_banner=index == 0,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(_worker(sys.argv[1:]))

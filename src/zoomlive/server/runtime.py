@@ -55,7 +55,12 @@ class Runtime:
     @classmethod
     def build(cls, settings: ServerSettings, clock: Clock | None = None) -> Runtime:
         clock = clock or Clock()
-        store = Store(settings.database_url, cache_reads=settings.read_cache)
+        store = Store(
+            settings.database_url,
+            cache_reads=settings.read_cache,
+            pool_size=settings.db_pool_size,
+            cache_size=settings.read_cache_size,
+        )
         backend: CounterBackend = (
             SharedCounters(RedisCounters(settings.redis_url, timeout=settings.redis_timeout))
             if settings.redis_url

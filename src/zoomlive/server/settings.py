@@ -72,6 +72,12 @@ class ServerSettings:
     #: Keep a read model in memory. Right for one process on SQLite; a multi-process
     #: deployment on PostgreSQL turns it off so every instance reads the database.
     cache_reads: bool | None = None
+    #: Connections per process to PostgreSQL, for each of its two pools (SQLAlchemy's
+    #: for writes and control-API reads; asyncpg's for the request path's one read).
+    db_pool_size: int = 10
+    #: Rows per table the read model keeps (the least recently used leave first), so
+    #: memory does not grow with the number of meetings, accounts or tokens.
+    read_cache_size: int = 10_000
     #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
     webhook_retry_scale: float = 1.0
     journal_size: int = 1000
@@ -123,6 +129,10 @@ class ServerSettings:
             values["rate_limits"] = _flag(e["ZOOMLIVE_RATE_LIMITS"], True)
         if e.get("ZOOMLIVE_CACHE_READS"):
             values["cache_reads"] = _flag(e["ZOOMLIVE_CACHE_READS"], True)
+        if e.get("ZOOMLIVE_DB_POOL_SIZE"):
+            values["db_pool_size"] = int(e["ZOOMLIVE_DB_POOL_SIZE"])
+        if e.get("ZOOMLIVE_READ_CACHE_SIZE"):
+            values["read_cache_size"] = int(e["ZOOMLIVE_READ_CACHE_SIZE"])
         if e.get("ZOOMLIVE_TOKEN_TTL"):
             values["token_ttl_seconds"] = int(e["ZOOMLIVE_TOKEN_TTL"])
         if e.get("ZOOMLIVE_REDIS_TIMEOUT"):

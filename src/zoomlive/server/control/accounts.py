@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
@@ -15,7 +17,9 @@ from zoomlive.server.control.models import (
     UserPatch,
     changes,
 )
+from zoomlive.server.control.paging import DEFAULT_PAGE_SIZE, PageSize, PageToken, page
 from zoomlive.server.control.params import PathStr, RuntimeDep
+from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.records import Account, App, User
 
 
@@ -27,8 +31,13 @@ class AccountsController(Controller):
         return await rt.admin.create_account(**changes(data))
 
     @get("/accounts")
-    async def list_accounts(self, rt: RuntimeDep) -> list[Account]:
-        return await rt.admin.list_accounts()
+    async def list_accounts(
+        self,
+        rt: RuntimeDep,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+        next_page_token: PageToken = None,
+    ) -> dict[str, Any]:
+        return await _page(rt, "accounts", None, page_size, next_page_token)
 
     @get("/accounts/{account_id:str}")
     async def get_account(self, rt: RuntimeDep, account_id: PathStr) -> Account:
@@ -47,8 +56,14 @@ class AccountsController(Controller):
         return await rt.admin.create_user(account_id, **changes(data))
 
     @get("/accounts/{account_id:str}/users")
-    async def list_users(self, rt: RuntimeDep, account_id: PathStr) -> list[User]:
-        return await rt.admin.list_users(account_id)
+    async def list_users(
+        self,
+        rt: RuntimeDep,
+        account_id: PathStr,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+        next_page_token: PageToken = None,
+    ) -> dict[str, Any]:
+        return await _page(rt, "users", account_id, page_size, next_page_token)
 
     @get("/users/{user_id:str}")
     async def get_user(self, rt: RuntimeDep, user_id: PathStr) -> User:
@@ -72,8 +87,14 @@ class AccountsController(Controller):
         )
 
     @get("/accounts/{account_id:str}/apps")
-    async def list_apps(self, rt: RuntimeDep, account_id: PathStr) -> list[App]:
-        return await rt.admin.list_apps(account_id)
+    async def list_apps(
+        self,
+        rt: RuntimeDep,
+        account_id: PathStr,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+        next_page_token: PageToken = None,
+    ) -> dict[str, Any]:
+        return await _page(rt, "apps", account_id, page_size, next_page_token)
 
     @patch("/apps/{client_id:str}")
     async def update_app(self, rt: RuntimeDep, client_id: PathStr, data: JSONBody[AppPatch]) -> App:
@@ -88,3 +109,20 @@ class AccountsController(Controller):
         self, rt: RuntimeDep, data: JSONBody[ExpireIn | None] = None
     ) -> dict[str, int]:
         return {"expired": await rt.admin.expire_tokens(data.client_id if data else None)}
+
+
+async def _page(
+    rt: Runtime, what: str, account_id: str | None, page_size: int, token: str | None
+) -> dict[str, Any]:
+    def key(record: Any) -> str:
+        return str(record.client_id if what == "apps" else record.id)
+
+    return await page(
+        what,
+        lambda after, limit: rt.admin.page(what, after, limit, account_id),
+        lambda: rt.admin.count(what, account_id),
+        key,
+        str,
+        page_size,
+        token,
+    )

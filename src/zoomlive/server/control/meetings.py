@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
+from msgspec import Meta
 
 from zoomlive.server.control.models import MeetingIn, MeetingPatch, changes
+from zoomlive.server.control.paging import DEFAULT_PAGE_SIZE, PageSize, PageToken, page
 from zoomlive.server.control.params import PathMeetingId, QueryText, RuntimeDep
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.records import Meeting
+
+#: Meetings one bulk request may create, and the body size that allows.
+MAX_BULK = 20_000
+BULK_BODY_BYTES = 16 * 1024 * 1024
 
 
 class MeetingView(Meeting, frozen=True, kw_only=True):
@@ -23,7 +31,15 @@ def _view(rt: Runtime, meeting: Meeting) -> MeetingView:
     return MeetingView(**msgspec.structs.asdict(meeting), media=rt.media.status(meeting.id))
 
 
-async def _create(rt: Runtime, kind: str, data: MeetingIn) -> Meeting:
+MeetingsIn = MeetingIn | Annotated[list[MeetingIn], Meta(min_length=1, max_length=MAX_BULK)]
+
+
+async def _create(rt: Runtime, kind: str, data: MeetingIn | list[MeetingIn]) -> Any:
+    """One meeting (the record), or many from a JSON array in one transaction
+    (``{"created": n, "ids": [...]}``, in the array's order)."""
+    if isinstance(data, list):
+        ids = await rt.admin.create_meetings(kind, [changes(d) for d in data])
+        return {"created": len(ids), "ids": ids}
     fields = changes(data)
     host_id = fields.pop("host_id")
     fields.pop("id", None)
@@ -33,17 +49,31 @@ async def _create(rt: Runtime, kind: str, data: MeetingIn) -> Meeting:
 class MeetingsController(Controller):
     path = "/"
 
-    @post("/meetings", status_code=201)
-    async def create_meeting(self, rt: RuntimeDep, data: JSONBody[MeetingIn]) -> Meeting:
+    @post("/meetings", status_code=201, request_max_body_size=BULK_BODY_BYTES)
+    async def create_meeting(self, rt: RuntimeDep, data: JSONBody[MeetingsIn]) -> Any:
         return await _create(rt, "meeting", data)
 
-    @post("/webinars", status_code=201)
-    async def create_webinar(self, rt: RuntimeDep, data: JSONBody[MeetingIn]) -> Meeting:
+    @post("/webinars", status_code=201, request_max_body_size=BULK_BODY_BYTES)
+    async def create_webinar(self, rt: RuntimeDep, data: JSONBody[MeetingsIn]) -> Any:
         return await _create(rt, "webinar", data)
 
-    @get("/meetings")
-    async def list_meetings(self, rt: RuntimeDep, account_id: QueryText = None) -> list[Meeting]:
-        return await rt.admin.list_meetings(account_id)
+    @get("/meetings", summary="Meetings and webinars, a page at a time (Zoom's paging)")
+    async def list_meetings(
+        self,
+        rt: RuntimeDep,
+        account_id: QueryText = None,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+        next_page_token: PageToken = None,
+    ) -> dict[str, Any]:
+        return await page(
+            "meetings",
+            lambda after, limit: rt.admin.page("meetings", after, limit, account_id),
+            lambda: rt.admin.count("meetings", account_id),
+            lambda m: m.id,
+            int,
+            page_size,
+            next_page_token,
+        )
 
     @get(
         "/meetings/{meeting_id:int}",

@@ -28,6 +28,7 @@ from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal, require_scope
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
+from zoomlive.wire.ids import parse_id
 from zoomlive.wire.paths import LIVESTREAM_ROUTES, Kind, Operation, Route, match_livestream
 
 Headers = list[tuple[str, str]]
@@ -41,14 +42,20 @@ class LiveStreamEndpoints:
         self,
         kind: Kind,
         op: Operation,
+        raw_id: str,
         authorization: str | None,
         query_token: bool,
         info: RequestInfo,
     ) -> Principal:
         rt = self.rt
-        principal = await rt.auth.authenticate(authorization, query_token)
+        # The token, its account, the meeting and its host in one read; the errors
+        # still come in Zoom's order (auth, then id, then body, then the rest).
+        principal = await rt.auth.authenticate_for(authorization, query_token, parse_id(raw_id))
         info.account_id, info.client_id = principal.account_id, principal.client_id
-        account = await rt.store.get_account(principal.account_id)
+        rows = principal.rows
+        account = rows.account if rows is not None else None
+        if account is None:
+            account = await rt.store.get_account(principal.account_id)
         if account is not None:
             info.headers.extend(await rt.limiter.check(account, rt.clock.now()))
         require_scope(principal, kind, op)
@@ -62,7 +69,7 @@ class LiveStreamEndpoints:
         query_token: bool,
         info: RequestInfo,
     ) -> bytes:
-        principal = await self._enter(kind, Operation.GET, authorization, query_token, info)
+        principal = await self._enter(kind, Operation.GET, raw_id, authorization, query_token, info)
         svc = self.rt.livestream
         return msgspec.json.encode(await svc.get(principal, kind, svc.parse_id(kind, raw_id)))
 
@@ -81,7 +88,7 @@ class LiveStreamEndpoints:
         Auth, then the id, then the body: the order Zoom's errors come in. ``body``
         is a dict, or an awaitable reader, read only once auth and id have passed.
         """
-        principal = await self._enter(kind, op, authorization, query_token, info)
+        principal = await self._enter(kind, op, raw_id, authorization, query_token, info)
         svc = self.rt.livestream
         object_id = svc.parse_id(kind, raw_id)
         fields = await _resolve(body)

@@ -7,10 +7,11 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.storage.hotreads import RequestRows
 from zoomlive.server.storage.records import Token
 from zoomlive.server.storage.store import Store
 from zoomlive.wire import errors as E
@@ -26,6 +27,8 @@ class Principal:
     account_id: str
     client_id: str
     scopes: frozenset[str]
+    #: The rows read with the token, for a request naming a meeting (one statement).
+    rows: RequestRows | None = field(default=None, compare=False, repr=False)
 
 
 def hash_token(token: str) -> str:
@@ -86,21 +89,25 @@ class AuthService:
 
     async def authenticate(self, authorization: str | None, token_in_query: bool) -> Principal:
         """Resolve ``Authorization: Bearer …`` to a principal, or raise 401/124."""
-        if token_in_query:
-            raise ZoomProblem.of(E.TOKEN_IN_QUERY)
-        if not authorization or authorization[:7].lower() != "bearer ":
-            raise ZoomProblem.of(E.TOKEN_INVALID)
-        raw = authorization[7:].strip()
-        if not raw or len(raw) > 4096:
-            raise ZoomProblem.of(E.TOKEN_INVALID)
-        # Looked up by its SHA-256: a constant-time comparison of the digest is
-        # implied by the hash lookup, and the token itself is never stored.
-        token = await self._store.get_token(hash_token(raw))
+        token_hash = _bearer_hash(authorization, token_in_query)
+        return self._principal(await self._store.get_token(token_hash), None)
+
+    async def authenticate_for(
+        self, authorization: str | None, token_in_query: bool, meeting_id: int | None
+    ) -> Principal:
+        """As ``authenticate``, reading the meeting, its host and the account with the
+        token (one statement on PostgreSQL); the principal carries them."""
+        token_hash = _bearer_hash(authorization, token_in_query)
+        rows = await self._store.request_rows(token_hash, meeting_id)
+        return self._principal(rows.token, rows)
+
+    def _principal(self, token: Token | None, rows: RequestRows | None) -> Principal:
         if token is None:
             raise ZoomProblem.of(E.TOKEN_INVALID)
         if token.expires_at <= self._clock.now():
             raise ZoomProblem.of(E.TOKEN_EXPIRED)
-        return Principal(token.account_id, token.client_id, frozenset(token.scopes.split()))
+        scopes = frozenset(token.scopes.split())
+        return Principal(token.account_id, token.client_id, scopes, rows)
 
     async def peek_account(self, authorization: str | None) -> str | None:
         """The account behind a bearer token, if any (for account-scoped faults)."""
@@ -113,6 +120,20 @@ class AuthService:
 def require_scope(principal: Principal, kind: Kind, op: Operation) -> None:
     if principal.scopes.isdisjoint(accepted_scopes(kind, op)):
         raise ZoomProblem.of(E.MISSING_SCOPES, scopes=missing_scopes_text(kind, op))
+
+
+def _bearer_hash(authorization: str | None, token_in_query: bool) -> str:
+    """The SHA-256 of a well-formed bearer token, or 401/124. Tokens are looked up
+    by their digest: the token itself is never stored, and the hash lookup needs no
+    constant-time comparison."""
+    if token_in_query:
+        raise ZoomProblem.of(E.TOKEN_IN_QUERY)
+    if not authorization or authorization[:7].lower() != "bearer ":
+        raise ZoomProblem.of(E.TOKEN_INVALID)
+    raw = authorization[7:].strip()
+    if not raw or len(raw) > 4096:
+        raise ZoomProblem.of(E.TOKEN_INVALID)
+    return hash_token(raw)
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str]:

@@ -62,15 +62,22 @@ class LiveStreamService:
         return value
 
     async def _target(self, principal: Principal, kind: Kind, object_id: int) -> Meeting:
-        meeting = await self._store.get_meeting(object_id)
+        rows = principal.rows
+        if rows is not None and rows.meeting_id == object_id:
+            # Read with the token, in the same statement (one snapshot).
+            meeting, host, account = rows.meeting, rows.host, rows.account
+        else:
+            meeting = await self._store.get_meeting(object_id)
+            host = account = None
         if (
             meeting is None
             or meeting.kind != kind.value
             or meeting.account_id != principal.account_id
         ):
             raise ZoomProblem.of(E.not_found(kind), id=object_id)
-        host = await self._store.get_user(meeting.host_id)
-        account = await self._store.get_account(principal.account_id)
+        if rows is None or rows.meeting_id != object_id:
+            host = await self._store.get_user(meeting.host_id)
+            account = await self._store.get_account(principal.account_id)
         _check_host(kind, host, account, meeting, principal.account_id)
         return meeting
 

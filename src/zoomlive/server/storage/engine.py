@@ -54,7 +54,7 @@ def _disconnects(ctx: sa.engine.ExceptionContext) -> None:
         ctx.is_disconnect = True
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {}
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
@@ -71,8 +71,8 @@ def make_engine(url: str) -> AsyncEngine:
     # connect timeout: an unreachable database fails a request in seconds, not 60.
     engine = create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"timeout": 5},
     )

@@ -76,9 +76,9 @@ class MeetingStore:
                 if row is None:
                     continue
                 if step.deletes:
-                    cache.meetings.pop(row.id, None)
+                    cache.meetings.drop(row.id)
                 else:
-                    cache.meetings[row.id] = row
+                    cache.meetings.put(row.id, row)
 
         result: list[Meeting | None] = await self._store.writer.call(op, after=after)
         return result
@@ -88,14 +88,8 @@ class MeetingStore:
     async def page(self, host_id: str, kind: str, after_id: int, limit: int) -> list[Meeting]:
         """Up to ``limit`` of the host's meetings (or webinars) with an id above
         ``after_id``, by id: keyset paging, stable under concurrent creates."""
-        cache = self._store.cache
-        if cache is not None:
-            found = sorted(
-                (m for m in cache.meetings.values()
-                 if m.host_id == host_id and m.kind == kind and m.id > after_id),
-                key=lambda m: m.id,
-            )  # fmt: skip
-            return found[:limit]
+        # The read model holds recently used rows only (bounded): lists, counts and
+        # lookups by anything but the key read the database.
         c = t.meetings.c
         stmt = (
             sa.select(t.meetings)
@@ -110,11 +104,6 @@ class MeetingStore:
         return await self._store.read(q)
 
     async def count(self, host_id: str, kind: str) -> int:
-        cache = self._store.cache
-        if cache is not None:
-            return sum(
-                1 for m in cache.meetings.values() if m.host_id == host_id and m.kind == kind
-            )
         c = t.meetings.c
         stmt = sa.select(sa.func.count()).where(c.host_id == host_id, c.kind == kind)
 
@@ -125,17 +114,12 @@ class MeetingStore:
 
     async def user_by_email(self, account_id: str, email: str) -> str | None:
         """The id of the account's user with this email (case-insensitive), if any."""
-        cache = self._store.cache
         lowered = email.lower()
-        if cache is not None:
-            for user in cache.users.values():
-                if user.account_id == account_id and user.email.lower() == lowered:
-                    return user.id
-            return None
         c = t.users.c
         stmt = sa.select(c.id).where(c.account_id == account_id, sa.func.lower(c.email) == lowered)
 
         async def q(conn: AsyncConnection) -> str | None:
-            return (await conn.execute(stmt.limit(1))).scalar_one_or_none()
+            found: str | None = (await conn.execute(stmt.limit(1))).scalar_one_or_none()
+            return found
 
         return await self._store.read(q)

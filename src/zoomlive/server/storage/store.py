@@ -2,7 +2,9 @@
 
 Writes go through the group-commit ``Writer``. Reads come from an in-memory read
 model when ``cache_reads`` is on (one process owns the database: the SQLite
-default), else straight from the database (several processes share PostgreSQL).
+default), bounded in size (``readmodel``), else straight from the database
+(several processes share PostgreSQL; a live stream request's rows in one
+statement, ``hotreads``).
 The read model is updated only after the write it mirrors has committed, from
 what the database returned, in commit order (the writer's ``after`` hooks): the
 cache follows the database, never the other way round.
@@ -16,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
-import time
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -37,6 +38,8 @@ from zoomlive.server.storage.engine import (
     wal_path,
 )
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
+from zoomlive.server.storage.hotreads import HotReads, RequestRows, asyncpg_dsn
+from zoomlive.server.storage.readmodel import DEFAULT_SIZE, ReadModel, SyncReads, Table
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, from_row, to_row
 from zoomlive.server.storage.writer import Writer
 from zoomlive.server.tasks import cancel, spawn
@@ -60,42 +63,17 @@ UPDATE_STREAM = (
 INSERT_TOKEN = t.tokens.insert()
 
 
-class ReadModel:
-    """Everything, in dicts, for a process that is the database's only writer."""
-
-    def __init__(self) -> None:
-        self.accounts: dict[str, Account] = {}
-        self.users: dict[str, User] = {}
-        self.apps: dict[str, App] = {}
-        self.meetings: dict[int, Meeting] = {}
-        self.tokens: dict[str, Token] = {}
-        #: Token hashes by the second they expire in, and those seconds as a min-heap:
-        #: expired tokens are purged a second at a time without scanning the rest
-        #: (``Store.purge_expired_tokens``), at one list slot per token.
-        self.token_expiry: dict[int, list[str]] = {}
-        self.expiry_seconds: list[int] = []
-
-    def clear(self) -> None:
-        for d in (self.accounts, self.users, self.apps, self.meetings, self.tokens):
-            d.clear()
-        self.token_expiry.clear()
-        self.expiry_seconds.clear()
-
-    def keep_token(self, token: Token) -> None:
-        self.tokens[token.token_hash] = token
-        second = int(token.expires_at)
-        hashes = self.token_expiry.get(second)
-        if hashes is None:
-            self.token_expiry[second] = [token.token_hash]
-            heapq.heappush(self.expiry_seconds, second)
-        else:
-            hashes.append(token.token_hash)
-
-
 class Store:
-    def __init__(self, database_url: str, *, cache_reads: bool) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        cache_reads: bool,
+        pool_size: int = 10,
+        cache_size: int = DEFAULT_SIZE,
+    ) -> None:
         self.url = database_url
-        self.engine: AsyncEngine = make_engine(database_url)
+        self.engine: AsyncEngine = make_engine(database_url, pool_size=pool_size)
         wal = wal_path(database_url)
         #: The database as the store last saw it (``/_zoomlive/health`` reports it).
         self.dependency = Dependency("database", log)
@@ -104,14 +82,23 @@ class Store:
             maintenance=truncate_wal(wal) if wal else None,
             dependency=self.dependency,
         )
-        self.cache = ReadModel() if cache_reads else None
+        self.cache = ReadModel(cache_size) if cache_reads else None
+        self._wal = wal
+        #: A read model's misses, on a file-backed SQLite database (opened in ``open``).
+        self._sync: SyncReads | None = None
+        #: PostgreSQL without the read model: the request path's rows in one statement.
+        self.hot = (
+            HotReads(asyncpg_dsn(database_url), readers=2, timeout=5)
+            if cache_reads is False and database_url.startswith("postgresql")
+            else None
+        )
         self._checkpointer: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         await migrate(self.engine)
         self.writer.start()
-        if self.cache is not None:
-            await self._load()
+        if self.cache is not None and self._wal is not None:
+            self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
         if self.url.startswith("sqlite"):
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
@@ -124,29 +111,15 @@ class Store:
     async def close(self) -> None:
         await cancel(self._checkpointer)
         await self.writer.stop()
+        if self.hot is not None:
+            await self.hot.close()
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
         if self.url.startswith("sqlite"):
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)
         await self.engine.dispose()
-
-    async def _load(self) -> None:
-        assert self.cache is not None
-        c = self.cache
-        c.clear()
-        async with self.engine.connect() as conn:
-            for row in await conn.execute(sa.select(t.accounts)):
-                c.accounts[row.id] = from_row(Account, row)
-            for row in await conn.execute(sa.select(t.users)):
-                c.users[row.id] = from_row(User, row)
-            for row in await conn.execute(sa.select(t.apps)):
-                c.apps[row.client_id] = from_row(App, row)
-            for row in await conn.execute(sa.select(t.meetings)):
-                c.meetings[row.id] = from_row(Meeting, row)
-            # Only tokens still valid by the wall clock (the server clock starts there):
-            # any other is found in the database when asked for.
-            live = sa.select(t.tokens).where(t.tokens.c.expires_at > time.time())
-            for row in await conn.execute(live):
-                c.keep_token(from_row(Token, row))
 
     # -- generic helpers ---------------------------------------------------------------
 
@@ -176,6 +149,25 @@ class Store:
             return result
         raise AssertionError("unreachable")
 
+    async def request_rows(self, token_hash: str, meeting_id: int | None) -> RequestRows:
+        """A live stream request's token, account, meeting and host: one statement on
+        PostgreSQL (``hotreads``), else the read model's (or one read each)."""
+        if self.hot is not None:
+            try:
+                rows = await self.hot.request_rows(token_hash, meeting_id)
+            except StorageUnavailable as exc:
+                self.dependency.failed(exc)
+                raise
+            self.dependency.recovered()
+            return rows
+        token = await self.get_token(token_hash)
+        if token is None:
+            return RequestRows(token=None, meeting_id=meeting_id)
+        account = await self.get_account(token.account_id)
+        meeting = None if meeting_id is None else await self.get_meeting(meeting_id)
+        host = None if meeting is None else await self.get_user(meeting.host_id)
+        return RequestRows(token, account, meeting, host, meeting_id)
+
     async def probe(self) -> None:
         """Try the database now if it failed (health calls this)."""
         if not self.dependency.ok:
@@ -188,6 +180,30 @@ class Store:
 
         row = await self.read(q)
         return None if row is None else from_row(cls, row)
+
+    async def _cached(
+        self, table: Table[Any, R], cls: type[R], sa_table: sa.Table, key: Any
+    ) -> R | None:
+        """A row from the read model, or read (and kept unless a write raced it)."""
+        c = self.cache
+        assert c is not None
+        hit = table.get(key)
+        if hit is not None:
+            return hit
+        epoch = c.epoch
+        value: R | None = None
+        table.begin_load(key)
+        try:
+            if self._sync is not None:
+                try:
+                    value = self._sync.one(cls, sa_table, key)
+                except sqlite3.Error:
+                    value = await self._one(cls, sa_table, key)
+            else:
+                value = await self._one(cls, sa_table, key)
+        finally:
+            table.end_load(key, value, fresh=c.epoch == epoch)
+        return value
 
     async def _all(self, cls: type[R], table: sa.Table, where: Any = None) -> list[R]:
         stmt = sa.select(table)
@@ -321,7 +337,7 @@ class Store:
 
     async def get_account(self, account_id: str) -> Account | None:
         if self.cache is not None:
-            return self.cache.accounts.get(account_id)
+            return await self._cached(self.cache.accounts, Account, t.accounts, account_id)
         return await self._one(Account, t.accounts, account_id)
 
     async def add_account(self, account: Account) -> Account:
@@ -337,7 +353,7 @@ class Store:
 
     async def get_user(self, user_id: str) -> User | None:
         if self.cache is not None:
-            return self.cache.users.get(user_id)
+            return await self._cached(self.cache.users, User, t.users, user_id)
         return await self._one(User, t.users, user_id)
 
     async def add_user(self, user: User) -> User:
@@ -354,7 +370,7 @@ class Store:
 
     async def get_app(self, client_id: str) -> App | None:
         if self.cache is not None:
-            return self.cache.apps.get(client_id)
+            return await self._cached(self.cache.apps, App, t.apps, client_id)
         return await self._one(App, t.apps, client_id)
 
     async def add_app(self, app: App) -> App:
@@ -374,36 +390,27 @@ class Store:
     async def add_token(self, token: Token) -> None:
         await self.writer.execute(INSERT_TOKEN, to_row(token))
         if self.cache is not None:
-            self.cache.keep_token(token)
+            self.cache.tokens.put(token.token_hash, token)
 
     async def get_token(self, token_hash: str) -> Token | None:
         if self.cache is not None:
-            token = self.cache.tokens.get(token_hash)
-            if token is not None:
-                return token
             # Expired tokens leave memory before the database (retention), and an
-            # expired token must still be told apart from one never issued.
+            # expired token must still be told apart from one never issued: a miss
+            # reads the database.
+            return await self._cached(self.cache.tokens, Token, t.tokens, token_hash)
         return await self._one(Token, t.tokens, token_hash)
 
     def purge_expired_tokens(self, now: float) -> int:
         """Drop tokens expired by ``now`` from memory (the database keeps them until
-        retention prunes them); returns how many went."""
+        retention prunes them); returns how many went. A scan of at most the read
+        model's size."""
         c = self.cache
         if c is None:
             return 0
-        seconds, tokens, purged = c.expiry_seconds, c.tokens, 0
-        while seconds and seconds[0] + 1 <= now:  # every token of that second expired
-            for key in c.token_expiry.pop(heapq.heappop(seconds)):
-                token = tokens.get(key)
-                if token is not None and token.expires_at <= now:
-                    del tokens[key]
-                    purged += 1
-        if purged > len(tokens):
-            # A dict never shrinks on delete; rebuilding it returns the space.
-            kept = dict(tokens)
-            tokens.clear()
-            tokens.update(kept)
-        return purged
+        gone = [k for k, tok in c.tokens.rows.items() if tok.expires_at <= now]
+        for key in gone:
+            c.tokens.drop(key)
+        return len(gone)
 
     def tokens_in_memory(self) -> int:
         return 0 if self.cache is None else len(self.cache.tokens)
@@ -432,9 +439,9 @@ class Store:
         n: int = await self.writer.call(op)
         if self.cache is not None:
             for key in keys:
-                token = self.cache.tokens.get(key)
+                token = self.cache.tokens.rows.get(key)
                 if token is not None and token.expires_at < before():
-                    del self.cache.tokens[key]
+                    self.cache.tokens.drop(key)
         return n
 
     async def count_tokens(self, client_id: str | None = None) -> int:
@@ -459,16 +466,19 @@ class Store:
 
         n: int = await self.writer.call(op)
         if self.cache is not None:
-            for tok in list(self.cache.tokens.values()):
+            self.cache.epoch += 1  # a token read before this keeps nothing
+            for tok in list(self.cache.tokens.rows.values()):
                 if tok.expires_at > now and client_id in (None, tok.client_id):
-                    self.cache.keep_token(msgspec.structs.replace(tok, expires_at=now))
+                    self.cache.tokens.put(
+                        tok.token_hash, msgspec.structs.replace(tok, expires_at=now)
+                    )
         return n
 
     # -- meetings and webinars ------------------------------------------------------------
 
     async def get_meeting(self, meeting_id: int) -> Meeting | None:
         if self.cache is not None:
-            return self.cache.meetings.get(meeting_id)
+            return await self._cached(self.cache.meetings, Meeting, t.meetings, meeting_id)
         return await self._one(Meeting, t.meetings, meeting_id)
 
     async def add_meeting(self, meeting: Meeting) -> Meeting:
@@ -483,10 +493,47 @@ class Store:
         where = None if account_id is None else t.meetings.c.account_id == account_id
         return await self._all(Meeting, t.meetings, where)
 
+    async def page(
+        self, what: str, after: Any, limit: int, account_id: str | None = None
+    ) -> list[Any]:
+        """Up to ``limit`` rows of a listing (``LISTINGS``) after the key ``after``,
+        in key order: one index range scan however deep the page (keyset paging)."""
+        cls, table = LISTINGS[what]
+        pk = _pk(table)
+        stmt = sa.select(table).order_by(pk).limit(limit)
+        if after is not None:
+            stmt = stmt.where(pk > after)
+        if account_id is not None:
+            stmt = stmt.where(table.c.account_id == account_id)
+
+        async def q(conn: AsyncConnection) -> list[Any]:
+            return [from_row(cls, row) for row in await conn.execute(stmt)]
+
+        return await self.read(q)
+
+    async def count(self, what: str, account_id: str | None = None) -> int:
+        table = LISTINGS[what][1]
+        stmt = sa.select(sa.func.count()).select_from(table)
+        if account_id is not None:
+            stmt = stmt.where(table.c.account_id == account_id)
+
+        async def q(conn: AsyncConnection) -> int:
+            return int((await conn.execute(stmt)).scalar_one())
+
+        return await self.read(q)
+
+    async def meeting_ids_between(self, low: int, high: int) -> bool:
+        """Whether any meeting id lies in ``low..high`` (one index probe)."""
+        c = t.meetings.c.id
+        stmt = sa.select(c).where(c >= low, c <= high).limit(1)
+
+        async def q(conn: AsyncConnection) -> bool:
+            return (await conn.execute(stmt)).first() is not None
+
+        return await self.read(q)
+
     async def meeting_exists(self, meeting_id: int) -> bool:
-        if self.cache is not None:
-            return meeting_id in self.cache.meetings
-        return await self._one(Meeting, t.meetings, meeting_id) is not None
+        return await self.get_meeting(meeting_id) is not None
 
     async def save_stream(self, meeting: Meeting) -> None:
         """Persist a meeting's stream configuration (the PATCH livestream hot path)."""
@@ -501,11 +548,14 @@ class Store:
         # write to other columns must not be undone by a record read before it.
         if self.cache is None:
             return
-        current = self.cache.meetings.get(meeting.id)
+        table = self.cache.meetings
+        current = table.rows.get(meeting.id)
         if current is None:
+            table.changed(meeting.id)
             return
-        self.cache.meetings[meeting.id] = msgspec.structs.replace(
-            current, **{f: getattr(meeting, f) for f in fields}
+        table.put(
+            meeting.id,
+            msgspec.structs.replace(current, **{f: getattr(meeting, f) for f in fields}),
         )
 
     async def transition_stream(
@@ -574,10 +624,22 @@ class Store:
         """Insert new records of any kind, in one transaction."""
         records = list(records)
         by_table = _group(records)
+        sqlite = self.url.startswith("sqlite")
 
         async def op(conn: AsyncConnection) -> None:
             for table, rows in by_table:
-                await conn.execute(table.insert(), rows)
+                if sqlite and len(rows) > 1:
+                    # Many rows (a bulk create): the driver's executemany straight,
+                    # without SQLAlchemy's per-row parameter processing (most of the
+                    # server's own time in a bulk create, bench/README.md).
+                    cols = list(rows[0])
+                    sql = (
+                        f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608
+                        f"VALUES ({', '.join('?' * len(cols))})"
+                    )
+                    await conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
+                else:
+                    await conn.execute(table.insert(), rows)
 
         try:
             await self.writer.call(op, after=lambda _: self._cache_records(records))
@@ -615,13 +677,13 @@ class Store:
             return
         for r in records:
             if isinstance(r, Account):
-                c.accounts[r.id] = r
+                c.accounts.put(r.id, r)
             elif isinstance(r, User):
-                c.users[r.id] = r
+                c.users.put(r.id, r)
             elif isinstance(r, App):
-                c.apps[r.client_id] = r
+                c.apps.put(r.client_id, r)
             elif isinstance(r, Meeting):
-                c.meetings[r.id] = r
+                c.meetings.put(r.id, r)
 
 
 def expired_tokens(before: float, batch: int) -> sa.Select[Any]:
@@ -633,6 +695,12 @@ def expired_tokens(before: float, batch: int) -> sa.Select[Any]:
         .limit(batch)
     )
 
+
+#: What the control API lists, by name: the record class and its table.
+LISTINGS: dict[str, tuple[type[msgspec.Struct], sa.Table]] = {
+    "meetings": (Meeting, t.meetings), "accounts": (Account, t.accounts),
+    "users": (User, t.users), "apps": (App, t.apps),
+}  # fmt: skip
 
 _TABLES: dict[type, sa.Table] = {
     Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,

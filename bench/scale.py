@@ -1,0 +1,350 @@
+"""Scale: SQLite against PostgreSQL, one process against two workers, and data size.
+
+Prints, in one run (each load wrk, 2 threads, 64 connections, 127.0.0.1):
+
+* PATCH and GET livestream on random ids (1,000 meetings) for SQLite with one
+  process, PostgreSQL with one process, and PostgreSQL with ``serve --workers 2``,
+  with the rate limiter on and the demo account's limit lifted (as
+  ``patch_livestream.py``); each against the bare ASGI app (``bare_app.py``) of the
+  same run;
+* peak RSS per server process (each worker's own, for the workers);
+* random-id PATCH with 1 meeting and with 1,000,000 (SQLite) or 100,000
+  (PostgreSQL) meetings in the database, and the servers' peak RSS;
+* the time to load ``--bulk`` meetings (default 1,000,000) through the control
+  API's bulk route (``POST /_zoomlive/meetings`` with JSON arrays) into a fresh
+  SQLite server.
+
+The large tables are filled with one SQL statement (a recursive CTE on SQLite,
+``generate_series`` on PostgreSQL) while the server runs: the server keeps only
+recently used rows in memory, so it reads the new rows from the database.
+
+    .venv/bin/python bench/scale.py --db postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/scale.py --db … --seconds 5 --bulk 0   # skip the bulk load
+
+The PostgreSQL database is wiped (the control API's reset) before each setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil  # type: ignore[import-untyped]
+
+from patch_livestream import BODY_LUA, LIFTED_QPS
+from wrkbench import BIN, bench_bare, free_port, load_average, peak_rss_mib, run_wrk
+
+ADMIN = {"Authorization": "Bearer bench"}
+#: Filled meetings get ids from here up (11 digits, as Zoom's).
+BASE_ID = 20_000_000_000
+
+PATCH_LUA = (
+    BODY_LUA
+    + """
+wrk.method = "PATCH"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function(args)
+  math.randomseed(7919 * seed)
+end
+request = function()
+  local id = %(base)d + math.random(%(n)d)
+  return wrk.format(nil, "/v2/meetings/" .. id .. "/livestream", nil, body())
+end
+"""
+)
+
+GET_LUA = """
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function(args)
+  math.randomseed(7919 * seed)
+end
+request = function()
+  local id = %(base)d + math.random(%(n)d)
+  return wrk.format(nil, "/v2/meetings/" .. id .. "/livestream")
+end
+"""
+
+_COLUMNS = (
+    "id, kind, uuid, account_id, host_id, topic, type, status, e2ee, start_time, timezone, "
+    "duration, stream_url, stream_key, page_url, resolution, configured, stream_live"
+)
+
+
+def _values(x: str, account: str, host: str) -> str:
+    return (
+        f"{BASE_ID} + {x}, 'meeting', 'scale-' || {x}, '{account}', '{host}', 'scale', 2, "
+        f"'waiting', FALSE, '2026-01-01T00:00:00Z', 'UTC', 60, '', '', '', NULL, FALSE, FALSE"
+    )
+
+
+def fill_sqlite(path: str, n: int, account: str, host: str) -> None:
+    """``n`` meetings in one statement (a recursive CTE), beside the running server."""
+    conn = sqlite3.connect(path, timeout=60)
+    try:
+        conn.execute(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) "
+            f"INSERT INTO zl_meetings ({_COLUMNS}) SELECT {_values('x', account, host)} FROM c",
+            (n,),
+        )
+        conn.commit()
+        # Fold the fill's WAL into the file now, not in the measured run (the server's
+        # writer would truncate it between its batches).
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def fill_postgres(url: str, n: int, account: str, host: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                f"INSERT INTO zl_meetings ({_COLUMNS}) "
+                f"SELECT {_values('x', account, host)} FROM generate_series(1, {int(n)}) AS x"
+            )
+            await conn.execute("ANALYZE zl_meetings")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@contextmanager
+def zoomlive(db: str, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ZOOMLIVE_")},
+        "ZOOMLIVE_ADMIN_TOKEN": "bench",
+        "ZOOMLIVE_DEMO_CLIENT_ID": "bench-client",
+        "ZOOMLIVE_DEMO_CLIENT_SECRET": "bench-secret",
+        "ZOOMLIVE_DEMO_ACCOUNT_ID": "benchaccount",
+    }
+    cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{base}/_zoomlive/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def server_pids(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The processes serving: the workers under a supervisor, else the process."""
+    children = psutil.Process(proc.pid).children()
+    return [c.pid for c in children] or [proc.pid]
+
+
+def prepare(http: httpx.Client) -> tuple[str, dict[str, Any]]:
+    """Reset with the demo, lift its rate limit, get a token: (token, demo)."""
+    demo = http.post("/_zoomlive/reset", json={"demo": True}, headers=ADMIN)
+    demo.raise_for_status()
+    info: dict[str, Any] = demo.json()["demo"]
+    http.patch(
+        f"/_zoomlive/accounts/{info['account_id']}",
+        json={"rate_limit_qps": LIFTED_QPS},
+        headers=ADMIN,
+    ).raise_for_status()
+    basic = base64.b64encode(b"bench-client:bench-secret").decode()
+    token = http.post(
+        "/oauth/token",
+        data={"grant_type": "account_credentials", "account_id": info["account_id"]},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()["access_token"]
+    return str(token), info
+
+
+def measure(
+    db: str, sqlite_path: str | None, workers: int, meetings: int, seconds: int, ops: list[str]
+) -> dict[str, Any]:
+    """One fresh server with ``meetings`` filled meetings: each op in ``ops`` under wrk."""
+    out: dict[str, Any] = {"meetings": meetings, "workers": workers}
+    with zoomlive(db, workers) as (base, proc), httpx.Client(base_url=base, timeout=60) as http:
+        token, demo = prepare(http)
+        t0 = time.monotonic()
+        if sqlite_path is not None:
+            fill_sqlite(sqlite_path, meetings, demo["account_id"], demo["host_id"])
+        else:
+            fill_postgres(db, meetings, demo["account_id"], demo["host_id"])
+        out["fill_seconds"] = round(time.monotonic() - t0, 1)
+        probe = http.get(
+            f"/v2/meetings/{BASE_ID + meetings}/livestream",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if probe.status_code != 200:
+            raise RuntimeError(f"probe: {probe.status_code} {probe.text}")
+        pids = server_pids(proc)
+        for op in ops:
+            lua = (PATCH_LUA if op == "patch" else GET_LUA) % {
+                "token": token, "base": BASE_ID, "n": meetings,
+            }  # fmt: skip
+            out[op] = run_wrk(base, lua, seconds, 64)
+        out["peak_rss_mib"] = [peak_rss_mib(pid) for pid in pids]
+    return out
+
+
+def bulk_load(n: int, per_request: int = 5_000) -> dict[str, Any]:
+    """``n`` meetings through ``POST /_zoomlive/meetings`` (JSON arrays), fresh SQLite."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "bulk.db")
+        with zoomlive(db) as (base, proc), httpx.Client(base_url=base, timeout=300) as http:
+            _, demo = prepare(http)
+            body = json.dumps([{"host_id": demo["host_id"]}] * per_request).encode()
+            headers = {**ADMIN, "Content-Type": "application/json"}
+            t0 = time.monotonic()
+            done = 0
+            while done < n:
+                k = min(per_request, n - done)
+                chunk = body if k == per_request else json.dumps(
+                    [{"host_id": demo["host_id"]}] * k
+                ).encode()  # fmt: skip
+                r = http.post("/_zoomlive/meetings", content=chunk, headers=headers)
+                r.raise_for_status()
+                done += int(r.json()["created"])
+            seconds = time.monotonic() - t0
+            total = http.get("/_zoomlive/meetings?page_size=1", headers=ADMIN).json()
+            return {
+                "meetings": n,
+                "seconds": round(seconds, 1),
+                "per_second": round(n / seconds),
+                "total_records": total["total_records"],
+                "peak_rss_mib": peak_rss_mib(proc.pid),
+            }
+
+
+def _sqlite(tmp: str, name: str) -> tuple[str, str]:
+    path = str(Path(tmp) / f"{name}.db")
+    return path, path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True, help="PostgreSQL URL (wiped)")
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--meetings", type=int, default=1000, help="for the comparison")
+    ap.add_argument("--sqlite-large", type=int, default=1_000_000)
+    ap.add_argument("--pg-large", type=int, default=100_000)
+    ap.add_argument("--bulk", type=int, default=1_000_000, help="0 skips the bulk load")
+    args = ap.parse_args()
+    pg = args.db.replace("postgresql+asyncpg://", "postgresql://")
+    ops = ["patch", "get"]
+    report: dict[str, Any] = {"load_average_before": load_average()}
+    bare_lua = PATCH_LUA % {"token": "x", "base": BASE_ID, "n": 1}
+    with tempfile.TemporaryDirectory() as tmp:
+        report["bare"] = bench_bare(args.seconds, 64, bare_lua)
+        cmp: dict[str, Any] = {}
+        db, path = _sqlite(tmp, "cmp")
+        cmp["sqlite_1_process"] = measure(db, path, 1, args.meetings, args.seconds, ops)
+        cmp["postgresql_1_process"] = measure(pg, None, 1, args.meetings, args.seconds, ops)
+        cmp["postgresql_2_workers"] = measure(pg, None, 2, args.meetings, args.seconds, ops)
+        report["comparison"] = cmp
+        size: dict[str, Any] = {}
+        db, path = _sqlite(tmp, "one")
+        size["sqlite_1"] = measure(db, path, 1, 1, args.seconds, ["patch"])
+        db, path = _sqlite(tmp, "large")
+        size[f"sqlite_{args.sqlite_large}"] = measure(
+            db, path, 1, args.sqlite_large, args.seconds, ["patch"]
+        )
+        size["postgresql_1"] = measure(pg, None, 1, 1, args.seconds, ["patch"])
+        size[f"postgresql_{args.pg_large}"] = measure(
+            pg, None, 1, args.pg_large, args.seconds, ["patch"]
+        )
+        report["data_size"] = size
+    if args.bulk:
+        report["bulk_load"] = bulk_load(args.bulk)
+    report["load_average_after"] = load_average()
+    print(json.dumps(report, indent=2))
+    print(summary(report))
+
+
+def summary(r: dict[str, Any]) -> str:
+    bare = r["bare"]["rps"]
+    lines = [
+        f"load average before {r['load_average_before']}, after {r['load_average_after']}",
+        f"bare ASGI: {bare:,} req/s, p99 {r['bare']['p99_ms']} ms",
+        "",
+        "| setup | op | req/s | ratio to SQLite | ratio to bare | p50 | p99 | non-2xx "
+        "| peak RSS per process |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    cmp = r["comparison"]
+    for name, res in cmp.items():
+        for op in ("patch", "get"):
+            x = res[op]
+            ref = cmp["sqlite_1_process"][op]["rps"]
+            lines.append(
+                f"| {name} | {op.upper()} | {x['rps']:,} | {x['rps'] / ref:.2f} "
+                f"| {x['rps'] / bare:.3f} | {x['p50_ms']} ms | {x['p99_ms']} ms "
+                f"| {x['non_2xx']} | {', '.join(f'{m} MiB' for m in res['peak_rss_mib'])} |"
+            )
+    w2, w1 = cmp["postgresql_2_workers"], cmp["postgresql_1_process"]
+    lines.append(
+        f"\nPostgreSQL 2 workers / 1 process: PATCH {w2['patch']['rps'] / w1['patch']['rps']:.2f}, "
+        f"GET {w2['get']['rps'] / w1['get']['rps']:.2f}"
+    )
+    lines += [
+        "",
+        "| database | meetings | filled in | PATCH req/s | ratio to 1 meeting | p99 | peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    size = r["data_size"]
+    for name, res in size.items():
+        one = size[name.rsplit("_", 1)[0] + "_1"]["patch"]["rps"]
+        x = res["patch"]
+        lines.append(
+            f"| {name.rsplit('_', 1)[0]} | {res['meetings']:,} | {res['fill_seconds']} s "
+            f"| {x['rps']:,} | {x['rps'] / one:.2f} | {x['p99_ms']} ms "
+            f"| {res['peak_rss_mib'][0]} MiB |"
+        )
+    if "bulk_load" in r:
+        b = r["bulk_load"]
+        lines.append(
+            f"\nBulk route: {b['meetings']:,} meetings in {b['seconds']} s "
+            f"({b['per_second']:,}/s; {b['total_records']:,} listed; "
+            f"peak RSS {b['peak_rss_mib']} MiB)"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
