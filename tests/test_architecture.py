@@ -174,3 +174,25 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert g["zoomlive.wire.ids"] == {"zoomlive.client.core"}
     assert violations(g, "wire", []) == ["zoomlive.wire.ids imports zoomlive.client.core"]
     assert cycles(g) == [["zoomlive.client", "zoomlive.client._client", "zoomlive.client.core"]]
+
+
+def _header_literals(src: Path) -> list[str]:
+    """Zoom's header names written as string literals outside ``wire`` (messages
+    excepted: a literal that is only part of a sentence is not a header name)."""
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        if "wire" in path.relative_to(src).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+                text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+                if text.lower().startswith(("x-zm-", "x-ratelimit-")) and " " not in text:
+                    found.append(f"{path.relative_to(src)}:{node.lineno}: {text}")
+    return found
+
+
+def test_zoom_header_names_live_in_wire_only(tmp_path: Path) -> None:
+    assert _header_literals(SRC) == []
+    (tmp_path / "zoomlive").mkdir()
+    (tmp_path / "zoomlive" / "x.py").write_text('H = "x-zm-trackingid"\n')
+    assert _header_literals(tmp_path) == ["zoomlive/x.py:1: x-zm-trackingid"]

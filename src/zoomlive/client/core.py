@@ -15,6 +15,7 @@ import msgspec
 from msgspec import UNSET
 
 from zoomlive.client import errors as err
+from zoomlive.wire import ratelimit as rl
 from zoomlive.wire.ids import parse_id
 from zoomlive.wire.models import (
     ErrorBody,
@@ -124,12 +125,12 @@ def error_for(response: httpx.Response, now: float) -> err.ZoomAPIError:
             pass
     status = response.status_code
     kw: dict[str, Any] = {
-        "tracking_id": response.headers.get("x-zm-trackingid"),
+        "tracking_id": response.headers.get(rl.HEADER_TRACKING_ID),
         "headers": {k.lower(): v for k, v in response.headers.items()},
         "errors": errors,
     }
     if status == 429:
-        retry = retry_after_seconds(response.headers.get("retry-after"), now)
+        retry = retry_after_seconds(response.headers.get(rl.HEADER_RETRY_AFTER), now)
         return err.RateLimitExceeded(status, code, message, retry_after=retry, **kw)
     cls: type[err.ZoomAPIError]
     if status == 401:
@@ -186,9 +187,9 @@ def retry_delay(
     elif response is None:
         return None
     elif response.status_code == 429:
-        if response.headers.get("x-ratelimit-type", "").lower() == "daily-limit":
+        if response.headers.get(rl.HEADER_TYPE, "").lower() == "daily-limit":
             return None
-        after = retry_after_seconds(response.headers.get("retry-after"), now)
+        after = retry_after_seconds(response.headers.get(rl.HEADER_RETRY_AFTER), now)
         delay = after if after is not None else policy.qps_wait * (0.5 + policy.rng())
     elif response.status_code >= 500:
         delay = policy.backoff(attempt)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from zoomlive.wire.models import FieldError
+from zoomlive.wire.ratelimit import HEADER_TYPE
 
 
 class ZoomError(Exception):
@@ -68,7 +69,7 @@ class RateLimitExceeded(ZoomAPIError):
         super().__init__(*args, **kw)  # type: ignore[arg-type]
         #: Seconds until a retry may succeed (for the daily limit: until UTC midnight).
         self.retry_after = retry_after
-        self.limit_type = self.headers.get("x-ratelimit-type")
+        self.limit_type = self.headers.get(HEADER_TYPE.lower())
 
 
 class ServerError(ZoomAPIError):

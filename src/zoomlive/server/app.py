@@ -18,9 +18,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from zoomlive.server.clock import Clock
 from zoomlive.server.control.routes import control_router
 from zoomlive.server.crashes import log_crash, request_secrets
-from zoomlive.server.middleware import allow_header, front, request_info
+from zoomlive.server.middleware import allow_header, front, render_error, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
-from zoomlive.server.rendering import render_problem
 from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
 from zoomlive.server.routes.meetings import meeting_handlers
 from zoomlive.server.routes.oauth import oauth_handlers
@@ -41,7 +40,7 @@ _HTTP_ERRORS = {
 
 
 def _respond(request: Request[Any, Any, Any], problem: ZoomProblem) -> Response[bytes]:
-    body, media = render_problem(problem, request.headers.get("accept"))
+    body, media = render_error(request.scope, problem, request.headers.get("accept"))
     # Rate-limit headers already counted for this request are added by the
     # middleware; a 429 carries its own.
     return Response(body, status_code=problem.status, media_type=media, headers=problem.headers)

@@ -22,7 +22,6 @@ import asyncio
 import itertools
 import logging
 import os
-import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
     from zoomlive.server.runtime import Runtime
 
 INFO = "zl_info"
-_XML_CODE = re.compile(rb"<code>(\d+)</code>")
 log = logging.getLogger("zoomlive.server")
 
 
@@ -58,13 +56,18 @@ def new_tracking_id() -> str:
 
 
 class RequestInfo:
-    __slots__ = ("account_id", "client_id", "headers", "tracking_id")
+    """What the front door learns about a request while it is served: its tracking
+    id, headers to add to the answer, who called, and the Zoom error code answered
+    (set where the error is rendered; the journal records it)."""
+
+    __slots__ = ("account_id", "client_id", "code", "headers", "tracking_id")
 
     def __init__(self) -> None:
         self.tracking_id = new_tracking_id()
         self.headers: list[tuple[str, str]] = []
         self.account_id: str | None = None
         self.client_id: str | None = None
+        self.code: int | None = None
 
 
 def request_info(scope: Any) -> RequestInfo:
@@ -74,18 +77,12 @@ def request_info(scope: Any) -> RequestInfo:
     return info
 
 
-def _code_of(status: int, body: bytes) -> int | None:
-    if status < 400 or not body:
-        return None
-    if body[:1] == b"{":
-        try:
-            data = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return None
-        code = data.get("code") if isinstance(data, dict) else None
-        return code if isinstance(code, int) else None
-    m = _XML_CODE.search(body)
-    return int(m.group(1)) if m else None
+def render_error(scope: Any, problem: ZoomProblem, accept: str | None) -> tuple[bytes, str]:
+    """Body and media type for an error answer, its Zoom code noted for the journal.
+    Every error the server renders goes through here (OAuth errors carry no code)."""
+    if problem.oauth_error is None:
+        request_info(scope).code = problem.code
+    return render_problem(problem, accept)
 
 
 def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> ASGIApp:
@@ -105,7 +102,6 @@ def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> 
         observed = not path.startswith("/_zoomlive")
         started = time.perf_counter()
         status = 0
-        error_body: list[bytes] = []
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -115,8 +111,6 @@ def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> 
                 headers.append((_TRACKING, info.tracking_id.encode()))
                 headers.extend((k.encode(), v.encode()) for k, v in info.headers)
                 message = {**message, "headers": headers}
-            elif status >= 400 and observed:
-                error_body.append(message.get("body", b""))  # type: ignore[arg-type]
             await send(message)
 
         inner: Any = s
@@ -147,7 +141,7 @@ def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> 
             )  # fmt: skip
             if status == 0:  # nothing sent yet: the answer can still be Zoom's
                 info.headers = []
-                body, media = render_problem(ZoomProblem.of(E.INTERNAL), _header(s, b"accept"))
+                body, media = render_error(s, ZoomProblem.of(E.INTERNAL), _header(s, b"accept"))
                 await _send_error(out, 500, body, media)
         finally:
             if observed:
@@ -156,7 +150,7 @@ def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> 
                     method,
                     path,
                     status,
-                    _code_of(status, b"".join(error_body)) if error_body else None,
+                    info.code if status >= 400 else None,
                     info.account_id,
                     info.client_id,
                     (time.perf_counter() - started) * 1000,
@@ -183,7 +177,7 @@ async def _refuse_authorization(scope: Any, path: str, send: Send) -> None:
         problem = ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
     else:
         problem = ZoomProblem.of(E.TOKEN_INVALID)
-    body, media = render_problem(problem, _header(scope, b"accept"))
+    body, media = render_error(scope, problem, _header(scope, b"accept"))
     await _send_error(send, problem.status, body, media)
 
 
@@ -252,9 +246,9 @@ async def _apply(fault: Fault, scope: Scope, receive: Receive, send: Send, app: 
             }
         )
         return
-    body = msgspec.json.encode(
-        {"code": spec.code if spec.code is not None else spec.status, "message": spec.message}
-    )
+    code = spec.code if spec.code is not None else spec.status
+    request_info(scope).code = code
+    body = msgspec.json.encode({"code": code, "message": spec.message})
     headers = [(b"content-type", b"application/json;charset=UTF-8"),
                (b"content-length", str(len(body)).encode())]  # fmt: skip
     headers.extend((k.encode(), v.encode()) for k, v in spec.headers.items())

@@ -23,8 +23,8 @@ from zoomlive.server.control.models import (
     TEXT_PATTERN,
     URL_PATTERN,
 )
+from zoomlive.server.middleware import render_error
 from zoomlive.server.problems import ZoomProblem
-from zoomlive.server.rendering import render_problem
 from zoomlive.server.services.faults import (
     HEADER_NAME_PATTERN,
     HEADER_VALUE_PATTERN,
@@ -102,7 +102,9 @@ def validation_problem(exc: ValidationException) -> ZoomProblem:
 def on_deep_json(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
     """JSON nested deeper than the decoder goes (about 1,000 levels): not a crash, a
     body we refuse, as the public API does."""
-    body, media = render_problem(ZoomProblem.of(E.INVALID_JSON), request.headers.get("accept"))
+    body, media = render_error(
+        request.scope, ZoomProblem.of(E.INVALID_JSON), request.headers.get("accept")
+    )
     return Response(body, status_code=400, media_type=media)
 
 
@@ -115,5 +117,5 @@ def on_bad_request(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
         problem = ZoomProblem.of(E.INVALID_JSON)
     else:
         problem = ZoomProblem.of(E.BAD_REQUEST, detail=exc.detail)
-    body, media = render_problem(problem, request.headers.get("accept"))
+    body, media = render_error(request.scope, problem, request.headers.get("accept"))
     return Response(body, status_code=problem.status, media_type=media)

@@ -19,9 +19,9 @@ from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from zoomlive.server.middleware import RequestInfo, request_info
+from zoomlive.server.middleware import RequestInfo, render_error, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
-from zoomlive.server.rendering import JSON_TYPE, render_problem
+from zoomlive.server.rendering import JSON_TYPE
 from zoomlive.server.routes.bodies import decode_json_object, read_body
 from zoomlive.server.routes.query import has_query_token
 from zoomlive.server.runtime import Runtime
@@ -169,7 +169,7 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
             await _send(send, 204, b"", None, ())
         except (ZoomProblem, StorageUnavailable) as exc:
             problem = exc if isinstance(exc, ZoomProblem) else unavailable()
-            body, media = render_problem(problem, accept)
+            body, media = render_error(scope, problem, accept)
             if problem.headers:  # a 429 brings its own rate-limit headers
                 info.headers = list(problem.headers.items())
             await _send(send, problem.status, body, media, ())
