@@ -199,6 +199,19 @@ class Api:
         assert r.status_code < 300, r.text
         return r
 
+    def admin_list(self, path: str, key: str) -> list[Any]:
+        """Every item of a paged control-API list (``key``: ``meetings``, ``accounts``,
+        …), walking ``next_page_token`` with the largest page."""
+        items: list[Any] = []
+        token = ""
+        while True:
+            sep = "&" if "?" in path else "?"
+            page = self.admin("GET", f"{path}{sep}page_size=300&next_page_token={token}").json()
+            items.extend(page[key])
+            token = page["next_page_token"]
+            if not token:
+                return items
+
     def token(
         self,
         client_id: str = DEMO_CLIENT,

@@ -48,7 +48,7 @@ def _kind(path: str) -> str:
 
 def _ids(api: Api) -> dict[str, int]:
     out: dict[str, int] = {}
-    for m in api.admin("GET", "/meetings").json():
+    for m in api.admin_list("/meetings", "meetings"):
         if m["kind"] == "webinar" or m["id"] == 68423085:
             out[m["kind"]] = m["id"]
     return out

@@ -12,7 +12,7 @@ from zoomlive.wire.paths import Kind
 
 
 def _ids(api: Api) -> dict[str, Any]:
-    rows = api.admin("GET", "/meetings").json()
+    rows = api.admin("GET", "/meetings").json()["meetings"]
     webinar = next(m for m in rows if m["kind"] == "webinar")
     return {"meeting": 68423085, "webinar": webinar["id"], "host": webinar["host_id"]}
 
@@ -45,7 +45,7 @@ def test_another_accounts_token_finds_nothing(api: Api, route: MeetingRoute) -> 
 @pytest.mark.parametrize("route", MEETING_ROUTES, ids=lambda r: r.operation_id)
 def test_an_app_without_the_scope_gets_4711_naming_it(api: Api, route: MeetingRoute) -> None:
     ids = _ids(api)
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     app = api.admin("POST", f"/accounts/{account}/apps",
                     {"scopes": ["meeting:read:livestream"]}).json()  # fmt: skip
     token = api.token(app["client_id"], app["client_secret"], account)
@@ -59,7 +59,7 @@ def test_an_app_without_the_scope_gets_4711_naming_it(api: Api, route: MeetingRo
 
 
 def test_classic_and_granular_scopes_are_both_honoured(api: Api) -> None:
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     host = _ids(api)["host"]
     for scopes in (["meeting:write:admin"], ["meeting:write:meeting"]):
         app = api.admin("POST", f"/accounts/{account}/apps",
@@ -79,7 +79,7 @@ def test_user_id_is_an_id_an_email_or_me(api: Api) -> None:
         r = api.call("POST", f"/users/{key}/meetings", token, json={"topic": key})
         assert r.status_code == 201, (key, r.text)
         assert r.json()["host_id"] == host
-    account = api.admin("GET", "/accounts").json()[0]["id"]
+    account = api.admin("GET", "/accounts").json()["accounts"][0]["id"]
     ownerless = api.admin("POST", f"/accounts/{account}/apps", {}).json()
     token = api.token(ownerless["client_id"], ownerless["client_secret"], account)
     r = api.call("GET", "/users/me/meetings", token)

@@ -16,7 +16,7 @@ def test_a_thousand_meetings_in_pages_of_300_each_once_over_4_pages(api: Api) ->
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         made = set(pool.map(lambda i: api.new_meeting(host, topic=f"m{i}")["id"], range(998)))
     # With the demo's two meetings: 1,000.
-    expected = made | {m["id"] for m in api.admin("GET", "/meetings").json()
+    expected = made | {m["id"] for m in api.admin_list("/meetings", "meetings")
                        if m["kind"] == "meeting"}  # fmt: skip
     assert len(expected) == 1000
     token = api.token()

@@ -49,9 +49,11 @@ def _big_seed() -> dict[str, Any]:
 
 
 def _state(srv: ServerProcess) -> tuple[Any, ...]:
-    accounts = _admin(srv, "GET", "/accounts").json()
-    apps = [_admin(srv, "GET", f"/accounts/{a['id']}/apps").json() for a in accounts]
-    meetings = _admin(srv, "GET", "/meetings").json()
+    with httpx.Client() as http:
+        api = Api(srv.base_url, http)
+        accounts = api.admin_list("/accounts", "accounts")
+        apps = [api.admin_list(f"/accounts/{a['id']}/apps", "apps") for a in accounts]
+        meetings = api.admin_list("/meetings", "meetings")
     return accounts, apps, meetings
 
 
