@@ -1,5 +1,5 @@
 """The vendored extract of Zoom's OpenAPI (``scripts/vendor-zoom-spec``) names its
-source, holds the four live stream paths, and every reference in it resolves."""
+source, holds the paths zoomlive implements, and every reference in it resolves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from tests.spec import VENDORED
 
 
-def test_the_extract_names_its_source_and_holds_the_four_paths() -> None:
+def test_the_extract_names_its_source_and_holds_the_implemented_paths() -> None:
     data = json.loads(VENDORED.read_text())
     assert (
         data["x-zoomlive-source"]["repository"]
@@ -16,10 +16,16 @@ def test_the_extract_names_its_source_and_holds_the_four_paths() -> None:
     )
     assert len(data["x-zoomlive-source"]["sha256"]) == 64
     assert sorted(data["paths"]) == [
+        "/meetings/{meetingId}",
         "/meetings/{meetingId}/livestream",
         "/meetings/{meetingId}/livestream/status",
+        "/meetings/{meetingId}/status",
+        "/users/{userId}/meetings",
+        "/users/{userId}/webinars",
+        "/webinars/{webinarId}",
         "/webinars/{webinarId}/livestream",
         "/webinars/{webinarId}/livestream/status",
+        "/webinars/{webinarId}/status",
     ]
 
 

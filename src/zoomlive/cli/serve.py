@@ -213,6 +213,9 @@ def run(
     if workers < 1:
         raise CliError(f"--workers {workers}: at least 1", 2)
     try:
+        import sqlalchemy  # noqa: F401  (the server extra: checked before anything runs)
+        import uvicorn  # noqa: F401
+
         from zoomlive.server import ServerSettings
     except ModuleNotFoundError as exc:
         raise CliError(f"{NEEDS_SERVER} (missing module: {exc.name})", 2) from None

@@ -59,7 +59,7 @@ class Pages(Controller):
                        kind: Text = "", page_no: PageNo = 1,
                        ) -> Template:  # fmt: skip
         found = await views.meetings_page(rt, q, kind, page_no)
-        media_cols = sorted({k for m in found.items for k in views.media_fields(m)})
+        media_cols = sorted({k for m in found.items for k in views.media_fields(rt, m)})
         return page(request, rt, "meetings.html", who(request, rt), active="Meetings",
                     page=found, q=q, kind=kind, media_cols=media_cols,
                     live=live_url())  # fmt: skip
@@ -72,7 +72,7 @@ class Pages(Controller):
         events = await views.webhook_events(rt, meeting_id)
         entries = views.meeting_journal(rt, meeting_id)
         return page(request, rt, "meeting.html", viewer_, active="Meetings", m=m,
-                    media=views.media_fields(m), events=events, entries=entries,
+                    media=views.media_fields(rt, m), events=events, entries=entries,
                     history=views.history(m, events, entries), reveal=bool(reveal),
                     live=live_url(), refresh_on_change=True)  # fmt: skip
 

@@ -3,8 +3,7 @@
 Reads only: every change goes through the services the API and the control API use
 (``actions.py``). The meetings list is paged in SQL (``LIMIT``/``OFFSET`` over the
 primary key, with one ``COUNT``), so a page costs the same with 100,000 meetings as
-with ten. Fields a newer record carries (media state, for one) are shown when
-present, by name, so the pages need no change when they land.
+with ten. Each meeting shows its stream's media state beside its stream state.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,20 +33,27 @@ def mask(secret: str) -> str:
     return "•" * 8 + secret[-4:] if len(secret) > 8 else "•" * 8
 
 
-def media_fields(meeting: Meeting) -> dict[str, Any]:
-    return {k: v for k, v in msgspec.structs.asdict(meeting).items() if k.startswith("media")}
+def media_fields(rt: Runtime, meeting: Meeting) -> dict[str, Any]:
+    """The stream's media state as this process's media supervisor knows it (README,
+    "Real media"): state, reason and counters."""
+    status = rt.media.status(meeting.id)
+    return {
+        "media_state": status.state,
+        "media_reason": status.reason or "",
+        "media_bytes_sent": status.bytes_sent,
+        "media_frames_sent": status.frames_sent,
+    }
 
 
-def badge(meeting: Meeting) -> dict[str, Any]:
+def badge(rt: Runtime, meeting: Meeting) -> dict[str, Any]:
     """What the live updates send for one meeting: enough to redraw its badges."""
     return {
         "id": meeting.id,
         "status": meeting.status,
         "stream": "live" if meeting.stream_live else "stopped",
         "configured": meeting.configured,
-        **{k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
-           for k, v in media_fields(meeting).items()},
-    }  # fmt: skip
+        **media_fields(rt, meeting),
+    }
 
 
 @dataclass
@@ -130,7 +135,7 @@ async def badges(rt: Runtime, ids: list[int]) -> dict[int, dict[str, Any]]:
     async def q(conn: AsyncConnection) -> list[Meeting]:
         return [from_row(Meeting, r) for r in await conn.execute(stmt)]
 
-    return {m.id: badge(m) for m in await rt.store.read(q)}
+    return {m.id: badge(rt, m) for m in await rt.store.read(q)}
 
 
 async def counts(rt: Runtime) -> dict[str, int]:
@@ -158,13 +163,12 @@ async def counts(rt: Runtime) -> dict[str, int]:
 async def overview(rt: Runtime) -> dict[str, Any]:
     accounts = await rt.admin.list_accounts()
     apps = await rt.store.list_apps()
-    media = getattr(rt, "media", None)
     return {
         "accounts": accounts,
         "apps": apps,
         "counts": await counts(rt),
         "health": await rt.health(),
-        "media": media.status() if media is not None and hasattr(media, "status") else None,
+        "media": rt.media.description,
         "stats": await rt.stats(),
     }
 
