@@ -50,8 +50,15 @@ def _plain(obj: Any, show_secrets: bool) -> dict[str, Any]:
         for key in SECRET_KEYS:
             if data.get(key):
                 data[key] = "***"
-        if isinstance(data.get("join_url"), str) and "?pwd=" in data["join_url"]:
-            data["join_url"] = data["join_url"].partition("?pwd=")[0] + "?pwd=***"
+        _mask_join(data)
+    return data
+
+
+def _mask_join(data: dict[str, Any]) -> dict[str, Any]:
+    """The passcode in a join URL (``?pwd=…``) as ``***``."""
+    url = data.get("join_url")
+    if isinstance(url, str) and "?pwd=" in url:
+        data["join_url"] = url.partition("?pwd=")[0] + "?pwd=***"
     return data
 
 
@@ -117,36 +124,38 @@ def group(kind: str) -> typer.Typer:
 
         items = _run(base_url, oauth_url, webinar,
                      lambda ns: list(ns.iter(user, page_size=page_size)))  # fmt: skip
-        rows = [msgspec.to_builtins(i) for i in items]
-        for row in rows:
-            if "?pwd=" in row.get("join_url", ""):
-                row["join_url"] = row["join_url"].partition("?pwd=")[0] + "?pwd=***"
+        rows = [_mask_join(msgspec.to_builtins(i)) for i in items]
         if as_json:
             out.print(json.dumps(rows, sort_keys=True), markup=False)
             return
         for row in rows:
             out.print(f"{row['id']}  {row.get('status', '')}  {row['topic']}", markup=False)
 
-    @app.command("delete")
-    def delete(
-        object_id: Annotated[int, typer.Argument(help=f"The {kind} id.")],
-        as_json: Json = False,
-        base_url: BaseUrl = None,
-        oauth_url: OAuthUrl = None,
-    ) -> None:
-        """Delete one."""
-        _run(base_url, oauth_url, webinar, lambda ns: ns.delete(object_id))
-        _print({"id": object_id, "deleted": True}, as_json, ("id", "deleted"))
-
-    @app.command("end")
-    def end(
-        object_id: Annotated[int, typer.Argument(help=f"The {kind} id.")],
-        as_json: Json = False,
-        base_url: BaseUrl = None,
-        oauth_url: OAuthUrl = None,
-    ) -> None:
-        """End a running one (PUT …/status {"action": "end"})."""
-        _run(base_url, oauth_url, webinar, lambda ns: ns.end(object_id))
-        _print({"id": object_id, "ended": True}, as_json, ("id", "ended"))
-
+    _action(app, kind, webinar, "delete", "deleted", "Delete one.", lambda ns, i: ns.delete(i))
+    ending = 'End a running one (PUT …/status {"action": "end"}).'
+    _action(app, kind, webinar, "end", "ended", ending, lambda ns, i: ns.end(i))
     return app
+
+
+def _action(
+    app: typer.Typer,
+    kind: str,
+    webinar: bool,
+    name: str,
+    done: str,
+    doc: str,
+    call: Callable[["MeetingOps", int], object],
+) -> None:
+    """A command that acts on one id and prints ``{"id": …, <done>: true}``."""
+
+    def command(
+        object_id: Annotated[int, typer.Argument(help=f"The {kind} id.")],
+        as_json: Json = False,
+        base_url: BaseUrl = None,
+        oauth_url: OAuthUrl = None,
+    ) -> None:
+        _run(base_url, oauth_url, webinar, lambda ns: call(ns, object_id))
+        _print({"id": object_id, done: True}, as_json, ("id", done))
+
+    command.__doc__ = doc
+    app.command(name)(command)
