@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,7 +28,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.server.proxy import TcpProxy, proxy_to
+from tests.server.proxy import Mode, TcpProxy, proxy_to
 from tests.support import (
     ADMIN_TOKEN,
     Api,
@@ -451,3 +452,61 @@ def test_a_bulk_create_that_postgresql_fails_creates_all_or_nothing(
     # Back: the array goes through now, or, stored already, is refused whole.
     assert again.status_code == (201 if release_after is None else 409), again.text
     assert pg_execute(b.db, count)[0][0][0] == BULK
+
+
+# -- Redis failing -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["silent", "drop"])
+def test_a_lifecycle_with_redis_failing_counts_locally_and_changes_state_once(
+    tmp_path: Path, mode: Mode
+) -> None:
+    """Redis (the rate-limit counters, the hosts' daily create cap) hung or dropping
+    every connection through a whole create, start, end: every answer 2xx, counted in
+    the process and saying so, each state change once with its one event; and the
+    shared counters again once Redis is back (README, Decision 9: Redis fails soft)."""
+    real = urlsplit(service_url("ZOOMLIVE_TEST_REDIS_URL"))
+    receiver = Receiver(SECRET)
+    with proxy_to(real.hostname or "", real.port or 6379) as p:
+        url = urlunsplit(real._replace(netloc=f"127.0.0.1:{p.port}"))
+        env = {"ZOOMLIVE_REDIS_URL": url, "ZOOMLIVE_WEBHOOK_RETRY_SCALE": "0.001"}
+        srv = ServerProcess(str(tmp_path / "r.db"), env=env).start(120)
+        try:
+            with httpx.Client(timeout=30) as http:
+                api = Api(srv.base_url, http)
+                api.admin("POST", "/reset", {"demo": True})
+                _subscribe_all(api, receiver.url)
+                token = api.token()
+                local = "X-Zoomlive-RateLimit"
+                assert local not in api.call("GET", "/users/me/meetings", token).headers
+                p.set_mode(mode)
+                created = api.call("POST", "/users/me/meetings", token, json={"topic": "R"})
+                assert created.status_code == 201, created.text
+                assert created.headers[local] == "local"
+                mid = int(created.json()["id"])
+                api.admin("POST", f"/meetings/{mid}/start")
+                ends = [api.call("PUT", f"/meetings/{mid}/status", token,
+                                 json={"action": "end"}) for _ in range(3)]  # fmt: skip
+                assert [(r.status_code, r.headers.get(local)) for r in ends] == [(204, "local")] * 3
+                health = http.get(f"{srv.base_url}/_zoomlive/health").json()
+                assert health["status"] == "degraded", health
+                p.set_mode("forward")
+                deadline = time.monotonic() + 15
+                while http.get(f"{srv.base_url}/_zoomlive/health").json()["status"] != "ok":
+                    assert time.monotonic() < deadline, "Redis never came back"
+                    api.call("GET", "/users/me/meetings", token)
+                    time.sleep(0.05)
+                api.admin("POST", f"/meetings/{mid}/start")
+                r = api.call("PUT", f"/meetings/{mid}/status", token, json={"action": "end"})
+                assert r.status_code == 204 and local not in r.headers, r.headers
+                rows = api.admin("GET", "/webhooks/events").json()
+                bodies = [(e["id"], e["event"], json.loads(e["body"])) for e in rows]
+                mine = [name for _, name, body in sorted(bodies)
+                        if int(body["payload"]["object"]["id"]) == mid]  # fmt: skip
+                assert mine == ["meeting.created", "meeting.started", "meeting.ended",
+                                "meeting.started", "meeting.ended"]  # fmt: skip
+                assert api.admin("GET", f"/meetings/{mid}").json()["status"] == "ended"
+        finally:
+            srv.stop()
+            receiver.close()
+    assert "Traceback" not in srv.output()
