@@ -14,6 +14,7 @@ connection at a TCP proxy. Outcomes are read from the database itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -172,6 +173,70 @@ def test_racing_starts_and_ends_on_two_processes_change_the_state_once_each(
         assert len({g.headers[wh.HEADER_REQUEST_ID] for g in delivered}) == len(expected)
     finally:
         receiver.close()
+
+
+def test_a_process_killed_inside_an_end_leaves_it_to_the_other_process() -> None:
+    """SIGKILL while its end waits inside the transaction: nothing of it commits (the
+    meeting still started, no event), and the other process's end then ends the
+    meeting with each event once."""
+    with fresh_pg_database(service_url("ZOOMLIVE_TEST_POSTGRES_URL")) as db:
+        env = {"ZOOMLIVE_RATE_LIMITS": "0"}
+        a, b = (ServerProcess(db, env=env).launch() for _ in range(2))
+        receiver = Receiver(SECRET)
+        try:
+            for s in (a, b):
+                s.wait_ready(120)
+            with httpx.Client(timeout=30) as http:
+                api_a, api_b = Api(a.base_url, http), Api(b.base_url, http)
+                api_a.admin("POST", "/reset", {"demo": True})
+                _subscribe_all(api_a, receiver.url)
+                token = api_a.token()
+                mid = _started_and_live(api_a, token)
+                before = _meeting_events(db, mid)
+                assert before == ["meeting.started", wh.LIVE_STREAMING_STARTED]
+
+                async def kill_inside() -> None:
+                    blocker = await asyncpg.connect(db)
+                    watcher = await asyncpg.connect(db)
+                    tx = blocker.transaction()
+                    await tx.start()
+                    try:
+                        await blocker.execute(_row_lock(mid))
+                        async with httpx.AsyncClient(timeout=60) as client:
+                            doomed = asyncio.create_task(client.put(
+                                f"{a.base_url}/v2/meetings/{mid}/status", json={"action": "end"},
+                                headers={"Authorization": f"Bearer {token}"}))  # fmt: skip
+                            deadline = time.monotonic() + 60
+                            while not await watcher.fetchval(
+                                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type ="
+                                " 'Lock' AND datname = current_database() AND query ILIKE"
+                                " 'UPDATE zl_meetings%'"
+                            ):
+                                assert time.monotonic() < deadline and not doomed.done()
+                                await asyncio.sleep(0.01)
+                            a.kill()  # SIGKILL, inside the end's transaction
+                            with contextlib.suppress(httpx.HTTPError):
+                                await doomed
+                    finally:
+                        await tx.rollback()
+                        await blocker.close()
+                        await watcher.close()
+
+                asyncio.run(kill_inside())
+                assert _row(db, mid) == ("started", True)
+                assert _meeting_events(db, mid) == before
+                r = api_b.call("PUT", f"/meetings/{mid}/status", token, json={"action": "end"})
+                assert r.status_code == 204, r.text
+                assert _row(db, mid) == ("ended", False)
+                assert _meeting_events(db, mid) == [
+                    *before,
+                    wh.LIVE_STREAMING_STOPPED,
+                    "meeting.ended",
+                ]
+        finally:
+            receiver.close()
+            for s in (a, b):
+                s.stop()
 
 
 # -- PostgreSQL failing mid-transition ---------------------------------------------------
