@@ -175,6 +175,62 @@ def test_racing_starts_and_ends_on_two_processes_change_the_state_once_each(
         receiver.close()
 
 
+async def _mixed(servers: list[Api], token: str, mid: int, actions: list[str]) -> list[int]:
+    """Starts (the control API) and ends (the API) of one meeting at once, spread over
+    the servers."""
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def one(i: int, action: str) -> int:
+            base = servers[i % len(servers)].base_url
+            if action == "end":
+                r = await http.put(f"{base}/v2/meetings/{mid}/status", json={"action": "end"},
+                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            else:
+                r = await http.post(f"{base}/_zoomlive/meetings/{mid}/start",
+                                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+            return r.status_code
+
+        return list(await asyncio.gather(*(one(i, a) for i, a in enumerate(actions))))
+
+
+def test_random_concurrent_starts_and_ends_on_two_processes_queue_alternating_events(
+    pair: tuple[str, list[Api]],
+) -> None:
+    """60 rounds of 2 to 6 starts and ends at once over both processes: the queued
+    events alternate (no event repeats the state before it), and after every round
+    the stored status is the one the last event reports."""
+    import random
+
+    db, servers = pair
+    api = servers[0]
+    api.admin("POST", "/reset", {"demo": True})
+    receiver = Receiver(SECRET)
+    try:
+        _subscribe_all(api, receiver.url)
+        token = api.token()
+        host = api.admin("GET", "/meetings/68423085").json()["host_id"]
+        mid = int(api.new_meeting(host)["id"])
+        rng = random.Random(5)
+        changes = 0
+        previous = "waiting"
+        for n in range(60):
+            actions = [rng.choice(["start", "end"]) for _ in range(rng.randint(2, 6))]
+            statuses = asyncio.run(_mixed(servers, token, mid, actions))
+            assert statuses == [200 if a == "start" else 204 for a in actions], (n, statuses)
+            queued = _meeting_events(db, mid)
+            pairs = len(queued) // 2
+            alternating = ["meeting.started", "meeting.ended"] * pairs
+            assert queued == alternating + ["meeting.started"] * (len(queued) % 2), (n, queued)
+            status, _ = _row(db, mid)
+            want = "started" if len(queued) % 2 else ("ended" if queued else "waiting")
+            assert status == want, (n, actions, status, queued)
+            changes += status != previous
+            previous = status
+        assert changes > 5  # the rounds did move the state back and forth (11 seen)
+    finally:
+        receiver.close()
+
+
 def test_a_process_killed_inside_an_end_leaves_it_to_the_other_process() -> None:
     """SIGKILL while its end waits inside the transaction: nothing of it commits (the
     meeting still started, no event), and the other process's end then ends the
