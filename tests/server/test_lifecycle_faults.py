@@ -631,3 +631,37 @@ def test_a_lifecycle_with_redis_failing_counts_locally_and_changes_state_once(
             srv.stop()
             receiver.close()
     assert "Traceback" not in srv.output()
+
+
+def test_the_dashboards_live_updates_outlast_an_unreachable_database(fresh: Broken) -> None:
+    """An open page's event stream while the database is unreachable: it says so
+    (``unavailable``), logs no traceback, stays open, says when the database is back
+    (``available``) and then carries the meeting's next change."""
+    b = fresh
+    token = b.api.token()
+    mid = _started_and_live(b.api, token)
+    before = len(b.server.output().splitlines())
+    with httpx.Client(base_url=b.api.base_url, timeout=30) as browser:
+        r = browser.post(f"{UI}/login", data={"token": ADMIN_TOKEN})
+        assert r.status_code == 303, r.text
+        seen: list[str] = []
+        with browser.stream("GET", f"{UI}/live", params={"ids": str(mid)}) as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+
+            def until(event: str, data: str = "") -> None:
+                for line in lines:
+                    seen.append(line)
+                    if seen[-2:-1] == [f"event: {event}"] and data in line:
+                        return
+                raise AssertionError(f"the stream ended before {event} {data}: {seen}")
+
+            until("meeting", '"status": "started"')
+            b.proxy.set_mode("drop")
+            until("unavailable")
+            b.proxy.set_mode("forward")
+            until("available")
+            b.api.admin("POST", f"/meetings/{mid}/end")
+            until("meeting", '"status": "ended"')
+    new_lines = b.server.output().splitlines()[before:]
+    assert not any("Traceback" in line or "Exception" in line for line in new_lines), new_lines
