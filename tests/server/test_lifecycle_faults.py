@@ -196,7 +196,7 @@ async def _mixed(servers: list[Api], token: str, mid: int, actions: list[str]) -
 def test_random_concurrent_starts_and_ends_on_two_processes_queue_alternating_events(
     pair: tuple[str, list[Api]],
 ) -> None:
-    """60 rounds of 2 to 6 starts and ends at once over both processes: the queued
+    """40 rounds of 2 to 6 starts and ends at once over both processes: the queued
     events alternate (no event repeats the state before it), and after every round
     the stored status is the one the last event reports."""
     import random
@@ -213,7 +213,7 @@ def test_random_concurrent_starts_and_ends_on_two_processes_queue_alternating_ev
         rng = random.Random(5)
         changes = 0
         previous = "waiting"
-        for n in range(60):
+        for n in range(40):
             actions = [rng.choice(["start", "end"]) for _ in range(rng.randint(2, 6))]
             statuses = asyncio.run(_mixed(servers, token, mid, actions))
             assert statuses == [200 if a == "start" else 204 for a in actions], (n, statuses)
@@ -226,7 +226,7 @@ def test_random_concurrent_starts_and_ends_on_two_processes_queue_alternating_ev
             assert status == want, (n, actions, status, queued)
             changes += status != previous
             previous = status
-        assert changes > 5  # the rounds did move the state back and forth (11 seen)
+        assert changes > 3  # the rounds did move the state back and forth (11 in 60 seen)
     finally:
         receiver.close()
 
@@ -665,3 +665,21 @@ def test_the_dashboards_live_updates_outlast_an_unreachable_database(fresh: Brok
             until("meeting", '"status": "ended"')
     new_lines = b.server.output().splitlines()[before:]
     assert not any("Traceback" in line or "Exception" in line for line in new_lines), new_lines
+
+
+def test_a_dashboard_page_with_the_database_unreachable_is_a_503_page(fresh: Broken) -> None:
+    b = fresh
+    with httpx.Client(base_url=b.api.base_url, timeout=30) as browser:
+        assert browser.post(f"{UI}/login", data={"token": ADMIN_TOKEN}).status_code == 303
+        assert browser.get(f"{UI}/meetings").status_code == 200
+        b.proxy.set_mode("drop")
+        try:
+            r = browser.get(f"{UI}/meetings", headers={"Accept": "text/html"})
+        finally:
+            b.proxy.set_mode("forward")
+        assert r.status_code == 503, r.text[:300]
+        assert r.headers["content-type"].startswith("text/html"), r.headers
+        assert r.headers["retry-after"] == "1" and r.headers.get("x-zm-trackingid")
+        assert "Service temporarily unavailable" in r.text and "Traceback" not in r.text
+        _wait_ok(b.api)
+        assert browser.get(f"{UI}/meetings").status_code == 200
