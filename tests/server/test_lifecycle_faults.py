@@ -388,7 +388,7 @@ async def _fail_while_blocked(
                 fresh = [p["pid"] for p in pids if p["pid"] not in killed]
                 if fresh and how == "unreachable" and b.proxy.mode == "forward":
                     b.proxy.set_mode("drop")
-                elif fresh and how == "terminate":
+                elif fresh and how == "terminate" and not released:
                     if release_after is not None and len(killed) >= release_after:
                         await tx.rollback()  # the retry, waiting now, goes through
                         released = True
