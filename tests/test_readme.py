@@ -86,3 +86,42 @@ def test_cli_example(api: Api, cli: CliRecorder) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert '"unchanged": 1' in r.stdout  # the apply after update: nothing to do
     assert api.admin("GET", "/meetings/68423085").json()["stream_key"] == "my-key"
+
+
+def test_webhook_snippets_read_the_id_of_every_event_they_receive() -> None:
+    """The FastAPI, Flask and Django snippets print ``result.event.<expression>``: it
+    must work for each event the receiver parses, the live streaming events (a typed
+    object) and the lifecycle events (``object`` a mapping, ``id`` a string in
+    started/ended and a number otherwise)."""
+    import time
+
+    import msgspec
+
+    from zoomlive.client.webhooks import WebhookReceiver
+    from zoomlive.server.storage.records import Meeting, User
+    from zoomlive.server.webhooks import events as ev
+    from zoomlive.wire import webhooks as wh
+
+    text = (ROOT / "README.md").read_text()
+    used = re.findall(r"result\.event\.event, result\.event\.([\w.\[\]\"']+)\)", text)
+    assert len(used) == 3, used  # one per framework snippet
+    meeting = Meeting(id=81234567890, kind="meeting", uuid="u==", account_id="A", host_id="H",
+                      topic="t", type=2, start_time="2026-01-01T00:00:00Z")  # fmt: skip
+    host = User(id="H", account_id="A", email="h@example.com", type=2)
+    now = time.time()
+    bodies = [
+        msgspec.json.encode(ev.live_streaming_event(meeting, host, True, now)),
+        *(
+            msgspec.json.encode(make(meeting, host, now))
+            for make in (ev.deleted_event, ev.started_event, ev.ended_event)
+        ),
+    ]
+    receiver = WebhookReceiver("s3cret", clock=lambda: now)
+    for body in bodies:
+        headers = {wh.HEADER_TIMESTAMP: str(int(now)),
+                   wh.HEADER_SIGNATURE: wh.signature("s3cret", int(now), body)}  # fmt: skip
+        result = receiver.handle(body, headers)
+        assert result.status == 200 and result.event is not None, result
+        for expression in set(used):
+            got = eval(f"event.{expression}", {}, {"event": result.event})
+            assert got == meeting.id, (result.event_name, expression, got)

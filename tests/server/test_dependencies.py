@@ -280,7 +280,9 @@ async def _storm(base: str, token: str, meetings: list[int], pg: str) -> dict[st
     headers = {"Authorization": f"Bearer {token}"}
     terminated: list[int] = []
     progressed: list[bool] = []
-    async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits, headers=headers) as http:
+    # 30 s: an answer slower than that is a hang (it was 10 s, which a loaded 2-core
+    # machine can take for a request queued behind 32 clients' reconnections).
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits, headers=headers) as http:
         tasks = [asyncio.create_task(c.run(http, stop)) for c in clients]
         admin = await asyncpg.connect(pg)
         try:
@@ -292,7 +294,7 @@ async def _storm(base: str, token: str, meetings: list[int], pg: str) -> dict[st
                         lambda b=base_acks: all(
                             c.acks >= n + 5 for c, n in zip(clients, b, strict=True)
                         ),
-                        30,
+                        90,  # the deadline of a stall, not a pace (it was 30 s)
                     )
                 )
                 if len(terminated) < 2:

@@ -29,7 +29,7 @@ def fresh_db() -> Iterator[str]:
 
 
 def _serves(srv: ServerProcess) -> None:
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=30) as http:
         api = Api(srv.base_url, http)
         token = api.token()
         r = api.call("GET", "/meetings/68423085/livestream", token)
@@ -49,7 +49,10 @@ def test_four_processes_start_together_on_a_fresh_database(fresh_db: str) -> Non
             stack.callback(srv.stop)
             srv.launch()
         for srv in servers:
-            srv.wait_ready(60)
+            # Four start-ups at once on a loaded 2-core machine: 120 s each, as the
+            # workers' start-up test allows (it was 60). A start-up that waits forever
+            # on another's lock still fails, and one that dies fails at once.
+            srv.wait_ready(120)
             _serves(srv)
         (counts,) = pg_execute(
             fresh_db,

@@ -1,11 +1,13 @@
 """Zoom's wire format, in one place.
 
-Paths, request/response models, the error catalogue, scopes, rate-limit labels and
-webhook signing. Shared by the client and the server; imports nothing else of ours.
+Paths, request/response models (the live stream's and the meetings'), the error
+catalogue, scopes, rate-limit labels and webhook signing. Shared by the client and the
+server; imports nothing else of ours.
 """
 
 from zoomlive.wire.errors import ZoomErrorSpec
 from zoomlive.wire.ids import MAX_ID, parse_id
+from zoomlive.wire.meetings import MeetingList, MeetingListItem, MeetingObject, MeetingRoute
 from zoomlive.wire.models import (
     ErrorBody,
     FieldError,
@@ -26,6 +28,10 @@ __all__ = [
     "LiveStreamSettings",
     "LiveStreamStatusUpdate",
     "LiveStreamUpdate",
+    "MeetingList",
+    "MeetingListItem",
+    "MeetingObject",
+    "MeetingRoute",
     "Operation",
     "TokenResponse",
     "ZoomErrorSpec",

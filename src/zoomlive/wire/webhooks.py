@@ -80,6 +80,12 @@ class LiveStreamingEvent(msgspec.Struct, frozen=True):
     event_ts: int
     payload: EventPayload
 
+    @property
+    def object_id(self) -> int:
+        """The meeting or webinar id, as ``LifecycleEvent.object_id`` gives it: one
+        handler reads the id of any event the receiver parses."""
+        return self.payload.object.id
+
 
 class LifecyclePayload(msgspec.Struct, frozen=True, omit_defaults=True):
     """The payload of ``meeting.*``/``webinar.*`` lifecycle events. ``object`` stays a

@@ -13,7 +13,8 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from zoomlive.server.control.routes import runtime
-from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.problems import ZoomProblem, unavailable
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.ui.actions import HANDLERS
 from zoomlive.server.ui.docs import document, openapi_config, static_routers
 from zoomlive.server.ui.live import live
@@ -49,6 +50,19 @@ def _on_problem(request: Request[Any, Any, Any], problem: ZoomProblem) -> Respon
     return page(request, rt, "refused.html", who, status_code=problem.status, reason=reason)
 
 
+def _on_unavailable(request: Request[Any, Any, Any], _: StorageUnavailable) -> Response[Any]:
+    """The database cannot be reached (or a write's outcome is unknown): a page that
+    says so, as the API's Zoom-shaped 503 does, rather than that JSON in a browser."""
+    rt = _rt(request)
+    problem = unavailable()
+    reason = (f"{problem.status} {problem.code}: {problem.message} The database cannot be "
+              "reached now; reload the page to see what is stored.")  # fmt: skip
+    response = page(request, rt, "refused.html", viewer(request, rt.admin_token),
+                    status_code=problem.status, reason=reason)  # fmt: skip
+    response.headers.update(problem.headers or {})
+    return response
+
+
 def ui_handlers() -> list[ControllerRouterHandler]:
     return [
         root,
@@ -61,6 +75,7 @@ def ui_handlers() -> list[ControllerRouterHandler]:
                 LoginRequired: _on_login_required,
                 CsrfRefused: _on_csrf,
                 ZoomProblem: _on_problem,
+                StorageUnavailable: _on_unavailable,
             },
             include_in_schema=False,
         ),

@@ -27,6 +27,7 @@ from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.services.faults import FaultSpec
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.ui.pages import who
 from zoomlive.server.ui.render import BASE, FLASH, flash_cookie, page
 from zoomlive.server.ui.session import (
@@ -38,6 +39,7 @@ from zoomlive.server.ui.session import (
     new_session,
     token_matches,
 )
+from zoomlive.wire import errors as E
 from zoomlive.wire.paths import Kind
 
 #: The app id the dashboard's stream changes are made under (it holds no token).
@@ -67,6 +69,13 @@ async def _act(
     given = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     check_csrf(rt.admin_token, viewer, given)
     status, code = 303, None
+
+    def journal() -> None:
+        rt.journal.add(
+            rt.clock.now(), "POST", request.url.path, status, code, None, DASHBOARD_CLIENT,
+            (time.perf_counter() - started) * 1000, None, new_tracking_id(),
+        )  # fmt: skip
+
     try:
         ok, text = True, await do(form)
     except ZoomProblem as problem:
@@ -75,10 +84,13 @@ async def _act(
     except Invalid as exc:
         ok, text = False, f"Refused: {exc}"
         status = 400
-    rt.journal.add(
-        rt.clock.now(), "POST", request.url.path, status, code, None, DASHBOARD_CLIENT,
-        (time.perf_counter() - started) * 1000, None, new_tracking_id(),
-    )  # fmt: skip
+    except StorageUnavailable:
+        # No redirect: the page it leads to needs the database too. The dashboard's
+        # handler answers the 503 page; the journal keeps the try.
+        status, code = 503, E.SERVICE_UNAVAILABLE.code
+        journal()
+        raise
+    journal()
     response = Redirect(back, status_code=303)
     response.cookies.append(flash_cookie(ok, text))
     return response

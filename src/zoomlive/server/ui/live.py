@@ -16,6 +16,7 @@ asked to stop waits for open responses to finish, and an open tab must not hold 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from zoomlive.server.control.params import RuntimeDep
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.ui import views
 from zoomlive.server.ui.pages import who
 from zoomlive.server.ui.render import BASE, when
@@ -48,20 +50,67 @@ def _ids(raw: str) -> list[int]:
     return out
 
 
+UNKNOWN = object()
+
+
+class _Looks:
+    """What the stream has told the page about the database's rows, and whether it
+    could look at all."""
+
+    def __init__(self) -> None:
+        self.sent: dict[int, dict[str, Any]] = {}
+        #: What the watched part looked like (``UNKNOWN``: not looked at yet, so the
+        #: first look that succeeds after a failed one refreshes the page).
+        self.version: object = UNKNOWN
+        self.available = True
+
+
+async def _look(
+    rt: Runtime, ids: list[int], watch: str, looks: _Looks, versions: bool
+) -> list[ServerSentEventMessage]:
+    """One look at the database: the badges that changed, ``changed`` if what the page
+    watches changed. With the database unreachable the stream stays open and says so
+    once (``unavailable``, then ``available``): the response has started, so an error
+    could only cut it, and the browser would reconnect into the same error four times
+    a second (README, "The dashboard"; the store logs the outage once)."""
+    out = []
+    try:
+        for mid, badge in (await views.badges(rt, ids)).items():
+            if looks.sent.get(mid) != badge:
+                looks.sent[mid] = badge
+                out.append(ServerSentEventMessage(event="meeting", data=json.dumps(badge)))
+        if watch and versions:
+            current = await views.version(rt, watch)
+            if current != looks.version:
+                looks.version = current
+                out.append(ServerSentEventMessage(event="changed", data=watch))
+    except StorageUnavailable:
+        if looks.available:
+            looks.available = False
+            out.append(ServerSentEventMessage(event="unavailable", data="database"))
+        return out
+    if not looks.available:
+        looks.available = True
+        out.insert(0, ServerSentEventMessage(event="available", data="database"))
+    return out
+
+
 async def _events(
     rt: Runtime, ids: list[int], journal: dict[str, Any] | None, after: int, watch: str
 ) -> AsyncIterator[ServerSentEventMessage]:
-    sent: dict[int, dict[str, Any]] = {}
+    looks = _Looks()
     second = ""
-    seen = await views.version(rt, watch) if watch else None
+    if watch:
+        with contextlib.suppress(StorageUnavailable):
+            looks.version = await views.version(rt, watch)
     rounds = 0
     yield ServerSentEventMessage(data=None, retry=RETRY_MS, comment="zoomlive live updates")
     deadline = time.monotonic() + LIFETIME
     while time.monotonic() < deadline:
-        for mid, badge in (await views.badges(rt, ids)).items():
-            if sent.get(mid) != badge:
-                sent[mid] = badge
-                yield ServerSentEventMessage(event="meeting", data=json.dumps(badge))
+        # The overview's counts take a few statements: looked at once a second.
+        versions = watch != "overview" or rounds % 5 == 0
+        for message in await _look(rt, ids, watch, looks, versions):
+            yield message
         if journal is not None:
             for e in reversed(views.journal(rt, after=after, **journal)):
                 after = max(after, e.id)
@@ -69,12 +118,6 @@ async def _events(
                         "status": e.status, "code": e.code, "fault_id": e.fault_id,
                         "duration_ms": e.duration_ms}  # fmt: skip
                 yield ServerSentEventMessage(event="journal", data=json.dumps(data), id=e.id)
-        # The overview's counts take a few statements: looked at once a second.
-        if watch and (watch != "overview" or rounds % 5 == 0):
-            current = await views.version(rt, watch)
-            if current != seen:
-                seen = current
-                yield ServerSentEventMessage(event="changed", data=watch)
         rounds += 1
         now = rt.clock.datetime().isoformat(timespec="seconds")
         if now != second:

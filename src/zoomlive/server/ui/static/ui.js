@@ -21,6 +21,9 @@
   var source = new EventSource(full);
   source.addEventListener("open", function () { if (state) { state.textContent = " · live"; } });
   source.addEventListener("error", function () { if (state) { state.textContent = " · reconnecting"; } });
+  // The server could not read the database (it keeps the stream open meanwhile).
+  source.addEventListener("unavailable", function () { if (state) { state.textContent = " · database unavailable"; } });
+  source.addEventListener("available", function () { if (state) { state.textContent = " · live"; } });
   // Fetch this page again and swap its content (the server escaped it, as it did the
   // first time); one fetch at a time, one more if a change came meanwhile.
   var busy = false, again = false;
