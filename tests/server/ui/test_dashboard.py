@@ -205,7 +205,7 @@ def test_a_reconnecting_stream_resumes_the_journal_after_the_last_event_id(api: 
     token = api.token()
     for _ in range(3):
         assert api.call("GET", f"/meetings/{MEETING}/livestream", token).status_code == 200
-    ids = [e["id"] for e in api.admin("GET", "/journal").json()]
+    ids = [e["id"] for e in api.admin_list("/journal", "entries")]
 
     def first_batch(last_event_id: str | None) -> list[int]:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -241,7 +241,7 @@ def test_the_dashboard_starts_and_stops_the_stream_and_journals_it(page: Page, a
     assert page.locator("#stream-badge").inner_text() == "stopped"  # ending stops it
     page.click("button:has-text('Start stream')")  # Zoom's rule, from the same service
     assert "Refused: 400" in page.locator("[role=alert]").inner_text()
-    paths = [e["path"] for e in api.admin("GET", "/journal").json()]
+    paths = [e["path"] for e in api.admin_list("/journal", "entries")]
     assert f"{UI}/meetings/{MEETING}/stream/start" in paths
     assert f"{UI}/meetings/{MEETING}/end" in paths
 
@@ -293,7 +293,7 @@ def test_the_clock_page_freezes_and_advances_the_server_clock(page: Page, api: A
     page.click("button:has-text('Advance')")
     assert "Refused" in page.locator("[role=alert]").inner_text()
     assert api.admin("GET", "/clock").json()["now"] == frozen["now"] + 3600
-    paths = [e["path"] for e in api.admin("GET", "/journal").json()]
+    paths = [e["path"] for e in api.admin_list("/journal", "entries")]
     assert paths.count(f"{UI}/clock") == 3
 
 
@@ -321,7 +321,7 @@ def test_a_delivery_that_failed_once_then_succeeded_shows_both_attempts(
         assert go_live(api, token).status_code == 204
         assert len(receiver.wait_for(2, timeout=15)) == 2
         deadline = time.monotonic() + 10
-        while api.admin("GET", "/webhooks/events").json()[0]["status"] != "delivered":
+        while api.admin_list("/webhooks/events", "events")[0]["status"] != "delivered":
             assert time.monotonic() < deadline, "the second attempt was never recorded"
             time.sleep(0.05)
     finally:

@@ -224,15 +224,17 @@ class WebhookStore:
         return result
 
     async def events(
-        self, status: str | None = None, limit: int = 1000
+        self, status: str | None = None, limit: int = 1000, after: int | None = None
     ) -> list[tuple[OutboxRow, list[Attempt]]]:
-        """Events with their attempts, oldest first. One statement (the page of events
-        joined to its attempts), so an event and its attempts come from one snapshot:
-        read in two, a delivery recorded in between showed a 200 attempt on a row
-        still pending."""
+        """Up to ``limit`` events with their attempts, oldest first (ids above
+        ``after``: keyset paging). One statement (the page of events joined to its
+        attempts), so an event and its attempts come from one snapshot: read in two, a
+        delivery recorded in between showed a 200 attempt on a row still pending."""
         page = sa.select(t.outbox).order_by(t.outbox.c.id).limit(limit)
         if status is not None:
             page = page.where(t.outbox.c.status == status)
+        if after is not None:
+            page = page.where(t.outbox.c.id > after)
         sub = page.subquery("page")
         a = t.attempts
         stmt = (
