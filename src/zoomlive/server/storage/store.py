@@ -321,8 +321,7 @@ class Store:
                 keys = [v[pk.name] for v in values]
                 if (await conn.execute(sa.select(pk).where(pk.in_(keys)))).first() is not None:
                     return False
-            for table, values in by_table:
-                await conn.execute(table.insert(), values)
+            await self._insert_many(conn, by_table)
             await conn.execute(t.meta.insert(), rows)
             return True
 
@@ -624,27 +623,34 @@ class Store:
         """Insert new records of any kind, in one transaction."""
         records = list(records)
         by_table = _group(records)
-        sqlite = self.url.startswith("sqlite")
 
         async def op(conn: AsyncConnection) -> None:
-            for table, rows in by_table:
-                if sqlite and len(rows) > 1:
-                    # Many rows (a bulk create): the driver's executemany straight,
-                    # without SQLAlchemy's per-row parameter processing (most of the
-                    # server's own time in a bulk create, bench/README.md).
-                    cols = list(rows[0])
-                    sql = (
-                        f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608
-                        f"VALUES ({', '.join('?' * len(cols))})"
-                    )
-                    await conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
-                else:
-                    await conn.execute(table.insert(), rows)
+            await self._insert_many(conn, by_table)
 
         try:
             await self.writer.call(op, after=lambda _: self._cache_records(records))
         except sa.exc.IntegrityError as exc:
             raise Conflict(str(exc.orig)) from None
+
+    async def _insert_many(
+        self, conn: AsyncConnection, by_table: list[tuple[sa.Table, list[dict[str, Any]]]]
+    ) -> None:
+        """The one way many records are written: the control API's bulk create
+        (``insert_all``) and a seed file (``seed_once``) both come here."""
+        sqlite = self.url.startswith("sqlite")
+        for table, rows in by_table:
+            if sqlite and len(rows) > 1:
+                # Many rows (a bulk create): the driver's executemany straight,
+                # without SQLAlchemy's per-row parameter processing (most of the
+                # server's own time in a bulk create, bench/README.md).
+                cols = list(rows[0])
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' * len(cols))})"
+                )
+                await conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
+            else:
+                await conn.execute(table.insert(), rows)
 
     async def reset(self, seed: Iterable[msgspec.Struct] = ()) -> None:
         """Delete every account, user, app, token, meeting, subscription and queued
