@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zoomlive.server.clock import Clock, iso_utc
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.storage.records import Account, App, Meeting, User
-from zoomlive.server.storage.store import Conflict, Store
+from zoomlive.server.storage.store import Conflict, Match, Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import MAX_ID
 from zoomlive.wire.meetings import all_meeting_scopes
@@ -91,13 +91,30 @@ class AdminService:
         return account
 
     async def page(
-        self, what: str, after: Any, limit: int, account_id: str | None = None
+        self,
+        what: str,
+        after: Any,
+        limit: int,
+        account_id: str | None = None,
+        *,
+        before: Any = None,
+        match: Match | None = None,
     ) -> list[Any]:
-        """A page of meetings, accounts, users or apps, in key order after ``after``."""
-        return await self._store.page(what, after, limit, account_id)
+        """A page of meetings, accounts, users or apps, in key order after ``after``
+        (or the ``limit`` before ``before``); meetings may be searched (``match``).
+        Keyset paging: a deep page costs what the first does."""
+        return await self._store.page(what, after, limit, account_id, before=before, match=match)
 
-    async def count(self, what: str, account_id: str | None = None) -> int:
-        return await self._store.count(what, account_id)
+    async def count(
+        self,
+        what: str,
+        account_id: str | None = None,
+        *,
+        match: Match | None = None,
+        cap: int | None = None,
+    ) -> int:
+        """How many the listing holds (that match), counting no further than ``cap``."""
+        return await self._store.count(what, account_id, match=match, cap=cap)
 
     async def list_accounts(self) -> list[Account]:
         return await self._store.list_accounts()
