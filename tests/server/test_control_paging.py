@@ -166,3 +166,14 @@ def test_the_kits_journal_reads_every_page(zoom: Zoom) -> None:
     assert len(entries) == 310 and len({e["id"] for e in entries}) == 310
     assert len(zoom.journal(limit=5)) == 5
     assert zoom.webhook_events() == []
+
+
+def test_ids_with_dots_and_colons_page_each_account_exactly_once(api: Api) -> None:
+    """String keys (accounts, users, apps) ride in the token too, whatever they hold."""
+    made = {"a.b:c", "zz:9", "x.y.z", "plain"}
+    for account_id in made:
+        r = control(api, "POST", "/accounts", {"id": account_id})
+        assert r.status_code == 201, r.text
+    seen = [a["id"] for a in _walk(api, "/accounts", "accounts", 1)]
+    assert len(seen) == len(set(seen)) == len(made) + 1  # and the demo's
+    assert made <= set(seen)
