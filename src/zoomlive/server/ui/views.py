@@ -25,6 +25,8 @@ from zoomlive.server.storage.store import Match
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+#: Webhook events the dashboard shows (the newest).
+EVENTS_SHOWN = 1000
 #: Meeting fields the list and the live badge show (media ones are added by name).
 LIVE_FIELDS = ("status", "stream_live", "configured")
 
@@ -156,11 +158,12 @@ def _mentions(row: OutboxRow, meeting_id: int) -> bool:
 async def webhook_events(
     rt: Runtime, meeting_id: int | None = None
 ) -> list[tuple[OutboxRow, list[Attempt]]]:
-    """Events with every attempt, newest first (one meeting's, if given)."""
-    rows = await rt.webhooks.events()
+    """The newest ``EVENTS_SHOWN`` events with every attempt, newest first (one
+    meeting's among them, if given): the outbox's latest, not its oldest."""
+    rows = await rt.webhooks.events(limit=EVENTS_SHOWN, newest_first=True)
     if meeting_id is not None:
         rows = [(r, a) for r, a in rows if _mentions(r, meeting_id)]
-    return list(reversed(rows))
+    return rows
 
 
 def journal(

@@ -179,11 +179,17 @@ class WebhookService:
         return await self.validate(await self.get_subscription(client_id))
 
     async def events(
-        self, status: str | None = None, limit: int = 1000, after: int | None = None
+        self,
+        status: str | None = None,
+        limit: int = 1000,
+        after: int | None = None,
+        *,
+        newest_first: bool = False,
     ) -> list[tuple[OutboxRow, list[Attempt]]]:
         """Queued, delivered and failed events, oldest first, with their attempts: up
-        to ``limit`` of them after the event id ``after`` (a page of a keyset walk)."""
-        return await self.db.events(status, limit, after)
+        to ``limit`` of them after the event id ``after`` (a page of a keyset walk), or
+        the newest ``limit`` (the dashboard's view)."""
+        return await self.db.events(status, limit, after, newest_first=newest_first)
 
     async def count_events(self, status: str | None = None) -> int:
         """Events in the outbox (with ``status``, or all)."""
