@@ -18,7 +18,6 @@ from zoomlive.server.control.models import (
     changes,
 )
 from zoomlive.server.control.params import (
-    DEFAULT_PAGE_SIZE,
     PageSize,
     PageToken,
     PathStr,
@@ -26,6 +25,7 @@ from zoomlive.server.control.params import (
     paged,
 )
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Account, App, User
 
 

@@ -11,7 +11,6 @@ from msgspec import Meta
 
 from zoomlive.server.control.models import MeetingIn, MeetingPatch, changes
 from zoomlive.server.control.params import (
-    DEFAULT_PAGE_SIZE,
     PageSize,
     PageToken,
     PathMeetingId,
@@ -21,6 +20,7 @@ from zoomlive.server.control.params import (
 )
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Meeting
 
 #: Meetings one bulk request may create, and the body size that allows.

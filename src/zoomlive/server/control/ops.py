@@ -13,7 +13,6 @@ from zoomlive.server.clock import in_range
 from zoomlive.server.control.errors import field_problem
 from zoomlive.server.control.models import ClockIn, ClockOut, ResetIn
 from zoomlive.server.control.params import (
-    DEFAULT_PAGE_SIZE,
     PageSize,
     PageToken,
     PathFaultId,
@@ -26,6 +25,7 @@ from zoomlive.server.control.params import (
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.faults import Fault, FaultSpec
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 

@@ -11,7 +11,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from zoomlive.server.control.models import ID_PATTERN, INT32_MAX, TEXT_PATTERN
 from zoomlive.server.runtime import Runtime
-from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, keyset_page
+from zoomlive.server.services.paging import MAX_PAGE_SIZE, keyset_page
 from zoomlive.wire.ids import MAX_ID
 
 #: Ids are printable and hold no ``/``; numbers fit the database.
@@ -29,7 +29,6 @@ PageToken = Annotated[
     str | None,
     QueryParameter(max_length=512, pattern=r"^[A-Za-z0-9_=-]*$"),
 ]
-__all__ = ["DEFAULT_PAGE_SIZE", "PageSize", "PageToken", "paged"]
 
 T = TypeVar("T")
 K = TypeVar("K", int, str)

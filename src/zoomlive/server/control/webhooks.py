@@ -9,7 +9,6 @@ from litestar.params import FromQuery, JSONBody
 
 from zoomlive.server.control.models import AttemptOut, EventOut, SubscriptionIn
 from zoomlive.server.control.params import (
-    DEFAULT_PAGE_SIZE,
     OutboxStatus,
     PageSize,
     PageToken,
@@ -17,6 +16,7 @@ from zoomlive.server.control.params import (
     RuntimeDep,
     paged,
 )
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription
 
 
