@@ -132,7 +132,14 @@ def main() -> None:
                     t0 = time.perf_counter()
                     raw.post(sink.url, content=body)
                     bare.append((time.perf_counter() - t0) * 1000)
-            events = http.get("/_zoomlive/webhooks/events", headers=ADMIN).json()
+            events, token = [], ""
+            while True:  # every page of the paged list
+                query = {"page_size": 300, "next_page_token": token}
+                page = http.get("/_zoomlive/webhooks/events", headers=ADMIN, params=query).json()
+                events.extend(page["events"])
+                token = page["next_page_token"]
+                if not token:
+                    break
     finally:
         proc.terminate()
         proc.wait()

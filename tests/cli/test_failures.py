@@ -155,7 +155,7 @@ def test_wrong_secret_stops_apply_at_once(api: Api, cli: CliRecorder, tmp_path: 
     line = one_error_line(r)
     assert line.startswith("error: HTTP 401"), line
     assert "Traceback" not in r.stdout + r.stderr
-    journal = api.admin("GET", "/journal").json()
+    journal = api.admin_list("/journal", "entries")
     assert [(e["path"], e["status"]) for e in journal] == [("/oauth/token", 401)]
 
 
@@ -171,7 +171,7 @@ def test_server_stopping_mid_apply_stops_it_with_exit_3(
     assert r.returncode == 3, r.stdout + r.stderr
     assert "rows not run" in one_error_line(r)
     assert "Traceback" not in r.stdout + r.stderr
-    dropped = api.admin("GET", "/journal?path=/v2/*").json()
+    dropped = api.admin_list("/journal?path=/v2/*", "entries")
     assert len(dropped) <= 3 * 2, len(dropped)  # three rows, two tries each
 
 

@@ -209,7 +209,7 @@ def test_server_errors_and_transport_errors_retry_with_backoff(api: Api) -> None
     with make_client(api, sleep=slept.append, retry=policy) as client:
         assert client.meetings.livestream.get(68423085).stream_url == ""
     assert slept == [policy.backoff_base, policy.backoff_base * 2]
-    entries = api.admin("GET", f"/journal?path={live}").json()
+    entries = api.admin_list(f"/journal?path={live}", "entries")
     assert [(e["status"], e["fault_id"] is not None) for e in entries] == [
         (503, True),
         (200, True),

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from tests.server.rawhttp import exchange, request, server
-from tests.support import ADMIN_TOKEN, Api
+from tests.support import Api
 
 M = "/v2/meetings/68423085/livestream"
 
@@ -54,11 +54,7 @@ def test_a_crash_is_a_zoom_500_journalled_and_logged_once(tmp_path: Path) -> Non
             assert body["message"] == "Internal server error.", name
             tracking[name] = reply.headers["x-zm-trackingid"]
         with httpx.Client(timeout=10) as http:
-            journal = http.get(
-                f"{srv.base_url}/_zoomlive/journal",
-                params={"path": M},
-                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            ).json()
+            journal = Api(srv.base_url, http).admin_list(f"/journal?path={M}", "entries")
         by_id = {e["tracking_id"]: e for e in journal}
         for name, tid in tracking.items():
             assert (by_id[tid]["status"], by_id[tid]["code"]) == (500, 500), name

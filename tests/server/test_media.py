@@ -141,7 +141,7 @@ def test_a_started_stream_publishes_its_key_and_records_right(api: Api, nginx: N
         assert state["frames_sent"] >= rec.frames
         assert state["bytes_sent"] > 0 and state["started_at"] is not None
 
-    journal = [e for e in api.admin("GET", "/journal").json() if e["method"] == "MEDIA"]
+    journal = [e for e in api.admin_list("/journal", "entries") if e["method"] == "MEDIA"]
     states = [e["media_state"] for e in journal if e["path"].endswith(f"/{m720}/media")]
     assert states == ["connecting", "live", "stopped"]
     stats = api.admin("GET", "/stats").json()

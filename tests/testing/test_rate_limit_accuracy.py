@@ -59,7 +59,7 @@ def journal_spans(apis: list[Api], status: int | None = None) -> list[tuple[floa
     given), from the journals."""
     spans = []
     for api in apis:
-        for e in api.admin("GET", "/journal?path=/v2/*").json():
+        for e in api.admin_list("/journal?path=/v2/*", "entries"):
             if status is None or e["status"] == status:
                 spans.append((e["at"] - e["duration_ms"] / 1000, e["at"]))
     return spans

@@ -59,7 +59,7 @@ def subscribe(api: Api, url: str, secret: str = SECRET) -> dict[str, Any]:
 
 
 def events(api: Api) -> list[dict[str, Any]]:
-    return list(api.admin("GET", "/webhooks/events").json())
+    return api.admin_list("/webhooks/events", "events")
 
 
 def settled(api: Api, timeout: float = 10.0) -> list[dict[str, Any]]:
@@ -122,7 +122,7 @@ def test_real_receiver_validates_and_receives_signed_events(hooks: Api, receiver
     assert len(ids) == 2
     rows = settled(hooks)
     assert [(r["status"], len(r["attempts"])) for r in rows] == [("delivered", 1)] * 2
-    journal = hooks.admin("GET", "/journal", None).json()
+    journal = hooks.admin_list("/journal", "entries")
     assert sum(1 for e in journal if e["path"].startswith("webhook meeting.")) == 2
 
 
@@ -234,11 +234,9 @@ def test_event_survives_sigkill_right_after_204(receiver: Receiver) -> None:
                 deadline = time.time() + 10
                 status = ""
                 while time.time() < deadline and status != "delivered":
-                    status = (
-                        Api(again.base_url, http)
-                        .admin("GET", "/webhooks/events")
-                        .json()[0]["status"]
-                    )
+                    status = Api(again.base_url, http).admin_list("/webhooks/events", "events")[0][
+                        "status"
+                    ]
                     time.sleep(0.1)
             assert status == "delivered"
         finally:

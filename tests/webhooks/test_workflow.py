@@ -33,7 +33,7 @@ def _settled(api: Api, count: int, timeout: float = 30.0) -> list[dict[str, Any]
     sees a request before the server records the answer)."""
     deadline = time.monotonic() + timeout
     while True:
-        rows = list(api.admin("GET", "/webhooks/events").json())
+        rows = api.admin_list("/webhooks/events", "events")
         if len(rows) >= count and all(r["status"] != "pending" for r in rows):
             return rows
         assert time.monotonic() < deadline, rows

@@ -52,6 +52,11 @@ class Runtime:
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def pages(self) -> TokenCodec:
+        """The page-token codec of every paged list (Zoom's and the control API's)."""
+        return self.meetings.pages
+
     @classmethod
     def build(cls, settings: ServerSettings, clock: Clock | None = None) -> Runtime:
         clock = clock or Clock()

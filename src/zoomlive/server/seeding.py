@@ -254,15 +254,18 @@ def _check(seed: SeedFile, root: yaml.Node | None) -> list[str]:
 
 
 def _records(seed: SeedFile) -> list[Account | User | App | Meeting]:
+    """The file's records. Meetings and webinars are made by the control API's bulk
+    create (``services.admin.meeting_records``), and ``Store.seed_once`` writes them
+    as a bulk create does: one way to create many, whichever door they come in by."""
     import time
 
     from zoomlive.server.clock import iso_utc
-    from zoomlive.server.services.admin import zoom_uuid
+    from zoomlive.server.services.admin import meeting_records
 
     start = iso_utc(time.time())
 
     out: list[Account | User | App | Meeting] = []
-    account_of: dict[str, str] = {}
+    hosts: dict[str, User] = {}
     for acct in seed.accounts:
         out.append(Account(
             id=acct.id, plan=acct.plan, live_streaming=acct.live_streaming,
@@ -270,27 +273,32 @@ def _records(seed: SeedFile) -> list[Account | User | App | Meeting]:
             rate_limit_daily=acct.rate_limit_daily,
         ))  # fmt: skip
         for u in acct.users:
-            account_of[u.id] = acct.id
-            out.append(User(
+            hosts[u.id] = User(
                 id=u.id, account_id=acct.id, email=u.email or f"{u.id.lower()}@example.com",
                 type=u.type, can_host=u.can_host, in_account=u.in_account, deleted=u.deleted,
-            ))  # fmt: skip
+            )  # fmt: skip
+            out.append(hosts[u.id])
         for a in acct.apps:
             scopes = all_livestream_scopes() if a.scopes is None else a.scopes
             out.append(App(client_id=a.client_id, client_secret=a.client_secret,
                            account_id=acct.id, name=a.name, scopes=" ".join(scopes)))  # fmt: skip
     for kind, items in (("meeting", seed.meetings), ("webinar", seed.webinars)):
-        for m in items:
-            s = m.stream
-            extra: dict[str, Any] = {}
-            if s is not None:
-                extra = {"stream_url": s.stream_url, "stream_key": s.stream_key,
-                         "page_url": s.page_url, "resolution": s.resolution,
-                         "configured": True, "stream_live": s.live}  # fmt: skip
-            out.append(Meeting(
-                id=m.id, kind=kind, uuid=zoom_uuid(), account_id=account_of[m.host_id],
-                host_id=m.host_id, topic=m.topic or f"zoomlive {kind}",
-                type=m.type or (5 if kind == "webinar" else 2), status=m.status, e2ee=m.e2ee,
-                timezone=m.timezone, duration=m.duration, start_time=start, **extra,
-            ))  # fmt: skip
+        out.extend(meeting_records(kind, map(_meeting_fields, items), hosts, iter(()), start))
     return out
+
+
+def _meeting_fields(m: SeedMeeting) -> dict[str, Any]:
+    """A seed file's meeting as the bulk create's fields (its id always given)."""
+    fields: dict[str, Any] = {
+        "id": m.id, "host_id": m.host_id, "status": m.status, "e2ee": m.e2ee,
+        "timezone": m.timezone, "duration": m.duration,
+    }  # fmt: skip
+    if m.topic:
+        fields["topic"] = m.topic
+    if m.type:
+        fields["type"] = m.type
+    s = m.stream
+    if s is not None:
+        fields.update(stream_url=s.stream_url, stream_key=s.stream_key, page_url=s.page_url,
+                      resolution=s.resolution, configured=True, stream_live=s.live)  # fmt: skip
+    return fields

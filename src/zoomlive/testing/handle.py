@@ -292,21 +292,30 @@ class Zoom:
         until: float | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Requests and answers, oldest first; ``path`` is a glob."""
-        return list(
-            self.admin(
-                "GET",
-                "/journal",
-                params={
-                    "path": path,
-                    "method": method,
-                    "status": status,
-                    "since": since,
-                    "until": until,
-                    "limit": limit,
-                },
+        """Requests and answers, oldest first; ``path`` is a glob. Every page of the
+        control API's paged list (``next_page_token``), not only the first."""
+        query = {"path": path, "method": method, "status": status, "since": since,
+                 "until": until, "limit": limit}  # fmt: skip
+        return self._every("/journal", "entries", query)
+
+    def webhook_events(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Queued, delivered and failed webhook events with their attempts, oldest
+        first (every page)."""
+        return self._every("/webhooks/events", "events", {"status": status})
+
+    def _every(self, path: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of a paged control-API list, walking ``next_page_token`` with
+        the largest page Zoom allows."""
+        items: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = self.admin(
+                "GET", path, params={**params, "page_size": 300, "next_page_token": token}
             )
-        )
+            items.extend(page[key])
+            token = page["next_page_token"]
+            if not token:
+                return items
 
     def clear_journal(self) -> None:
         self.admin("DELETE", "/journal")

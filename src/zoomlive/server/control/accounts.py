@@ -17,9 +17,15 @@ from zoomlive.server.control.models import (
     UserPatch,
     changes,
 )
-from zoomlive.server.control.paging import DEFAULT_PAGE_SIZE, PageSize, PageToken, page
-from zoomlive.server.control.params import PathStr, RuntimeDep
+from zoomlive.server.control.params import (
+    PageSize,
+    PageToken,
+    PathStr,
+    RuntimeDep,
+    paged,
+)
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Account, App, User
 
 
@@ -117,8 +123,10 @@ async def _page(
     def key(record: Any) -> str:
         return str(record.client_id if what == "apps" else record.id)
 
-    return await page(
+    return await paged(
+        rt,
         what,
+        account_id or "",
         lambda after, limit: rt.admin.page(what, after, limit, account_id),
         lambda: rt.admin.count(what, account_id),
         key,

@@ -10,10 +10,17 @@ from litestar.params import JSONBody
 from msgspec import Meta
 
 from zoomlive.server.control.models import MeetingIn, MeetingPatch, changes
-from zoomlive.server.control.paging import DEFAULT_PAGE_SIZE, PageSize, PageToken, page
-from zoomlive.server.control.params import PathMeetingId, QueryText, RuntimeDep
+from zoomlive.server.control.params import (
+    PageSize,
+    PageToken,
+    PathMeetingId,
+    QueryText,
+    RuntimeDep,
+    paged,
+)
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Meeting
 
 #: Meetings one bulk request may create, and the body size that allows.
@@ -65,8 +72,10 @@ class MeetingsController(Controller):
         page_size: PageSize = DEFAULT_PAGE_SIZE,
         next_page_token: PageToken = None,
     ) -> dict[str, Any]:
-        return await page(
+        return await paged(
+            rt,
             "meetings",
+            account_id or "",
             lambda after, limit: rt.admin.page("meetings", after, limit, account_id),
             lambda: rt.admin.count("meetings", account_id),
             lambda m: m.id,

@@ -12,11 +12,20 @@ from litestar.params import FromQuery, JSONBody
 from zoomlive.server.clock import in_range
 from zoomlive.server.control.errors import field_problem
 from zoomlive.server.control.models import ClockIn, ClockOut, ResetIn
-from zoomlive.server.control.params import PathFaultId, QueryLimit, QueryText, QueryTime, RuntimeDep
+from zoomlive.server.control.params import (
+    PageSize,
+    PageToken,
+    PathFaultId,
+    QueryLimit,
+    QueryText,
+    QueryTime,
+    RuntimeDep,
+    paged,
+)
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.faults import Fault, FaultSpec
-from zoomlive.server.services.journal import Entry
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 
@@ -121,7 +130,7 @@ class OpsController(Controller):
         if not rt.faults.remove(fault_id):
             raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="Fault", key=fault_id)
 
-    @get("/journal", summary="Requests and answers, oldest first (path is a glob)")
+    @get("/journal", summary="Requests and answers, oldest first, paged (path is a glob)")
     async def journal(
         self,
         rt: RuntimeDep,
@@ -131,10 +140,25 @@ class OpsController(Controller):
         since: QueryTime = None,
         until: QueryTime = None,
         limit: QueryLimit = None,
-    ) -> list[Entry]:
-        return rt.journal.query(
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+        next_page_token: PageToken = None,
+    ) -> dict[str, Any]:
+        """Paged as Zoom's lists are (``entries``), by entry id: entries recorded while
+        a caller pages on come at the end, none twice. ``limit`` keeps only the last
+        ``limit`` matches (then paged)."""
+        entries = rt.journal.query(
             path=path, method=method, status=status, since=since, until=until, limit=limit
         )
+
+        async def fetch(after: int | None, n: int) -> list[Any]:
+            return rt.journal.after(entries, after or 0)[:n]
+
+        async def count() -> int:
+            return len(entries)
+
+        scope = repr((path, method, status, since, until, limit))
+        return await paged(rt, "entries", scope, fetch, count, lambda e: e.id, int,
+                           page_size, next_page_token)  # fmt: skip
 
     @delete("/journal", status_code=204)
     async def clear_journal(self, rt: RuntimeDep) -> None:

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, get, post, put
 from litestar.params import FromQuery, JSONBody
 
 from zoomlive.server.control.models import AttemptOut, EventOut, SubscriptionIn
-from zoomlive.server.control.params import OutboxStatus, PathStr, RuntimeDep
-from zoomlive.server.storage.records import Subscription
+from zoomlive.server.control.params import (
+    OutboxStatus,
+    PageSize,
+    PageToken,
+    PathStr,
+    RuntimeDep,
+    paged,
+)
+from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
+from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription
+
+
+def _event(row: OutboxRow, attempts: list[Attempt]) -> EventOut:
+    return EventOut(
+        id=row.id,
+        request_id=row.request_id,
+        client_id=row.client_id,
+        event=row.event,
+        status=row.status,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        finished_at=row.finished_at,
+        body=row.body,
+        attempts=[
+            AttemptOut(a.number, a.at, a.url, a.status_code, a.error, a.duration_ms)
+            for a in attempts
+        ],
+    )
 
 
 class WebhooksController(Controller):
@@ -30,28 +58,22 @@ class WebhooksController(Controller):
     async def revalidate(self, rt: RuntimeDep, client_id: PathStr) -> Subscription:
         return await rt.webhooks.revalidate(client_id)
 
-    @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts")
+    @get("/webhooks/events", summary="Queued, delivered and failed events, with attempts, paged")
     async def webhook_events(
-        self, rt: RuntimeDep, status: FromQuery[OutboxStatus | None] = None
-    ) -> list[EventOut]:
-        return [
-            EventOut(
-                id=row.id,
-                request_id=row.request_id,
-                client_id=row.client_id,
-                event=row.event,
-                status=row.status,
-                created_at=row.created_at,
-                next_attempt_at=row.next_attempt_at,
-                finished_at=row.finished_at,
-                body=row.body,
-                attempts=[
-                    AttemptOut(a.number, a.at, a.url, a.status_code, a.error, a.duration_ms)
-                    for a in attempts
-                ],
-            )
-            for row, attempts in await rt.webhooks.events(status)
-        ]
+        self,
+        rt: RuntimeDep,
+        status: FromQuery[OutboxStatus | None] = None,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+        next_page_token: PageToken = None,
+    ) -> dict[str, Any]:
+        """Paged as Zoom's lists are (``events``), by event id, oldest first."""
+
+        async def fetch(after: int | None, n: int) -> list[EventOut]:
+            return [_event(r, a) for r, a in await rt.webhooks.events(status, n, after)]
+
+        return await paged(rt, "events", str(status), fetch,
+                           lambda: rt.webhooks.count_events(status), lambda e: e.id, int,
+                           page_size, next_page_token)  # fmt: skip
 
     @post("/webhooks/run", status_code=200, summary="Run the delivery worker once, now")
     async def run_webhooks(self, rt: RuntimeDep) -> dict[str, int]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import base64
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock, iso_utc
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.storage.records import Account, App, Meeting, User
-from zoomlive.server.storage.store import Conflict, Store
+from zoomlive.server.storage.store import Conflict, Match, Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import MAX_ID
 from zoomlive.wire.meetings import all_meeting_scopes
@@ -91,13 +91,30 @@ class AdminService:
         return account
 
     async def page(
-        self, what: str, after: Any, limit: int, account_id: str | None = None
+        self,
+        what: str,
+        after: Any,
+        limit: int,
+        account_id: str | None = None,
+        *,
+        before: Any = None,
+        match: Match | None = None,
     ) -> list[Any]:
-        """A page of meetings, accounts, users or apps, in key order after ``after``."""
-        return await self._store.page(what, after, limit, account_id)
+        """A page of meetings, accounts, users or apps, in key order after ``after``
+        (or the ``limit`` before ``before``); meetings may be searched (``match``).
+        Keyset paging: a deep page costs what the first does."""
+        return await self._store.page(what, after, limit, account_id, before=before, match=match)
 
-    async def count(self, what: str, account_id: str | None = None) -> int:
-        return await self._store.count(what, account_id)
+    async def count(
+        self,
+        what: str,
+        account_id: str | None = None,
+        *,
+        match: Match | None = None,
+        cap: int | None = None,
+    ) -> int:
+        """How many the listing holds (that match), counting no further than ``cap``."""
+        return await self._store.count(what, account_id, match=match, cap=cap)
 
     async def list_accounts(self) -> list[Account]:
         return await self._store.list_accounts()
@@ -212,20 +229,7 @@ class AdminService:
             clash = any(run.start <= g < run.stop for g in given)
             if not clash and not await self._store.meeting_ids_between(run.start, run.stop - 1):
                 fresh = list(run)
-        ids = iter(fresh)
-        now = iso_utc(self._clock.now())
-        meetings = []
-        for item in items:
-            fields = {k: v for k, v in item.items() if k not in ("host_id", "id")}
-            fields.setdefault("type", 5 if kind == "webinar" else 2)
-            fields.setdefault("topic", f"zoomlive {kind}")
-            fields.setdefault("start_time", now)
-            host = hosts[str(item["host_id"])]
-            meeting_id = item.get("id") or next(ids)
-            meetings.append(
-                Meeting(id=meeting_id, kind=kind, uuid=zoom_uuid(),
-                        account_id=host.account_id, host_id=host.id, **fields)
-            )  # fmt: skip
+        meetings = meeting_records(kind, items, hosts, iter(fresh), iso_utc(self._clock.now()))
         try:
             await self._store.insert_all(meetings)
         except Conflict:
@@ -371,3 +375,30 @@ class AdminService:
         except Conflict:
             raise exists("Meeting", SEED_MEETING_ID) from None
         return info
+
+
+def meeting_records(
+    kind: str,
+    items: Iterable[Mapping[str, Any]],
+    hosts: Mapping[str, User],
+    fresh_ids: Iterator[int],
+    start_time: str,
+) -> list[Meeting]:
+    """Meeting (or webinar) records from their fields, as many-at-once creation makes
+    them: the control API's bulk create and a seed file (``seeding``) alike. Each
+    item names its ``host_id`` (a key of ``hosts``, whose account it joins) and may
+    give its ``id`` (else the next of ``fresh_ids``); a Zoom-style UUID is drawn, and
+    ``type``, ``topic`` and ``start_time`` default as Zoom's create does."""
+    meetings = []
+    for item in items:
+        fields = {k: v for k, v in item.items() if k not in ("host_id", "id")}
+        fields.setdefault("type", 5 if kind == "webinar" else 2)
+        fields.setdefault("topic", f"zoomlive {kind}")
+        fields.setdefault("start_time", start_time)
+        host = hosts[str(item["host_id"])]
+        meeting_id = item.get("id") or next(fresh_ids)
+        meetings.append(
+            Meeting(id=meeting_id, kind=kind, uuid=zoom_uuid(),
+                    account_id=host.account_id, host_id=host.id, **fields)
+        )  # fmt: skip
+    return meetings

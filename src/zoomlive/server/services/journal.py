@@ -6,6 +6,7 @@ Zoom code, account, app, timing, fault), so nothing secret can leak from it.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import fnmatch
 import itertools
@@ -110,3 +111,9 @@ class Journal:
                 continue
             out.append(e)
         return out[-limit:] if limit else out
+
+    @staticmethod
+    def after(entries: list[Entry], after: int) -> list[Entry]:
+        """The entries of ``query``'s answer (oldest first: ids ascending) whose id is
+        above ``after``: the rest of a keyset page walk."""
+        return entries[bisect.bisect_right(entries, after, key=lambda e: e.id) :]

@@ -2,13 +2,16 @@
 
 Zoom documents ``page_size`` (default 30, at most 300) and a ``next_page_token``
 that is empty on the last page and expires after 15 minutes. zoomlive's token is
-keyset paging: it carries the last id returned, so a list read page by page
+keyset paging: it carries the last key returned, so a list read page by page
 returns each record exactly once even while records are created (a new record with
-a higher id shows up later; one with a lower id, never in this walk). The token is
+a higher key shows up later; one with a lower key, never in this walk). The token is
 bound to the list it came from (``scope``) and signed, so it cannot be forged or
 reused for another list; an expired, foreign or garbled token is Zoom's 400/300.
 
-Shared by every paged list (the Zoom API's and, where wanted, the control API's).
+The one codec of every paged list: the Zoom API's meeting lists (``parse_page``)
+and the control API's lists (``keyset_page``: meetings, accounts, users, apps, the
+journal and webhook events), which answer ``{page_size, next_page_token,
+total_records, <items>}`` as Zoom's list APIs do.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.wire import errors as E
@@ -27,7 +30,11 @@ from zoomlive.wire.models import FieldError
 #: Zoom: "The next page token … expires in 15 minutes."
 TOKEN_TTL_SECONDS = 15 * 60
 DEFAULT_PAGE_SIZE = 30
+MAC_BYTES = 12
 MAX_PAGE_SIZE = 300
+
+T = TypeVar("T")
+K = TypeVar("K", int, str)
 
 
 class Page(NamedTuple):
@@ -44,27 +51,39 @@ class TokenCodec:
         self._key = key or secrets.token_bytes(32)
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()[:12]
+        return hmac.new(self._key, body, hashlib.sha256).digest()[:MAC_BYTES]
 
-    def encode(self, scope: str, after: int, now: float) -> str:
+    def encode(self, scope: str, after: int | str, now: float) -> str:
+        """A token resuming after the key ``after`` (a number or an id)."""
         body = f"{after}:{int(now)}".encode()
         raw = body + b"." + self._mac(scope.encode() + b"|" + body)
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def decode(self, scope: str, token: str, now: float) -> int | None:
-        """The key the token resumes after, or None if it is not a valid, fresh token
-        for ``scope``."""
+    def decode_key(self, scope: str, token: str, now: float) -> str | None:
+        """The key the token resumes after, as text, or None if it is not a valid,
+        fresh token for ``scope``."""
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except ValueError:
             return None
-        body, dot, mac = raw.partition(b".")
-        if not dot or not hmac.compare_digest(mac, self._mac(scope.encode() + b"|" + body)):
+        # body "." mac, the MAC's length fixed (a key may hold dots, and so may a MAC)
+        body, dot, mac = raw[: -MAC_BYTES - 1], raw[-MAC_BYTES - 1 : -MAC_BYTES], raw[-MAC_BYTES:]
+        if dot != b"." or not hmac.compare_digest(mac, self._mac(scope.encode() + b"|" + body)):
             return None
-        after, _, issued = body.decode("ascii", "replace").partition(":")
-        if not (after.isdigit() and issued.isdigit()):
+        try:
+            after, colon, issued = body.decode().rpartition(":")
+        except UnicodeDecodeError:  # pragma: no cover - the MAC held: we wrote it
+            return None
+        if not colon or not (issued.isascii() and issued.isdigit()):
             return None
         if now - int(issued) > TOKEN_TTL_SECONDS:
+            return None
+        return after
+
+    def decode(self, scope: str, token: str, now: float) -> int | None:
+        """The numeric key the token resumes after, or None (see ``decode_key``)."""
+        after = self.decode_key(scope, token, now)
+        if after is None or not (after.isascii() and after.isdigit()):
             return None
         return int(after)
 
@@ -92,3 +111,38 @@ def parse_page(codec: TokenCodec, scope: str, query: Mapping[str, str], now: flo
             raise _invalid("next_page_token")
         after = found
     return Page(size, after)
+
+
+async def keyset_page(
+    codec: TokenCodec,
+    scope: str,
+    now: float,
+    name: str,
+    fetch: Callable[[K | None, int], Awaitable[Sequence[T]]],
+    count: Callable[[], Awaitable[int]],
+    key_of: Callable[[T], K],
+    key_type: type[K],
+    page_size: int,
+    token: str | None,
+) -> dict[str, Any]:
+    """One page of a list as Zoom's list APIs answer it: ``{page_size,
+    next_page_token, total_records, <name>: [...]}``. ``fetch(after, limit)`` returns
+    up to ``limit`` items after the key ``after`` (None: from the start) in key order;
+    one more than the page is asked for, to know whether another page follows.
+    ``page_size`` was bounded by the caller (the control API refuses one out of
+    1..300, naming it, as its other parameters are refused)."""
+    after: K | None = None
+    if token:
+        raw = codec.decode_key(scope, token, now)
+        if raw is None or (key_type is int and not (raw.isascii() and raw.isdigit())):
+            raise _invalid("next_page_token")
+        after = key_type(raw)
+    rows = list(await fetch(after, page_size + 1))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return {
+        "page_size": page_size,
+        "next_page_token": codec.encode(scope, key_of(rows[-1]), now) if more else "",
+        "total_records": await count(),
+        name: rows,
+    }

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -48,6 +48,14 @@ R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
 
 log = logging.getLogger("zoomlive.server.storage")
+
+
+class Match(NamedTuple):
+    """A search of the meetings listing (the dashboard's): ``text`` is an id (digits)
+    or a part of the topic, any case; ``kind`` ``meeting`` or ``webinar``, or any."""
+
+    text: str = ""
+    kind: str | None = None
 
 
 class Conflict(Exception):
@@ -321,8 +329,7 @@ class Store:
                 keys = [v[pk.name] for v in values]
                 if (await conn.execute(sa.select(pk).where(pk.in_(keys)))).first() is not None:
                     return False
-            for table, values in by_table:
-                await conn.execute(table.insert(), values)
+            await self._insert_many(conn, by_table)
             await conn.execute(t.meta.insert(), rows)
             return True
 
@@ -493,29 +500,79 @@ class Store:
         where = None if account_id is None else t.meetings.c.account_id == account_id
         return await self._all(Meeting, t.meetings, where)
 
+    def _matching(self, what: str, account_id: str | None, match: Match | None) -> list[Any]:
+        """The WHERE clauses of a listing: one account's rows, and for meetings a
+        search (``Match``)."""
+        table = LISTINGS[what][1]
+        where: list[Any] = []
+        if account_id is not None:
+            where.append(table.c.account_id == account_id)
+        if match is None:
+            return where
+        if what != "meetings":
+            raise ValueError(f"{what} cannot be searched")
+        if match.kind is not None:
+            where.append(t.meetings.c.kind == match.kind)
+        text = match.text.strip()
+        if text.isascii() and text.isdigit():
+            where.append(t.meetings.c.id == int(text))
+        elif text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            # SQLite's LIKE already ignores ASCII case; its ILIKE wraps both sides in
+            # lower(), which costs a function call per row.
+            topic = t.meetings.c.topic
+            if self.engine.dialect.name == "sqlite":
+                where.append(topic.like(pattern, escape="\\"))
+            else:
+                where.append(topic.ilike(pattern, escape="\\"))
+        return where
+
     async def page(
-        self, what: str, after: Any, limit: int, account_id: str | None = None
+        self,
+        what: str,
+        after: Any,
+        limit: int,
+        account_id: str | None = None,
+        *,
+        before: Any = None,
+        match: Match | None = None,
     ) -> list[Any]:
-        """Up to ``limit`` rows of a listing (``LISTINGS``) after the key ``after``,
-        in key order: one index range scan however deep the page (keyset paging)."""
+        """Up to ``limit`` rows of a listing (``LISTINGS``) after the key ``after``
+        (or the last ``limit`` before ``before``), in key order: one index range scan
+        however deep the page (keyset paging)."""
         cls, table = LISTINGS[what]
         pk = _pk(table)
-        stmt = sa.select(table).order_by(pk).limit(limit)
+        stmt = sa.select(table).where(*self._matching(what, account_id, match)).limit(limit)
+        if before is not None:
+            stmt = stmt.where(pk < before).order_by(pk.desc())
+        else:
+            stmt = stmt.order_by(pk)
         if after is not None:
             stmt = stmt.where(pk > after)
-        if account_id is not None:
-            stmt = stmt.where(table.c.account_id == account_id)
 
         async def q(conn: AsyncConnection) -> list[Any]:
-            return [from_row(cls, row) for row in await conn.execute(stmt)]
+            rows = [from_row(cls, row) for row in await conn.execute(stmt)]
+            return rows[::-1] if before is not None else rows
 
         return await self.read(q)
 
-    async def count(self, what: str, account_id: str | None = None) -> int:
+    async def count(
+        self,
+        what: str,
+        account_id: str | None = None,
+        *,
+        match: Match | None = None,
+        cap: int | None = None,
+    ) -> int:
+        """The listing's rows (that match); counting stops at ``cap`` if given."""
         table = LISTINGS[what][1]
-        stmt = sa.select(sa.func.count()).select_from(table)
-        if account_id is not None:
-            stmt = stmt.where(table.c.account_id == account_id)
+        where = self._matching(what, account_id, match)
+        if cap is None:
+            stmt = sa.select(sa.func.count()).select_from(table).where(*where)
+        else:
+            capped = sa.select(_pk(table)).where(*where).limit(cap).subquery()
+            stmt = sa.select(sa.func.count()).select_from(capped)
 
         async def q(conn: AsyncConnection) -> int:
             return int((await conn.execute(stmt)).scalar_one())
@@ -624,27 +681,34 @@ class Store:
         """Insert new records of any kind, in one transaction."""
         records = list(records)
         by_table = _group(records)
-        sqlite = self.url.startswith("sqlite")
 
         async def op(conn: AsyncConnection) -> None:
-            for table, rows in by_table:
-                if sqlite and len(rows) > 1:
-                    # Many rows (a bulk create): the driver's executemany straight,
-                    # without SQLAlchemy's per-row parameter processing (most of the
-                    # server's own time in a bulk create, bench/README.md).
-                    cols = list(rows[0])
-                    sql = (
-                        f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608
-                        f"VALUES ({', '.join('?' * len(cols))})"
-                    )
-                    await conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
-                else:
-                    await conn.execute(table.insert(), rows)
+            await self._insert_many(conn, by_table)
 
         try:
             await self.writer.call(op, after=lambda _: self._cache_records(records))
         except sa.exc.IntegrityError as exc:
             raise Conflict(str(exc.orig)) from None
+
+    async def _insert_many(
+        self, conn: AsyncConnection, by_table: list[tuple[sa.Table, list[dict[str, Any]]]]
+    ) -> None:
+        """The one way many records are written: the control API's bulk create
+        (``insert_all``) and a seed file (``seed_once``) both come here."""
+        sqlite = self.url.startswith("sqlite")
+        for table, rows in by_table:
+            if sqlite and len(rows) > 1:
+                # Many rows (a bulk create): the driver's executemany straight,
+                # without SQLAlchemy's per-row parameter processing (most of the
+                # server's own time in a bulk create, bench/README.md).
+                cols = list(rows[0])
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' * len(cols))})"
+                )
+                await conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
+            else:
+                await conn.execute(table.insert(), rows)
 
     async def reset(self, seed: Iterable[msgspec.Struct] = ()) -> None:
         """Delete every account, user, app, token, meeting, subscription and queued

@@ -224,21 +224,30 @@ class WebhookStore:
         return result
 
     async def events(
-        self, status: str | None = None, limit: int = 1000
+        self,
+        status: str | None = None,
+        limit: int = 1000,
+        after: int | None = None,
+        *,
+        newest_first: bool = False,
     ) -> list[tuple[OutboxRow, list[Attempt]]]:
-        """Events with their attempts, oldest first. One statement (the page of events
-        joined to its attempts), so an event and its attempts come from one snapshot:
-        read in two, a delivery recorded in between showed a 200 attempt on a row
-        still pending."""
-        page = sa.select(t.outbox).order_by(t.outbox.c.id).limit(limit)
+        """Up to ``limit`` events with their attempts, oldest first (ids above
+        ``after``: keyset paging), or the newest ``limit``, newest first. One statement
+        (the page of events joined to its attempts), so an event and its attempts come
+        from one snapshot: read in two, a delivery recorded in between showed a 200
+        attempt on a row still pending."""
+        order = t.outbox.c.id.desc() if newest_first else t.outbox.c.id
+        page = sa.select(t.outbox).order_by(order).limit(limit)
         if status is not None:
             page = page.where(t.outbox.c.status == status)
+        if after is not None:
+            page = page.where(t.outbox.c.id > after)
         sub = page.subquery("page")
         a = t.attempts
         stmt = (
             sa.select(sub, *(c.label(f"a_{c.name}") for c in a.c))
             .select_from(sub.outerjoin(a, a.c.outbox_id == sub.c.id))
-            .order_by(sub.c.id, a.c.id)
+            .order_by(sub.c.id.desc() if newest_first else sub.c.id, a.c.id)
         )
         outbox_names = [c.name for c in t.outbox.c]
         attempt_names = [c.name for c in a.c]

@@ -15,10 +15,12 @@ from zoomlive.server.runtime import Runtime
 from zoomlive.server.ui import views
 from zoomlive.server.ui.render import BASE, page
 from zoomlive.server.ui.session import LoginRequired, viewer
+from zoomlive.wire.ids import MAX_ID
 
 Text = Annotated[str, QueryParameter(max_length=256)]
 Status = Annotated[int | None, QueryParameter(ge=100, le=599)]
-PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=10_000_000)]
+#: The meetings page's cursor: a meeting id (keyset paging, as the control API's lists).
+Cursor = Annotated[int | None, QueryParameter(ge=0, le=MAX_ID)]
 
 
 def who(request: Request[Any, Any, Any], rt: Runtime) -> str:
@@ -56,9 +58,9 @@ class Pages(Controller):
 
     @get("/meetings")
     async def meetings(self, request: Request[Any, Any, Any], rt: RuntimeDep, q: Text = "",
-                       kind: Text = "", page_no: PageNo = 1,
+                       kind: Text = "", after: Cursor = None, before: Cursor = None,
                        ) -> Template:  # fmt: skip
-        found = await views.meetings_page(rt, q, kind, page_no)
+        found = await views.meetings_page(rt, q, kind, after, before)
         media_cols = sorted({k for m in found.items for k in views.media_fields(rt, m)})
         return page(request, rt, "meetings.html", who(request, rt), active="Meetings",
                     page=found, q=q, kind=kind, media_cols=media_cols,

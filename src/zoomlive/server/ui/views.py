@@ -1,9 +1,10 @@
 """What the dashboard's pages show, read from the runtime's services and the database.
 
 Reads only: every change goes through the services the API and the control API use
-(``actions.py``). The meetings list is paged in SQL (``LIMIT``/``OFFSET`` over the
-primary key, with one ``COUNT``), so a page costs the same with 100,000 meetings as
-with ten. Each meeting shows its stream's media state beside its stream state.
+(``actions.py``). The meetings list is the service layer's keyset-paged list (the
+control API's, ``AdminService.page``), so a page costs the same with 100,000 meetings
+as with ten, however deep. Each meeting shows its stream's media state beside its
+stream state.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.journal import Entry
 from zoomlive.server.storage import schema as t
 from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription, from_row
+from zoomlive.server.storage.store import Match
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+#: Webhook events the dashboard shows (the newest).
+EVENTS_SHOWN = 1000
 #: Meeting fields the list and the live badge show (media ones are added by name).
 LIVE_FIELDS = ("status", "stream_live", "configured")
 
@@ -60,69 +64,39 @@ def badge(rt: Runtime, meeting: Meeting) -> dict[str, Any]:
 class Page:
     items: list[Meeting]
     total: int
-    page: int
-    pages: int
     size: int
     #: More than ``total`` match (counting stopped).
     capped: bool = False
+    #: The cursors of the pages either side (``after``/``before`` a meeting id).
+    next_after: int | None = None
+    prev_before: int | None = None
 
 
-def _search(query: str, kind: str, dialect: str) -> list[Any]:
-    where: list[Any] = []
-    if kind in ("meeting", "webinar"):
-        where.append(t.meetings.c.kind == kind)
-    q = query.strip()
-    if q.isdigit():
-        where.append(t.meetings.c.id == int(q))
-    elif q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        # SQLite's LIKE already ignores ASCII case; its ILIKE wraps both sides in
-        # lower(), which costs a function call per row.
-        topic = t.meetings.c.topic
-        if dialect == "sqlite":
-            where.append(topic.like(pattern, escape="\\"))
-        else:
-            where.append(topic.ilike(pattern, escape="\\"))
-    return where
-
-
-async def meetings_page(rt: Runtime, query: str = "", kind: str = "", page: int = 1) -> Page:
-    """One page of meetings, in id order. With no search: ``COUNT(*)`` and
-    ``LIMIT``/``OFFSET`` over the primary key. A search reads the ids of at most
-    ``COUNT_CAP`` matches in one pass (the count and the page both come from it: one
-    scan, not two) and then the page's rows by key; past that many matches it counts
-    no further ("10,000+ found") and pages with ``OFFSET``."""
-    where = _search(query, kind, rt.store.engine.dialect.name)
-    page = max(page, 1)
-    offset = (page - 1) * PAGE_SIZE
-    m = t.meetings
-
-    def rows_by(clause: Any) -> sa.Select[Any]:
-        return sa.select(m).where(clause).order_by(m.c.id)
-
-    async def plain(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
-        total = int((await conn.execute(sa.select(sa.func.count()).select_from(m))).scalar_one())
-        stmt = sa.select(m).order_by(m.c.id).limit(PAGE_SIZE).offset(offset)
-        return total, [from_row(Meeting, r) for r in await conn.execute(stmt)]
-
-    async def search(conn: AsyncConnection) -> tuple[int, list[Meeting]]:
-        ids_stmt = sa.select(m.c.id).where(*where).order_by(m.c.id).limit(COUNT_CAP)
-        ids = [int(i) for i in (await conn.execute(ids_stmt)).scalars()]
-        if offset < len(ids):
-            chosen = ids[offset : offset + PAGE_SIZE]
-            found = await conn.execute(rows_by(m.c.id.in_(chosen)))
-        else:
-            stmt = sa.select(m).where(*where).order_by(m.c.id).limit(PAGE_SIZE).offset(offset)
-            found = await conn.execute(stmt)
-        return len(ids), [from_row(Meeting, r) for r in found]
-
-    total, items = await rt.store.read(search if where else plain)
-    capped = bool(where) and total >= COUNT_CAP
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    if capped:
-        pages = max(pages, page + (len(items) == PAGE_SIZE))
-    return Page(items, total, page, pages, PAGE_SIZE, capped)
+async def meetings_page(
+    rt: Runtime, query: str = "", kind: str = "", after: int | None = None,
+    before: int | None = None,
+) -> Page:  # fmt: skip
+    """One page of meetings in id order, after the meeting id ``after`` (or the page
+    before ``before``): the service's keyset-paged list, searched by id or topic and
+    kind. A search counts at most ``COUNT_CAP`` matches ("10,000+ found")."""
+    search = query.strip()
+    match: Match | None = Match(search, kind if kind in ("meeting", "webinar") else None)
+    if not search and kind not in ("meeting", "webinar"):
+        match = None  # the whole table: one COUNT(*)
+    rows = await rt.admin.page("meetings", after, PAGE_SIZE + 1, before=before, match=match)
+    total = await rt.admin.count("meetings", match=match, cap=COUNT_CAP if match else None)
+    more = len(rows) > PAGE_SIZE
+    if before is not None:  # one row more at the start: another page precedes
+        items = rows[1:] if more else rows
+        has_prev, has_next = more, True
+    else:
+        items = rows[:PAGE_SIZE]
+        has_prev, has_next = after is not None, more
+    return Page(
+        items, total, PAGE_SIZE, match is not None and total >= COUNT_CAP,
+        next_after=items[-1].id if has_next and items else None,
+        prev_before=items[0].id if has_prev and items else None,
+    )  # fmt: skip
 
 
 async def badges(rt: Runtime, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -184,11 +158,12 @@ def _mentions(row: OutboxRow, meeting_id: int) -> bool:
 async def webhook_events(
     rt: Runtime, meeting_id: int | None = None
 ) -> list[tuple[OutboxRow, list[Attempt]]]:
-    """Events with every attempt, newest first (one meeting's, if given)."""
-    rows = await rt.webhooks.events()
+    """The newest ``EVENTS_SHOWN`` events with every attempt, newest first (one
+    meeting's among them, if given): the outbox's latest, not its oldest."""
+    rows = await rt.webhooks.events(limit=EVENTS_SHOWN, newest_first=True)
     if meeting_id is not None:
         rows = [(r, a) for r, a in rows if _mentions(r, meeting_id)]
-    return list(reversed(rows))
+    return rows
 
 
 def journal(

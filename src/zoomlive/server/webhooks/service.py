@@ -178,9 +178,23 @@ class WebhookService:
         """Run URL validation on the app's endpoint again, now."""
         return await self.validate(await self.get_subscription(client_id))
 
-    async def events(self, status: str | None = None) -> list[tuple[OutboxRow, list[Attempt]]]:
-        """Queued, delivered and failed events, oldest first, with their attempts."""
-        return await self.db.events(status)
+    async def events(
+        self,
+        status: str | None = None,
+        limit: int = 1000,
+        after: int | None = None,
+        *,
+        newest_first: bool = False,
+    ) -> list[tuple[OutboxRow, list[Attempt]]]:
+        """Queued, delivered and failed events, oldest first, with their attempts: up
+        to ``limit`` of them after the event id ``after`` (a page of a keyset walk), or
+        the newest ``limit`` (the dashboard's view)."""
+        return await self.db.events(status, limit, after, newest_first=newest_first)
+
+    async def count_events(self, status: str | None = None) -> int:
+        """Events in the outbox (with ``status``, or all)."""
+        statuses = (status,) if status is not None else ("pending", "delivered", "failed")
+        return sum((await self.db.count(statuses)).values())
 
     async def validate(self, sub: Subscription, *, first: bool = False) -> Subscription:
         """Zoom's ``endpoint.url_validation`` handshake; store the result."""
