@@ -107,3 +107,18 @@ def test_access_log_has_one_line_per_request_and_no_secret() -> None:
     assert any(f[1] == "/oauth/token" and f[2] == "200" for f in found)
     body = log.split("Ctrl-C to stop", 1)[1]
     assert token not in body and "demo-client-secret-value-42" not in body
+
+
+def test_the_commands_load_rich_console_only_when_they_print() -> None:
+    """`zoomlive serve` imports every command module and prints through none of
+    them; Rich's console stays out of the server's memory until something prints."""
+    script = (
+        "import sys\n"
+        "from zoomlive.cli import app, bulk, livestream\n"
+        "before = 'rich.console' in sys.modules\n"
+        "livestream.out.print('printed')\n"
+        "print(before, 'rich.console' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["printed", "False True"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from zoomlive.server.settings import sqlite_url
-from zoomlive.server.storage.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate
+from zoomlive.server.storage.engine import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    make_engine,
+    migrate,
+    upgrade,
+)
 from zoomlive.server.storage.schema import metadata
 from zoomlive.server.storage.store import expired_tokens
 from zoomlive.server.storage.webhooks import finished_events
@@ -25,11 +33,25 @@ def test_head_revision_constant_matches_alembic() -> None:
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
+async def _build(path: Path, *, migrations: bool) -> None:
+    """A new SQLite database: through Alembic's migrations, or as ``migrate`` builds
+    a new one (from the tables ``schema`` declares, stamped at the head)."""
+    engine = make_engine(sqlite_url(path))
+    try:
+        if migrations:
+            async with engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        else:
+            await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
 def test_migrations_build_the_tables_schema_declares(tmp_path: Path) -> None:
     async def diff() -> list[Any]:
+        await _build(tmp_path / "m.db", migrations=True)
         engine = make_engine(sqlite_url(tmp_path / "m.db"))
         try:
-            await migrate(engine)
             async with engine.connect() as conn:
                 return await conn.run_sync(
                     lambda c: compare_metadata(MigrationContext.configure(c), metadata)
@@ -40,14 +62,46 @@ def test_migrations_build_the_tables_schema_declares(tmp_path: Path) -> None:
     assert asyncio.run(diff()) == []
 
 
+def _sqlite_schema(path: Path) -> dict[str, Any]:
+    """Everything SQLite keeps of a schema, in a form that ignores only what cannot
+    change a query: whitespace, quoting of names, and where a column added by a later
+    migration sits in its table (nothing here selects ``*`` or inserts by position)."""
+    with sqlite3.connect(path) as db:
+        objects = db.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            " OR type = 'index'"
+        ).fetchall()
+        out: dict[str, Any] = {}
+        for kind, name, table, sql in objects:
+            text = re.sub(r"\s+", " ", (sql or "").replace('"', "")).strip()
+            if kind == "table":
+                body = text[text.index("(") + 1 : text.rindex(")")]
+                # Column and constraint clauses, split on commas outside parentheses.
+                parts = {p.strip() for p in re.split(r",(?![^()]*\))", body)}
+                columns = {row[1]: row[2:] for row in db.execute(f"PRAGMA table_xinfo({name})")}
+                keys = db.execute(f"PRAGMA foreign_key_list({name})").fetchall()
+                out[f"table {name}"] = (parts, columns, sorted(k[2:] for k in keys))
+            else:
+                # (seqno, column name, desc, collation, key): not the column's number
+                cols = [r[:1] + r[2:] for r in db.execute(f"PRAGMA index_xinfo({name})")]
+                out[f"{kind} {name}"] = (table, text, cols)
+        out["alembic_version"] = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    return out
+
+
+def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Path) -> None:
+    asyncio.run(_build(tmp_path / "migrated.db", migrations=True))
+    asyncio.run(_build(tmp_path / "new.db", migrations=False))
+    migrated = _sqlite_schema(tmp_path / "migrated.db")
+    new = _sqlite_schema(tmp_path / "new.db")
+    assert len(migrated) > 10  # the tables and indexes were read, not an empty file
+    assert migrated["alembic_version"] == [(HEAD_REVISION,)]
+    assert new == migrated
+
+
 def test_upgrade_renumbers_attempts_an_older_server_numbered_twice(tmp_path: Path) -> None:
     def to_0002(c: sa.Connection) -> None:
-        from alembic import command
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = c
-        command.upgrade(cfg, "0002")
+        upgrade(c, "0002")
 
     async def run() -> list[tuple[int, int]]:
         engine = make_engine(sqlite_url(tmp_path / "old.db"))

@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from zoomlive.cli.common import CliError, bad_id
+from zoomlive.cli.common import CliError, LazyConsole, bad_id
 from zoomlive.cli.livestream import cli_retry, client_settings, describe
 
 # Imported when the command runs, not when `zoomlive serve` starts.
 if TYPE_CHECKING:
     from zoomlive.client.bulk import Row, RowResult
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = LazyConsole(soft_wrap=True, highlight=False)
+err = LazyConsole(stderr=True, soft_wrap=True, highlight=False)
 
 COLUMNS = ("id", "kind", "stream_url", "stream_key", "page_url", "resolution")
 REQUIRED = ("id", "stream_url", "stream_key", "page_url")
@@ -232,7 +231,7 @@ async def _run(
 
     progress = Progress(
         TextColumn("[bold]apply"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=quiet or not err.is_terminal,
+        console=err.console, transient=True, disable=quiet or not err.is_terminal,
     )  # fmt: skip
     async with client:
         with progress:
@@ -267,9 +266,12 @@ def _table(
 
 def _print(table: Any, wide: bool) -> None:
     if wide:
+        from rich.console import Console
         from rich.measure import Measurement
 
-        width = max(Measurement.get(out, out.options.update_width(100_000), table).maximum, 80)
-        Console(file=out.file, width=width, highlight=False, soft_wrap=True).print(table)
+        console = out.console
+        wide_options = console.options.update_width(100_000)
+        width = max(Measurement.get(console, wide_options, table).maximum, 80)
+        Console(file=console.file, width=width, highlight=False, soft_wrap=True).print(table)
     else:
         out.print(table)

@@ -13,7 +13,10 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 NEEDS_SERVER = "zoomlive serve needs the server extra: pip install 'zoomlive[server]'"
 NEEDS_CLI = "this command needs the cli extra: pip install 'zoomlive[cli]'"
@@ -131,3 +134,25 @@ def bad_id(raw: str, kind: str = "meeting") -> str:
 def die(message: str, code: int) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
+
+
+class LazyConsole:
+    """A Rich ``Console`` made on first use. ``zoomlive serve`` imports the command
+    modules that print through one but never prints through it, and Rich's console
+    (about forty modules) would otherwise sit in every server process's memory."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The ``rich.console.Console`` itself."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)

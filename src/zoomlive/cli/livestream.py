@@ -14,9 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
 
-from zoomlive.cli.common import CliError, bad_id, no_answer, reason
+from zoomlive.cli.common import CliError, LazyConsole, bad_id, no_answer, reason
 
 # The client (httpx) is imported only when a command runs: `zoomlive serve` shares
 # this process and should not carry it.
@@ -30,8 +29,8 @@ livestream = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,  # help text is shown as written: "zoomlive[server]"
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = LazyConsole(soft_wrap=True, highlight=False)
+err = LazyConsole(stderr=True, soft_wrap=True, highlight=False)
 
 BaseUrl = Annotated[str | None, typer.Option(help="API base URL (ZOOM_API_BASE_URL).")]
 OAuthUrl = Annotated[str | None, typer.Option(help="Token URL (ZOOM_OAUTH_URL).")]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from zoomlive.server.storage.failures import is_connection_error
+from zoomlive.server.storage.schema import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration. A test holds it equal to Alembic's head, so start-up can skip
@@ -80,14 +81,15 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
-def _upgrade(connection: sa.Connection) -> None:
+def upgrade(connection: sa.Connection, revision: str = "head") -> None:
+    """Run Alembic's migrations up to ``revision`` on ``connection``."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)
 
 
 async def startup_lock(conn: AsyncConnection) -> None:
@@ -103,19 +105,45 @@ async def startup_lock(conn: AsyncConnection) -> None:
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision. Safe to run on every start, by any
     number of processes at once: the first migrates, the others wait and find the
-    schema current (PostgreSQL's DDL is transactional, so a crash leaves nothing)."""
+    schema current (PostgreSQL's DDL is transactional, so a crash leaves nothing).
+
+    A SQLite database with no table yet (a new file, ``:memory:``) is built from
+    ``schema.metadata`` and stamped with the head revision, Alembic's "create_all,
+    then stamp" recipe for a new database, without importing Alembic: its import
+    (with Mako and Pygments) is about 12 MiB of the server's resident memory and most
+    of a fresh start's time, more than the README's memory budget leaves. A test
+    holds the two ways to the same schema, column by column and index by index.
+    Anything else (an older revision, PostgreSQL) goes through the migrations.
+    """
     async with engine.begin() as conn:
         await startup_lock(conn)
-        if await _current_revision(conn) == HEAD_REVISION:
+        tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+        if "alembic_version" in tables:
+            row = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).first()
+            if row is not None and str(row[0]) == HEAD_REVISION:
+                return
+        elif not tables and conn.dialect.name == "sqlite":
+            await conn.run_sync(create_at_head)
             return
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(upgrade)
 
 
-async def _current_revision(conn: Any) -> str | None:
-    if not await conn.run_sync(lambda c: sa.inspect(c).has_table("alembic_version")):
-        return None
-    row = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).first()
-    return None if row is None else str(row[0])
+def _version_table() -> sa.Table:
+    """Alembic's own version table, as ``DefaultImpl.version_table_impl`` declares it."""
+    return sa.Table(
+        "alembic_version",
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+
+
+def create_at_head(connection: sa.Connection) -> None:
+    """The newest schema in an empty database, marked as migrated to the head."""
+    metadata.create_all(connection)
+    version = _version_table()
+    version.create(connection)
+    connection.execute(version.insert().values(version_num=HEAD_REVISION))
 
 
 def wal_path(url: str) -> Path | None:

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import msgspec
 import sqlalchemy as sa
 
@@ -26,6 +25,9 @@ from zoomlive.server.storage import schema as t
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
 from zoomlive.server.storage.records import Account, Meeting, Token, User
 from zoomlive.server.tasks import cancel, spawn
+
+if TYPE_CHECKING:
+    import asyncpg
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,8 @@ class HotReads:
         for attempt in (1, 2):
             try:
                 if conn is None or conn.is_closed():
+                    import asyncpg  # here: a SQLite server never loads the driver
+
                     conn = await asyncpg.connect(self._dsn, timeout=self._timeout)
                 records = await conn.fetch(REQUEST_ROWS, hashes, ids)
             except Exception as exc:

@@ -1,25 +1,35 @@
 """The dashboard's templates: one Jinja2 environment (autoescaping on for every
 template, so a topic, a stream URL or a display name is always text), and the
 context every page shares (navigation, CSRF token, server clock, the last action's
-confirmation)."""
+confirmation).
+
+Jinja2 is imported when the first page is rendered, not when the app is built: a
+server that only answers the Zoom API never pays for it (README: the server's
+memory budget under the PATCH benchmark).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from jinja2 import Environment, FileSystemLoader
 from litestar import Request
 from litestar.datastructures import Cookie
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
+from litestar.template import TemplateEngineProtocol
 from litestar.template.config import TemplateConfig
 
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.ui.session import csrf_token
 from zoomlive.server.ui.views import mask
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from jinja2 import Template as JinjaTemplate
+    from litestar.plugins.jinja import JinjaTemplateEngine
 
 BASE = "/_zoomlive/ui"
 HERE = Path(__file__).parent
@@ -44,15 +54,50 @@ def when(ts: float | None) -> str:
 
 
 def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader
+
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
     env.filters["mask"] = mask
     env.filters["when"] = when
     return env
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    env = environment()
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+class LazyJinja(TemplateEngineProtocol["JinjaTemplate", Mapping[str, Any]]):
+    """Litestar's Jinja2 engine, built (and Jinja2 imported) on the first render.
+
+    Litestar takes the engine instance when the app is built; this stands in for it
+    and hands every call to the real engine once there is one."""
+
+    def __init__(self, directory: Any = None, engine_instance: Any = None) -> None:
+        self._engine: JinjaTemplateEngine | None = None
+        self._callables: list[tuple[str, Callable[..., Any]]] = []
+
+    @property
+    def engine(self) -> JinjaTemplateEngine:
+        if self._engine is None:
+            from litestar.plugins.jinja import JinjaTemplateEngine
+
+            engine = JinjaTemplateEngine.from_environment(environment())
+            for key, fn in self._callables:
+                engine.register_template_callable(key, fn)
+            self._engine = engine
+        return self._engine
+
+    def get_template(self, template_name: str) -> JinjaTemplate:
+        return self.engine.get_template(template_name)
+
+    def render_string(self, template_string: str, context: Mapping[str, Any]) -> str:
+        return self.engine.render_string(template_string, context)
+
+    def register_template_callable(self, key: str, template_callable: Callable[..., Any]) -> None:
+        if self._engine is None:
+            self._callables.append((key, template_callable))
+        else:
+            self._engine.register_template_callable(key, template_callable)
+
+
+def template_config() -> TemplateConfig[LazyJinja]:
+    return TemplateConfig(instance=LazyJinja())
 
 
 def page(
