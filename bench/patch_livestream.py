@@ -16,9 +16,13 @@ those of its median run by req/s, whole (not the median of each figure separatel
 its ratio is to the bare app of that same run. Needs wrk (Debian: apt-get install wrk).
 
     .venv/bin/python bench/patch_livestream.py [--seconds 8] [--runs 3] [--db URL]
+        [--media auto|off]
 
 ``--db postgresql://...`` runs zoomlive on PostgreSQL instead of a fresh SQLite file
-(the database is wiped by the control API's reset).
+(the database is wiped by the control API's reset). ``--media off`` runs the server
+with ``ZOOMLIVE_MEDIA=off`` (default ``auto``: on when PyAV is installed, as shipped);
+the bodies configure an ``rtmp://`` URL, so the two compare what configuring a stream
+costs with media on and off.
 """
 
 from __future__ import annotations
@@ -121,6 +125,7 @@ def bench_zoomlive(
     litestar_only: bool = False,
     cache_reads: str = "",
     profile: str = "",
+    media: str = "auto",
 ) -> Result:
     """One fresh server under wrk. ``litestar_only`` serves it without the fast path
     (``serve_litestar_only.py``): every request through Litestar's handlers."""
@@ -136,6 +141,7 @@ def bench_zoomlive(
     }
     if cache_reads:
         env["ZOOMLIVE_CACHE_READS"] = cache_reads
+    env["ZOOMLIVE_MEDIA"] = media
     db = db_url or str(Path(tmp) / "bench.db")
     base = f"http://127.0.0.1:{port}"
     cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
@@ -145,6 +151,7 @@ def bench_zoomlive(
         server(cmd, f"{base}/_zoomlive/health", env=env, stdout=subprocess.DEVNULL) as proc,
         httpx.Client(base_url=base, timeout=30) as http,
     ):
+        media_enabled = http.get("/_zoomlive/health").json()["media"]["enabled"]
         seeded = http.post("/_zoomlive/reset", json={"demo": True}, headers=ADMIN)
         seeded.raise_for_status()
         demo = seeded.json()["demo"]
@@ -184,6 +191,7 @@ def bench_zoomlive(
         if spy is not None:
             res["profile"] = finish_profile(spy, profile)
         res["peak_rss_mib"] = peak_rss_mib(proc.pid)
+        res["media_enabled"] = media_enabled
         stats = http.get("/_zoomlive/stats", headers=ADMIN).json()
         res["writes_per_commit"] = round(stats["writes"] / max(stats["write_batches"], 1), 1)
         res["rate_limited"] = stats["rate_limited"]
@@ -210,6 +218,12 @@ def main() -> None:
         help="ZOOMLIVE_CACHE_READS for the server (default: the server's, on for SQLite only)",
     )
     ap.add_argument(
+        "--media",
+        choices=("auto", "off"),
+        default="auto",
+        help="ZOOMLIVE_MEDIA for the server (default auto: media on when PyAV is installed)",
+    )
+    ap.add_argument(
         "--profile",
         default="",
         help="record the server with py-spy during each zoomlive run (collapsed stacks to "
@@ -225,7 +239,7 @@ def main() -> None:
         for v in variants:
             run[v] = bench_zoomlive(
                 args.seconds, args.connections, args.db, args.meetings, v,
-                cache_reads=args.cache_reads,
+                cache_reads=args.cache_reads, media=args.media,
                 profile=f"{args.profile}-{v}.txt" if args.profile else "",
             )  # fmt: skip
             run[v]["ratio_to_bare"] = round(run[v]["rps"] / run["bare"]["rps"], 3)
@@ -237,6 +251,7 @@ def main() -> None:
         "seconds": args.seconds,
         "runs": args.runs,
         "database": "postgresql" if args.db and "postgres" in args.db else "sqlite",
+        "media": args.media,
         "cache_reads": args.cache_reads or "server default (on for SQLite, off for PostgreSQL)",
         "rate_limiter": f"on, demo account's limit lifted to {LIFTED_QPS} req/s",
         "load_average_before_after": [load_before, load_average()],

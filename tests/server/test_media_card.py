@@ -9,10 +9,10 @@ pytest.importorskip("av")
 
 import numpy as np
 
-from zoomlive.server.media.card import SAMPLE_SPEAKER, card_for, draw
+from zoomlive.server.media.card import draw
 from zoomlive.server.media.encode import GOP_FRAMES, encode_audio, encode_video
 from zoomlive.server.media.font import draw_text
-from zoomlive.server.media.sender import publish_url
+from zoomlive.server.media.spec import SAMPLE_SPEAKER, card_for, publish_url
 
 
 def card(**settings: object) -> np.ndarray:

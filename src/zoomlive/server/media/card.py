@@ -1,68 +1,20 @@
-"""The test card a live stream shows: what it says and how it is drawn.
-
-Zoom streams the meeting's video; zoomlive has no meeting, so it streams a card that
-lets a receiver check it got the right stream: the meeting id and topic, a UTC clock,
-the layout name, the ``display_name`` lower third (a sample speaker name when
-``active_speaker_name`` is on) and, with ``close_caption: "burnt-in"``, a caption
-band (Zoom's stream settings, ``zoom-facts.md`` §1.3). Everything but the clock is
-fixed for a stream, so the card is one of few *variants* (README, "Real media").
+"""How the test card is drawn: the card's fields (``spec.Card``) as an RGB image, with
+numpy alone (no font files, no FreeType). Runs in the media worker process only.
 """
 
 from __future__ import annotations
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from zoomlive.server.media.font import CELL_H, draw_text, text_width
-
-#: Frame sizes by the live stream's ``resolution`` (README Decision: 720p by default).
-SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
-
-#: The name shown in the lower third when ``active_speaker_name`` is on: a sample,
-#: since an emulated meeting has no speaker.
-SAMPLE_SPEAKER = "Alex Rivera"
+from zoomlive.server.media.spec import Card
 
 _BG = (24, 32, 48)
 _WHITE = (240, 240, 240)
 _YELLOW = (250, 210, 40)
 _TILES = ((52, 101, 164), (78, 154, 6), (204, 0, 0), (117, 80, 123), (193, 125, 17),
           (46, 52, 54), (0, 128, 128), (160, 90, 60), (90, 90, 160))  # fmt: skip
-
-
-class Card(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything a stream's picture shows except the clock: one variant."""
-
-    meeting_id: int
-    topic: str
-    layout: str = "follow_host"
-    display_name: str | None = None
-    speaker_name: str | None = None
-    burnt_in_captions: bool = False
-    width: int = 1280
-    height: int = 720
-
-
-def card_for(
-    meeting_id: int,
-    topic: str,
-    resolution: str | None,
-    layout: str | None,
-    display_name: str | None,
-    active_speaker_name: bool | None,
-    close_caption: str | None,
-) -> Card:
-    width, height = SIZES.get(resolution or "720p", SIZES["720p"])
-    return Card(
-        meeting_id=meeting_id,
-        topic=topic,
-        layout=layout or "follow_host",
-        display_name=display_name or None,
-        speaker_name=SAMPLE_SPEAKER if active_speaker_name else None,
-        burnt_in_captions=close_caption == "burnt-in",
-        width=width,
-        height=height,
-    )
 
 
 def draw(card: Card, clock: str) -> npt.NDArray[np.uint8]:

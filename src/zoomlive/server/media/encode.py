@@ -22,7 +22,8 @@ from typing import Any
 import av
 import numpy as np
 
-from zoomlive.server.media.card import Card, draw
+from zoomlive.server.media.card import draw
+from zoomlive.server.media.spec import Card
 
 FPS = 30
 GOP_FRAMES = 60

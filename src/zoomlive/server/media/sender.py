@@ -38,12 +38,6 @@ _MS = Fraction(1, 1000)
 Report = Callable[[int, dict[str, Any]], None]
 
 
-def publish_url(stream_url: str, stream_key: str) -> str:
-    """Where Zoom publishes: the RTMP application URL, then the key as the stream
-    name (README Decision: a trailing slash on ``stream_url`` is dropped)."""
-    return f"{stream_url.rstrip('/')}/{stream_key}"
-
-
 @dataclass
 class Slot:
     """A stream's place in the worker: stopping it works before its sender exists

@@ -4,8 +4,12 @@ The livestream service calls ``started``/``stopped`` from its after-commit hook,
 when a compare-and-set actually changed the stream, in commit order; the control API
 calls ``meeting_ended``. None of these waits: a start answers 204 at once and the
 media state follows (Zoom starts a stream asynchronously, ``zoom-facts-workflow-media.md``
-§5.5). The worker process is started at the first stream, so servers that never
-stream pay nothing for it.
+§5.5).
+
+Media costs the API process nothing until a stream starts (README, "Real media"):
+this module imports neither PyAV nor numpy (``spec`` is plain data), configuring a
+stream (``PATCH .../livestream``) does no media work at all, and the worker process
+is started by the first ``start``, so servers that never stream pay nothing for it.
 
 Statuses arrive on a reader thread and are applied on the event loop, where the
 journal and the status table live.
@@ -22,24 +26,18 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 import msgspec
 
+from zoomlive.server.media.spec import Card, card_for, publish_url
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.storage.records import Meeting
 
 log = logging.getLogger("zoomlive.media")
-
-#: Variants asked to be encoded ahead, remembered so a PATCH loop sends each once.
-WARM_MEMORY = 256
-#: At most this many variants are encoded ahead a minute (about 0.3 s of CPU each at
-#: 720p): configuring many streams at once must not keep a core busy in the background.
-WARM_PER_MINUTE = 8
 
 HOW_TO_ENABLE = "install the media extra: pip install 'zoomlive[media]'"
 
@@ -78,10 +76,8 @@ class MediaSupervisor:
         self.failures = 0
         #: The worker has started and encoded the audio.
         self.ready = False
-        #: Variants encoded ahead of a start (when a stream was configured).
-        self.variants_warmed = 0
-        self._warm_sent: dict[Any, None] = {}
-        self._warm_times: list[float] = []
+        #: Variants the worker encoded (a start whose variant it kept encodes none).
+        self.variants_encoded = 0
 
     def open(self) -> None:
         """Called on the event loop at server start."""
@@ -90,9 +86,8 @@ class MediaSupervisor:
     # -- hooks (after commit) ---------------------------------------------------------
 
     def started(self, meeting: Meeting) -> None:
-        """A stream went live: publish to its ingest."""
-        from zoomlive.server.media.sender import publish_url
-
+        """A stream went live: publish to its ingest (the worker is started by the
+        first one)."""
         if not self.enabled:
             self._apply(meeting.id, 0, {"state": "off", "reason": self.description})
             return
@@ -114,28 +109,6 @@ class MediaSupervisor:
         except Exception as exc:  # the worker could not start: say so on the stream
             log.warning("media worker unavailable: %s", type(exc).__name__)
             self._apply(meeting.id, gen, {"state": "failed", "reason": f"media worker: {exc}"})
-
-    def prepare(self, meeting: Meeting) -> None:
-        """A stream was configured with an RTMP URL: start the worker and encode the
-        stream's variant now, so its ``start`` does not wait for them."""
-        if not self.enabled or not meeting.stream_url.lower().startswith(("rtmp://", "rtmps://")):
-            return
-        card = _card_of(meeting)
-        if card in self._warm_sent:  # a PATCH that changes the key or URL only: no news
-            return
-        now = time.monotonic()
-        recent = [t for t in self._warm_times if now - t < 60.0]
-        if len(recent) >= WARM_PER_MINUTE and self._conn is not None:
-            self._warm_times = recent  # many new streams configured: encode at start
-            return
-        self._warm_times = [*recent, now]
-        self._warm_sent[card] = None
-        while len(self._warm_sent) > WARM_MEMORY:
-            del self._warm_sent[next(iter(self._warm_sent))]
-        try:
-            self._command(("warm", card))
-        except Exception as exc:
-            log.warning("media worker could not start: %s", type(exc).__name__)
 
     def stopped(self, meeting_id: int) -> None:
         """A stream stopped: close its RTMP session."""
@@ -164,7 +137,7 @@ class MediaSupervisor:
         states = [s.state for s in self._statuses.values()]
         return {
             "media_worker_ready": int(self.ready),
-            "media_variants_warmed": self.variants_warmed,
+            "media_variants_encoded": self.variants_encoded,
             "media_starts": self.starts,
             "media_live": states.count("live"),
             "media_connecting": states.count("connecting"),
@@ -237,8 +210,8 @@ class MediaSupervisor:
                 self._call(self._apply, meeting_id, gen, status)
             elif message[0] == "ready":
                 self.ready = True
-            elif message[0] == "warmed":
-                self.variants_warmed += 1
+            elif message[0] == "encoded":
+                self.variants_encoded += 1
             elif message[0] == "bye":
                 self._bye.set()
                 return
@@ -251,7 +224,6 @@ class MediaSupervisor:
             return
         self._conn = None
         self.ready = False
-        self._warm_sent.clear()
         log.warning("media worker exited")
         for meeting_id, gen in list(self._gens.items()):
             if self.status(meeting_id).state in ("connecting", "live"):
@@ -284,9 +256,7 @@ class MediaSupervisor:
         self._statuses[meeting_id] = after
 
 
-def _card_of(meeting: Meeting) -> Any:
-    from zoomlive.server.media.card import card_for
-
+def _card_of(meeting: Meeting) -> Card:
     return card_for(
         meeting.id, meeting.topic, meeting.resolution, meeting.layout,
         meeting.display_name, meeting.active_speaker_name, meeting.close_caption,

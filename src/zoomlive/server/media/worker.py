@@ -2,9 +2,16 @@
 
 Media runs outside the API's process and event loop, so the API's throughput and
 memory do not depend on how many streams are live (README, "Real media"). The API
-process sends commands over a pipe (``start``, ``stop``, ``shutdown``); the worker
-answers with each stream's status. A stream's messages carry the generation its
-``start`` gave, so a late status from a stream that was replaced is ignored.
+process starts the worker at the first stream's ``start`` and sends commands over a
+pipe (``start``, ``stop``, ``shutdown``); the worker answers with each stream's
+status. A stream's messages carry the generation its ``start`` gave, so a late status
+from a stream that was replaced is ignored.
+
+Encoded variants are kept (``KEEP_UNUSED`` of them beyond those in use), so a stream
+started again, or another stream with the same card, starts without encoding. On a
+cold worker the audio and the first variant are encoded at once, on two threads
+(PyAV's encoders release the GIL), so the first start waits for the longer of the
+two, not for both.
 
 If the API process dies, the pipe closes: the worker closes every stream and exits.
 """
@@ -13,14 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from zoomlive.server.media.card import Card
 from zoomlive.server.media.encode import Encoded, encode_audio, encode_video
 from zoomlive.server.media.sender import Sender, Slot, VideoLoop
+from zoomlive.server.media.spec import Card
 
 log = logging.getLogger("zoomlive.media")
 
@@ -47,11 +53,12 @@ class Worker:
         self._conn = conn
         self._send_lock = threading.Lock()
         self._lock = threading.Lock()
+        #: The audio's own lock: encoding it must not hold up the first variant's.
+        self._audio_lock = threading.Lock()
         self._senders: dict[int, tuple[int, Slot]] = {}
         self._loops: dict[Card, VideoLoop] = {}
         self._audio: Encoded | None = None
         self._closing = threading.Event()
-        self._warm_queue: queue.SimpleQueue[Card] = queue.SimpleQueue()
 
     def _send(self, message: tuple[Any, ...]) -> None:
         with self._send_lock:
@@ -62,7 +69,7 @@ class Worker:
 
     def run(self) -> None:
         threading.Thread(target=self._refresh_clocks, name="media-clock", daemon=True).start()
-        threading.Thread(target=self._warm_up, name="media-warm", daemon=True).start()
+        threading.Thread(target=self._encode_audio, name="media-audio", daemon=True).start()
         while True:
             try:
                 message = self._conn.recv()
@@ -70,8 +77,6 @@ class Worker:
                 message = ("shutdown",)
             if message[0] == "start":
                 self._start(message[1], message[2])
-            elif message[0] == "warm":
-                self._warm_queue.put(message[1])
             elif message[0] == "stop":
                 self._stop(message[1])
             elif message[0] == "shutdown":
@@ -139,28 +144,18 @@ class Worker:
         timer.cancel()
         self._send(("bye",))
 
-    def _warm_up(self) -> None:
-        """Encode the audio (the same for every stream) before the first start needs
-        it, then each variant asked for ahead, one at a time."""
+    def _encode_audio(self) -> None:
+        """Encode the audio (the same for every stream) as soon as the worker runs,
+        alongside the first stream's variant."""
         try:
             self._audio_loop()
+        except Exception:  # the start that needs it reports the failure
+            log.exception("media: encoding the audio failed")
         finally:
             self._send(("ready",))
-        while not self._closing.is_set():
-            self._warm(self._warm_queue.get())
-
-    def _warm(self, card: Card) -> None:
-        """Encode a variant ahead of its start (the stream was configured)."""
-        try:
-            self._loop_for(card)
-        except Exception:
-            log.exception("media: encoding a variant ahead failed")
-            return
-        self._release(card)
-        self._send(("warmed",))
 
     def _audio_loop(self) -> Encoded:
-        with self._lock:
+        with self._audio_lock:
             if self._audio is None:
                 self._audio = encode_audio()
             return self._audio
@@ -175,11 +170,12 @@ class Worker:
             if loop.current is None:
                 loop.clock = clock_text()
                 loop.current = encode_video(card, loop.clock)
+                self._send(("encoded",))
         return loop
 
     def _release(self, card: Card) -> None:
         """One user less. Unused variants are kept, the most recently used
-        ``KEEP_UNUSED``, so a stream started again (or warmed) finds its variant."""
+        ``KEEP_UNUSED``, so a stream started again finds its variant."""
         with self._lock:
             loop = self._loops.pop(card, None)
             if loop is None:

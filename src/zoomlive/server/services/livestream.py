@@ -31,9 +31,9 @@ EventRows = Callable[[Meeting, bool], Awaitable[list[tuple[Any, Any]]]]
 
 class StreamMedia(Protocol):
     """What a stream's media feed needs to hear (``zoomlive.server.media``): called
-    after the commit, only when a compare-and-set changed the stream, in commit order."""
-
-    def prepare(self, meeting: Meeting) -> None: ...
+    after the commit, only when a compare-and-set changed the stream, in commit order.
+    Configuring a stream tells it nothing: media costs the API nothing until a stream
+    starts (README, "Real media")."""
 
     def started(self, meeting: Meeting) -> None: ...
 
@@ -106,8 +106,6 @@ class LiveStreamService:
             configured=True,
         )
         await self._store.save_stream(configured)
-        if self._media is not None:
-            self._media.prepare(configured)
 
     async def set_status(
         self, principal: Principal, kind: Kind, object_id: int, body: Mapping[str, Any]
