@@ -121,6 +121,7 @@ def bench_zoomlive(
     litestar_only: bool = False,
     cache_reads: str = "",
     profile: str = "",
+    media: str = "",
 ) -> Result:
     """One fresh server under wrk. ``litestar_only`` serves it without the fast path
     (``serve_litestar_only.py``): every request through Litestar's handlers."""
@@ -136,6 +137,8 @@ def bench_zoomlive(
     }
     if cache_reads:
         env["ZOOMLIVE_CACHE_READS"] = cache_reads
+    if media:
+        env["ZOOMLIVE_MEDIA"] = media
     db = db_url or str(Path(tmp) / "bench.db")
     base = f"http://127.0.0.1:{port}"
     cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
@@ -210,6 +213,12 @@ def main() -> None:
         help="ZOOMLIVE_CACHE_READS for the server (default: the server's, on for SQLite only)",
     )
     ap.add_argument(
+        "--media",
+        choices=("", "off", "auto"),
+        default="",
+        help="ZOOMLIVE_MEDIA for the server (default: the server's, auto)",
+    )
+    ap.add_argument(
         "--profile",
         default="",
         help="record the server with py-spy during each zoomlive run (collapsed stacks to "
@@ -225,7 +234,7 @@ def main() -> None:
         for v in variants:
             run[v] = bench_zoomlive(
                 args.seconds, args.connections, args.db, args.meetings, v,
-                cache_reads=args.cache_reads,
+                cache_reads=args.cache_reads, media=args.media,
                 profile=f"{args.profile}-{v}.txt" if args.profile else "",
             )  # fmt: skip
             run[v]["ratio_to_bare"] = round(run[v]["rps"] / run["bare"]["rps"], 3)
@@ -238,6 +247,7 @@ def main() -> None:
         "runs": args.runs,
         "database": "postgresql" if args.db and "postgres" in args.db else "sqlite",
         "cache_reads": args.cache_reads or "server default (on for SQLite, off for PostgreSQL)",
+        "media": args.media or "server default (auto)",
         "rate_limiter": f"on, demo account's limit lifted to {LIFTED_QPS} req/s",
         "load_average_before_after": [load_before, load_average()],
         "median_run": {k: median_run([r[k] for r in runs]) for k in ("bare", *variants)},

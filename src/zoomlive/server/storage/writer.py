@@ -53,12 +53,22 @@ class _Exec:
 
 
 @dataclass(slots=True)
+class _Driver:
+    """A statement in the driver's own SQL and parameter style (``exec_driver_sql``):
+    no compile-cache lookup and no per-row parameter processing."""
+
+    sql: str
+    params: tuple[Any, ...]
+    after: After | None = None
+
+
+@dataclass(slots=True)
 class _Call:
     fn: ConnFn
     after: After | None = None
 
 
-_Op = _Exec | _Call
+_Op = _Exec | _Driver | _Call
 
 
 #: Between batches, on the writer's own connection (so no other writer can be in
@@ -103,6 +113,13 @@ class Writer:
     ) -> None:
         """Run one statement; returns once its transaction is committed."""
         await self._submit(_Exec(statement, params, after))
+
+    async def execute_driver(
+        self, sql: str, params: tuple[Any, ...], after: After | None = None
+    ) -> None:
+        """As ``execute``, for SQL in the driver's dialect and parameter style; runs of
+        the same SQL in a batch are one ``executemany``."""
+        await self._submit(_Driver(sql, params, after))
 
     async def call(self, fn: ConnFn, after: After | None = None) -> Any:
         """Run ``fn(conn)`` inside a group-committed transaction; returns its result.
@@ -230,15 +247,27 @@ class Writer:
                 results[i] = await op.fn(conn)
                 i += 1
                 continue
+            if isinstance(op, _Driver):
+                rows = [op.params]
+                j = i + 1
+                while j < len(ops):
+                    nxt = ops[j]
+                    if not isinstance(nxt, _Driver) or nxt.sql != op.sql:
+                        break
+                    rows.append(nxt.params)
+                    j += 1
+                await conn.exec_driver_sql(op.sql, rows[0] if len(rows) == 1 else rows)
+                i = j
+                continue
+            params = [op.params]
             j = i + 1
-            while (
-                j < len(ops) and isinstance(ops[j], _Exec) and ops[j].statement is op.statement  # type: ignore[union-attr]
-            ):
+            while j < len(ops):
+                nxt = ops[j]
+                if not isinstance(nxt, _Exec) or nxt.statement is not op.statement:
+                    break
+                params.append(nxt.params)
                 j += 1
-            if j - i == 1:
-                await conn.execute(op.statement, op.params)
-            else:
-                await conn.execute(op.statement, [o.params for o in ops[i:j]])  # type: ignore[union-attr]
+            await conn.execute(op.statement, params[0] if len(params) == 1 else params)
             i = j
         return results
 
