@@ -577,7 +577,7 @@ class Store:
             return
         params = {f: getattr(meeting, f) for f in _STREAM_FIELDS}
         params["b_id"] = meeting.id
-        await self.writer.execute(UPDATE_STREAM, params, after=after)
+        await self.writer.execute(UPDATE_STREAM, params, after=after, lock_key=meeting.id)
 
     def _merge(self, meeting: Meeting, fields: tuple[str, ...]) -> None:
         # Only the fields this write touched, right after its commit: a concurrent

@@ -50,6 +50,8 @@ class _Exec:
     statement: sa.Executable
     params: dict[str, Any]
     after: After | None = None
+    #: The key of the row the statement locks (``execute(..., lock_key=)``).
+    lock_key: Any = None
 
 
 @dataclass(slots=True)
@@ -109,10 +111,22 @@ class Writer:
             self._conn = None
 
     async def execute(
-        self, statement: sa.Executable, params: dict[str, Any], after: After | None = None
+        self,
+        statement: sa.Executable,
+        params: dict[str, Any],
+        after: After | None = None,
+        lock_key: Any = None,
     ) -> None:
-        """Run one statement; returns once its transaction is committed."""
-        await self._submit(_Exec(statement, params, after))
+        """Run one statement; returns once its transaction is committed.
+
+        ``lock_key`` names the row the statement locks. A run of the same statement
+        in a batch then goes to the database in key order (equal keys in the order
+        they came, so the last write still wins): two processes whose batches
+        update the same rows then lock them in the same order and wait for each
+        other instead of deadlocking (PostgreSQL detects a deadlock only after
+        ``deadlock_timeout``, 1 s by default, and aborts one batch).
+        """
+        await self._submit(_Exec(statement, params, after, lock_key))
 
     async def execute_driver(
         self, sql: str, params: tuple[Any, ...], after: After | None = None
@@ -259,17 +273,26 @@ class Writer:
                 await conn.exec_driver_sql(op.sql, rows[0] if len(rows) == 1 else rows)
                 i = j
                 continue
-            params = [op.params]
+            run = [op]
             j = i + 1
             while j < len(ops):
                 nxt = ops[j]
                 if not isinstance(nxt, _Exec) or nxt.statement is not op.statement:
                     break
-                params.append(nxt.params)
+                run.append(nxt)
                 j += 1
-            await conn.execute(op.statement, params[0] if len(params) == 1 else params)
+            if len(run) == 1:
+                await conn.execute(op.statement, op.params)
+            else:
+                if all(o.lock_key is not None for o in run):
+                    run.sort(key=_lock_key)  # stable: equal keys keep their order
+                await conn.execute(op.statement, [o.params for o in run])
             i = j
         return results
+
+
+def _lock_key(op: _Exec) -> Any:
+    return op.lock_key
 
 
 def _after(op: _Op, result: Any) -> None:
