@@ -27,7 +27,15 @@ def classic_scopes(kind: Kind, op: Operation) -> tuple[str, str]:
 
 
 def accepted_scopes(kind: Kind, op: Operation) -> frozenset[str]:
-    return frozenset(granular_scopes(kind, op) + classic_scopes(kind, op))
+    return _ACCEPTED[kind, op]
+
+
+#: Computed once: every live stream request checks its operation's set.
+_ACCEPTED = {
+    (kind, op): frozenset(granular_scopes(kind, op) + classic_scopes(kind, op))
+    for kind in Kind
+    for op in Operation
+}
 
 
 def all_livestream_scopes() -> tuple[str, ...]:

@@ -222,8 +222,7 @@ class RateLimiter:
         test can jump to the next UTC day. Per-second windows follow real time, so a
         frozen clock never freezes a client out.
         """
-        plan = rl.Plan(account.plan) if account.plan in _PLANS else rl.Plan.PRO
-        limit = rl.LIMITS[label][plan]
+        limit = _LIMITS[label].get(account.plan) or rl.LIMITS[label][rl.Plan.PRO]
         qps = account.rate_limit_qps or limit.per_second
         daily = account.rate_limit_daily if account.rate_limit_daily is not None else limit.per_day
         if not self.enabled:
@@ -294,7 +293,12 @@ class RateLimiter:
         await self.backend.reset()
 
 
-_PLANS = frozenset(p.value for p in rl.Plan)
+#: ``rl.LIMITS`` keyed by the plan's stored text (no enum lookup per request); an
+#: unknown plan counts as Pro.
+_LIMITS: dict[rl.Label, dict[str, rl.PlanLimit]] = {
+    label: {plan.value: limit for plan, limit in by_plan.items()}
+    for label, by_plan in rl.LIMITS.items()
+}
 
 
 def next_utc_midnight(now: float) -> str:

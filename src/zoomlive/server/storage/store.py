@@ -68,6 +68,12 @@ UPDATE_STREAM = (
     .where(t.meetings.c.id == sa.bindparam("b_id"))
     .values({f: sa.bindparam(f) for f in _STREAM_FIELDS})
 )
+#: The same UPDATE in SQLite's own SQL, for the writer's driver path (one
+#: ``executemany`` per batch without SQLAlchemy's per-row work: the PATCH hot path).
+UPDATE_STREAM_SQLITE = (
+    f"UPDATE {t.meetings.name} SET {', '.join(f + ' = ?' for f in _STREAM_FIELDS)} "  # noqa: S608
+    "WHERE id = ?"
+)
 INSERT_TOKEN = t.tokens.insert()
 
 
@@ -81,6 +87,7 @@ class Store:
         cache_size: int = DEFAULT_SIZE,
     ) -> None:
         self.url = database_url
+        self._sqlite = database_url.startswith("sqlite")
         self.engine: AsyncEngine = make_engine(database_url, pool_size=pool_size)
         wal = wal_path(database_url)
         #: The database as the store last saw it (``/_zoomlive/health`` reports it).
@@ -168,12 +175,34 @@ class Store:
                 raise
             self.dependency.recovered()
             return rows
+        cached = self._cached_request_rows(token_hash, meeting_id)
+        if cached is not None:
+            return cached
         token = await self.get_token(token_hash)
         if token is None:
             return RequestRows(token=None, meeting_id=meeting_id)
         account = await self.get_account(token.account_id)
         meeting = None if meeting_id is None else await self.get_meeting(meeting_id)
         host = None if meeting is None else await self.get_user(meeting.host_id)
+        return RequestRows(token, account, meeting, host, meeting_id)
+
+    def _cached_request_rows(self, token_hash: str, meeting_id: int | None) -> RequestRows | None:
+        """The request's rows when the read model holds every one of them (the usual
+        case under load), without a coroutine per lookup; None on any miss (the
+        caller then reads what is missing, as ``get_*`` do)."""
+        c = self.cache
+        if c is None or meeting_id is None:
+            return None
+        token = c.tokens.get(token_hash)
+        if token is None:
+            return None
+        account = c.accounts.get(token.account_id)
+        meeting = c.meetings.get(meeting_id)
+        if account is None or meeting is None:
+            return None
+        host = c.users.get(meeting.host_id)
+        if host is None:
+            return None
         return RequestRows(token, account, meeting, host, meeting_id)
 
     async def probe(self) -> None:
@@ -594,11 +623,18 @@ class Store:
 
     async def save_stream(self, meeting: Meeting) -> None:
         """Persist a meeting's stream configuration (the PATCH livestream hot path)."""
+
+        def after(_: object) -> None:
+            self._merge(meeting, _STREAM_FIELDS)
+
+        if self._sqlite:
+            values = (meeting.stream_url, meeting.stream_key, meeting.page_url,
+                      meeting.resolution, meeting.configured, meeting.id)  # fmt: skip
+            await self.writer.execute_driver(UPDATE_STREAM_SQLITE, values, after=after)
+            return
         params = {f: getattr(meeting, f) for f in _STREAM_FIELDS}
         params["b_id"] = meeting.id
-        await self.writer.execute(
-            UPDATE_STREAM, params, after=lambda _: self._merge(meeting, _STREAM_FIELDS)
-        )
+        await self.writer.execute(UPDATE_STREAM, params, after=after, lock_key=meeting.id)
 
     def _merge(self, meeting: Meeting, fields: tuple[str, ...]) -> None:
         # Only the fields this write touched, right after its commit: a concurrent

@@ -50,6 +50,18 @@ class _Exec:
     statement: sa.Executable
     params: dict[str, Any]
     after: After | None = None
+    #: The key of the row the statement locks (``execute(..., lock_key=)``).
+    lock_key: Any = None
+
+
+@dataclass(slots=True)
+class _Driver:
+    """A statement in the driver's own SQL and parameter style (``exec_driver_sql``):
+    no compile-cache lookup and no per-row parameter processing."""
+
+    sql: str
+    params: tuple[Any, ...]
+    after: After | None = None
 
 
 @dataclass(slots=True)
@@ -58,7 +70,7 @@ class _Call:
     after: After | None = None
 
 
-_Op = _Exec | _Call
+_Op = _Exec | _Driver | _Call
 
 
 #: Between batches, on the writer's own connection (so no other writer can be in
@@ -99,10 +111,29 @@ class Writer:
             self._conn = None
 
     async def execute(
-        self, statement: sa.Executable, params: dict[str, Any], after: After | None = None
+        self,
+        statement: sa.Executable,
+        params: dict[str, Any],
+        after: After | None = None,
+        lock_key: Any = None,
     ) -> None:
-        """Run one statement; returns once its transaction is committed."""
-        await self._submit(_Exec(statement, params, after))
+        """Run one statement; returns once its transaction is committed.
+
+        ``lock_key`` names the row the statement locks. A run of the same statement
+        in a batch then goes to the database in key order (equal keys in the order
+        they came, so the last write still wins): two processes whose batches
+        update the same rows then lock them in the same order and wait for each
+        other instead of deadlocking (PostgreSQL detects a deadlock only after
+        ``deadlock_timeout``, 1 s by default, and aborts one batch).
+        """
+        await self._submit(_Exec(statement, params, after, lock_key))
+
+    async def execute_driver(
+        self, sql: str, params: tuple[Any, ...], after: After | None = None
+    ) -> None:
+        """As ``execute``, for SQL in the driver's dialect and parameter style; runs of
+        the same SQL in a batch are one ``executemany``."""
+        await self._submit(_Driver(sql, params, after))
 
     async def call(self, fn: ConnFn, after: After | None = None) -> Any:
         """Run ``fn(conn)`` inside a group-committed transaction; returns its result.
@@ -230,17 +261,38 @@ class Writer:
                 results[i] = await op.fn(conn)
                 i += 1
                 continue
+            if isinstance(op, _Driver):
+                rows = [op.params]
+                j = i + 1
+                while j < len(ops):
+                    nxt = ops[j]
+                    if not isinstance(nxt, _Driver) or nxt.sql != op.sql:
+                        break
+                    rows.append(nxt.params)
+                    j += 1
+                await conn.exec_driver_sql(op.sql, rows[0] if len(rows) == 1 else rows)
+                i = j
+                continue
+            run = [op]
             j = i + 1
-            while (
-                j < len(ops) and isinstance(ops[j], _Exec) and ops[j].statement is op.statement  # type: ignore[union-attr]
-            ):
+            while j < len(ops):
+                nxt = ops[j]
+                if not isinstance(nxt, _Exec) or nxt.statement is not op.statement:
+                    break
+                run.append(nxt)
                 j += 1
-            if j - i == 1:
+            if len(run) == 1:
                 await conn.execute(op.statement, op.params)
             else:
-                await conn.execute(op.statement, [o.params for o in ops[i:j]])  # type: ignore[union-attr]
+                if all(o.lock_key is not None for o in run):
+                    run.sort(key=_lock_key)  # stable: equal keys keep their order
+                await conn.execute(op.statement, [o.params for o in run])
             i = j
         return results
+
+
+def _lock_key(op: _Exec) -> Any:
+    return op.lock_key
 
 
 def _after(op: _Op, result: Any) -> None:
