@@ -19,18 +19,15 @@ its ratio is to the bare app of that same run. Needs wrk (Debian: apt-get instal
         [--media auto|off]
 
 ``--db postgresql://...`` runs zoomlive on PostgreSQL instead of a fresh SQLite file
-(the database is wiped by the control API's reset). ``--media off`` runs the server
-with ``ZOOMLIVE_MEDIA=off`` (default ``auto``: on when PyAV is installed, as shipped);
-the bodies configure an ``rtmp://`` URL, so the two compare what configuring a stream
-costs with media on and off.
+(the database is wiped by the control API's reset). ``--media off|auto`` sets the
+server's ``ZOOMLIVE_MEDIA`` (default: unset, as shipped). The server's environment, the
+demo setup and the Lua bodies are ``wrkbench``'s, shared with ``scale.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,40 +37,31 @@ import httpx
 
 from profiling import finish_profile, start_profile
 from wrkbench import (
+    ADMIN,
     BIN,
     HERE,
+    LIFTED_QPS,
+    PATCH_LUA,
+    RANDOM_ID_LUA,
     Result,
+    add_media_arg,
     bench_bare,
     free_port,
     load_average,
     markdown_table,
     median_run,
     peak_rss_mib,
+    prepare,
     run_wrk,
     server,
+    zoomlive_env,
 )
 
 DEMO_MEETING = 68423085
-LIFTED_QPS = 1_000_000
-ADMIN = {"Authorization": "Bearer bench"}
-
-# Each thread numbers its bodies; the stream key and page URL change every request
-# so that every PATCH writes.
-BODY_LUA = """
-local n = 0
-local body = function()
-  n = n + 1
-  return '{"stream_url":"rtmp://live.example.com/app","stream_key":"key-' .. n ..
-    '","page_url":"https://example.com/live/' .. n .. '","resolution":"720p"}'
-end
-"""
 
 FIXED_LUA = (
-    BODY_LUA
+    PATCH_LUA
     + """
-wrk.method = "PATCH"
-wrk.headers["Authorization"] = "Bearer %(token)s"
-wrk.headers["Content-Type"] = "application/json"
 request = function()
   return wrk.format(nil, "/v2/meetings/%(meeting)d/livestream", nil, body())
 end
@@ -81,23 +69,14 @@ end
 )
 
 RANDOM_LUA = (
-    BODY_LUA
+    PATCH_LUA
     + """
-wrk.method = "PATCH"
-wrk.headers["Authorization"] = "Bearer %(token)s"
-wrk.headers["Content-Type"] = "application/json"
 local ids = {%(ids)s}
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("seed", threads)
-end
-init = function(args)
-  math.randomseed(7919 * seed)
-end
+"""
+    + RANDOM_ID_LUA % {"ids": "ids[math.random(#ids)]"}
+    + """
 request = function()
-  local id = ids[math.random(#ids)]
-  return wrk.format(nil, "/v2/meetings/" .. id .. "/livestream", nil, body())
+  return wrk.format(nil, "/v2/meetings/" .. random_id() .. "/livestream", nil, body())
 end
 """
 )
@@ -125,23 +104,15 @@ def bench_zoomlive(
     litestar_only: bool = False,
     cache_reads: str = "",
     profile: str = "",
-    media: str = "auto",
+    media: str | None = None,
 ) -> Result:
     """One fresh server under wrk. ``litestar_only`` serves it without the fast path
     (``serve_litestar_only.py``): every request through Litestar's handlers."""
     port = free_port()
     tmp = tempfile.mkdtemp()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ZOOMLIVE_")},
-        "ZOOMLIVE_RATE_LIMITS": "1",
-        "ZOOMLIVE_ADMIN_TOKEN": "bench",
-        "ZOOMLIVE_DEMO_CLIENT_ID": "bench-client",
-        "ZOOMLIVE_DEMO_CLIENT_SECRET": "bench-secret",
-        "ZOOMLIVE_DEMO_ACCOUNT_ID": "benchaccount",
-    }
+    env = zoomlive_env(media, ZOOMLIVE_RATE_LIMITS="1")
     if cache_reads:
         env["ZOOMLIVE_CACHE_READS"] = cache_reads
-    env["ZOOMLIVE_MEDIA"] = media
     db = db_url or str(Path(tmp) / "bench.db")
     base = f"http://127.0.0.1:{port}"
     cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
@@ -152,20 +123,7 @@ def bench_zoomlive(
         httpx.Client(base_url=base, timeout=30) as http,
     ):
         media_enabled = http.get("/_zoomlive/health").json()["media"]["enabled"]
-        seeded = http.post("/_zoomlive/reset", json={"demo": True}, headers=ADMIN)
-        seeded.raise_for_status()
-        demo = seeded.json()["demo"]
-        http.patch(
-            f"/_zoomlive/accounts/{demo['account_id']}",
-            json={"rate_limit_qps": LIFTED_QPS},
-            headers=ADMIN,
-        ).raise_for_status()
-        auth = base64.b64encode(b"bench-client:bench-secret").decode()
-        token = http.post(
-            "/oauth/token",
-            data={"grant_type": "account_credentials", "account_id": demo["account_id"]},
-            headers={"Authorization": f"Basic {auth}"},
-        ).json()["access_token"]
+        token, demo = prepare(http)
         if variant == "fixed":
             ids = [DEMO_MEETING]
             lua = FIXED_LUA % {"token": token, "meeting": DEMO_MEETING}
@@ -218,17 +176,12 @@ def main() -> None:
         help="ZOOMLIVE_CACHE_READS for the server (default: the server's, on for SQLite only)",
     )
     ap.add_argument(
-        "--media",
-        choices=("auto", "off"),
-        default="auto",
-        help="ZOOMLIVE_MEDIA for the server (default auto: media on when PyAV is installed)",
-    )
-    ap.add_argument(
         "--profile",
         default="",
         help="record the server with py-spy during each zoomlive run (collapsed stacks to "
         "this path prefix) and print where its samples are",
     )
+    add_media_arg(ap)
     args = ap.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     bare_lua = FIXED_LUA % {"token": "x", "meeting": DEMO_MEETING}
@@ -251,8 +204,8 @@ def main() -> None:
         "seconds": args.seconds,
         "runs": args.runs,
         "database": "postgresql" if args.db and "postgres" in args.db else "sqlite",
-        "media": args.media,
         "cache_reads": args.cache_reads or "server default (on for SQLite, off for PostgreSQL)",
+        "media": args.media or "server default",
         "rate_limiter": f"on, demo account's limit lifted to {LIFTED_QPS} req/s",
         "load_average_before_after": [load_before, load_average()],
         "median_run": {k: median_run([r[k] for r in runs]) for k in ("bare", *variants)},

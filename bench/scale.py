@@ -10,6 +10,8 @@ Prints, in one run (each load wrk, 2 threads, 64 connections, 127.0.0.1):
 * peak RSS per server process (each worker's own, for the workers);
 * random-id PATCH with 1 meeting and with 1,000,000 (SQLite) or 100,000
   (PostgreSQL) meetings in the database, and the servers' peak RSS;
+* the server's CPU time per request (all its threads: user + system) for each load,
+  which a shared machine's other work disturbs less than req/s;
 * the time to load ``--bulk`` meetings (default 1,000,000) through the control
   API's bulk route (``POST /_zoomlive/meetings`` with JSON arrays) into a fresh
   SQLite server.
@@ -20,6 +22,12 @@ recently used rows in memory, so it reads the new rows from the database.
 
     .venv/bin/python bench/scale.py --db postgresql://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/scale.py --db … --seconds 5 --bulk 0   # skip the bulk load
+    .venv/bin/python bench/scale.py --db … --seconds 4 --only sqlite-size --media off
+
+``--only`` runs some sections (``compare``, ``sqlite-size``, ``pg-size`` or ``size`` for
+both, ``bulk``); ``--media off|auto`` sets the servers' ``ZOOMLIVE_MEDIA`` (default: unset,
+as shipped). The server's environment, the demo setup and the Lua bodies are
+``wrkbench``'s, shared with ``patch_livestream.py``.
 
 The PostgreSQL database is wiped (the control API's reset) before each setup.
 """
@@ -28,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
-import os
 import sqlite3
 import subprocess
 import tempfile
@@ -43,50 +49,48 @@ from typing import Any
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from patch_livestream import BODY_LUA, LIFTED_QPS
-from wrkbench import BIN, bench_bare, free_port, load_average, peak_rss_mib, run_wrk
+from wrkbench import (
+    ADMIN,
+    BIN,
+    PATCH_LUA,
+    RANDOM_ID_LUA,
+    add_media_arg,
+    bench_bare,
+    free_port,
+    load_average,
+    peak_rss_mib,
+    prepare,
+    run_wrk,
+    zoomlive_env,
+)
 
-ADMIN = {"Authorization": "Bearer bench"}
 #: Filled meetings get ids from here up (11 digits, as Zoom's).
 BASE_ID = 20_000_000_000
 
-PATCH_LUA = (
-    BODY_LUA
+_RANDOM_ID = RANDOM_ID_LUA % {"ids": "%(base)d + math.random(%(n)d)"}
+
+RANDOM_PATCH_LUA = (
+    PATCH_LUA
+    + _RANDOM_ID
     + """
-wrk.method = "PATCH"
-wrk.headers["Authorization"] = "Bearer %(token)s"
-wrk.headers["Content-Type"] = "application/json"
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("seed", threads)
-end
-init = function(args)
-  math.randomseed(7919 * seed)
-end
 request = function()
-  local id = %(base)d + math.random(%(n)d)
-  return wrk.format(nil, "/v2/meetings/" .. id .. "/livestream", nil, body())
+  return wrk.format(nil, "/v2/meetings/" .. random_id() .. "/livestream", nil, body())
 end
 """
 )
 
-GET_LUA = """
+GET_LUA = (
+    """
 wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer %(token)s"
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("seed", threads)
-end
-init = function(args)
-  math.randomseed(7919 * seed)
-end
+"""
+    + _RANDOM_ID
+    + """
 request = function()
-  local id = %(base)d + math.random(%(n)d)
-  return wrk.format(nil, "/v2/meetings/" .. id .. "/livestream")
+  return wrk.format(nil, "/v2/meetings/" .. random_id() .. "/livestream")
 end
 """
+)
 
 _COLUMNS = (
     "id, kind, uuid, account_id, host_id, topic, type, status, e2ee, start_time, timezone, "
@@ -136,15 +140,11 @@ def fill_postgres(url: str, n: int, account: str, host: str) -> None:
 
 
 @contextmanager
-def zoomlive(db: str, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def zoomlive(
+    db: str, workers: int = 1, media: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ZOOMLIVE_")},
-        "ZOOMLIVE_ADMIN_TOKEN": "bench",
-        "ZOOMLIVE_DEMO_CLIENT_ID": "bench-client",
-        "ZOOMLIVE_DEMO_CLIENT_SECRET": "bench-secret",
-        "ZOOMLIVE_DEMO_ACCOUNT_ID": "benchaccount",
-    }
+    env = zoomlive_env(media)
     cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
     if workers > 1:
         cmd += ["--workers", str(workers)]
@@ -175,31 +175,30 @@ def server_pids(proc: subprocess.Popen[bytes]) -> list[int]:
     return [c.pid for c in children] or [proc.pid]
 
 
-def prepare(http: httpx.Client) -> tuple[str, dict[str, Any]]:
-    """Reset with the demo, lift its rate limit, get a token: (token, demo)."""
-    demo = http.post("/_zoomlive/reset", json={"demo": True}, headers=ADMIN)
-    demo.raise_for_status()
-    info: dict[str, Any] = demo.json()["demo"]
-    http.patch(
-        f"/_zoomlive/accounts/{info['account_id']}",
-        json={"rate_limit_qps": LIFTED_QPS},
-        headers=ADMIN,
-    ).raise_for_status()
-    basic = base64.b64encode(b"bench-client:bench-secret").decode()
-    token = http.post(
-        "/oauth/token",
-        data={"grant_type": "account_credentials", "account_id": info["account_id"]},
-        headers={"Authorization": f"Basic {basic}"},
-    ).json()["access_token"]
-    return str(token), info
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the server processes used so far (all their threads)."""
+    total = 0.0
+    for pid in pids:
+        t = psutil.Process(pid).cpu_times()
+        total += t.user + t.system
+    return total
 
 
 def measure(
-    db: str, sqlite_path: str | None, workers: int, meetings: int, seconds: int, ops: list[str]
+    db: str,
+    sqlite_path: str | None,
+    workers: int,
+    meetings: int,
+    seconds: int,
+    ops: list[str],
+    media: str | None = None,
 ) -> dict[str, Any]:
     """One fresh server with ``meetings`` filled meetings: each op in ``ops`` under wrk."""
     out: dict[str, Any] = {"meetings": meetings, "workers": workers}
-    with zoomlive(db, workers) as (base, proc), httpx.Client(base_url=base, timeout=60) as http:
+    with (
+        zoomlive(db, workers, media) as (base, proc),
+        httpx.Client(base_url=base, timeout=60) as http,
+    ):
         token, demo = prepare(http)
         t0 = time.monotonic()
         if sqlite_path is not None:
@@ -215,19 +214,26 @@ def measure(
             raise RuntimeError(f"probe: {probe.status_code} {probe.text}")
         pids = server_pids(proc)
         for op in ops:
-            lua = (PATCH_LUA if op == "patch" else GET_LUA) % {
+            lua = (RANDOM_PATCH_LUA if op == "patch" else GET_LUA) % {
                 "token": token, "base": BASE_ID, "n": meetings,
             }  # fmt: skip
+            cpu = cpu_seconds(pids)
             out[op] = run_wrk(base, lua, seconds, 64)
+            # Less at the mercy of other work on a shared machine than req/s is.
+            used = cpu_seconds(pids) - cpu
+            out[op]["cpu_us_per_request"] = round(used / max(out[op]["requests"], 1) * 1e6, 1)
         out["peak_rss_mib"] = [peak_rss_mib(pid) for pid in pids]
     return out
 
 
-def bulk_load(n: int, per_request: int = 5_000) -> dict[str, Any]:
+def bulk_load(n: int, per_request: int = 5_000, media: str | None = None) -> dict[str, Any]:
     """``n`` meetings through ``POST /_zoomlive/meetings`` (JSON arrays), fresh SQLite."""
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bulk.db")
-        with zoomlive(db) as (base, proc), httpx.Client(base_url=base, timeout=300) as http:
+        with (
+            zoomlive(db, media=media) as (base, proc),
+            httpx.Client(base_url=base, timeout=300) as http,
+        ):
             _, demo = prepare(http)
             body = json.dumps([{"host_id": demo["host_id"]}] * per_request).encode()
             headers = {**ADMIN, "Content-Type": "application/json"}
@@ -257,6 +263,10 @@ def _sqlite(tmp: str, name: str) -> tuple[str, str]:
     return path, path
 
 
+#: What ``--only`` can pick (comma-separated); the default runs all of them.
+SECTIONS = ("compare", "sqlite-size", "pg-size", "bulk")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True, help="PostgreSQL URL (wiped)")
@@ -265,42 +275,85 @@ def main() -> None:
     ap.add_argument("--sqlite-large", type=int, default=1_000_000)
     ap.add_argument("--pg-large", type=int, default=100_000)
     ap.add_argument("--bulk", type=int, default=1_000_000, help="0 skips the bulk load")
+    ap.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)}; "
+        "'size' is sqlite-size,pg-size",
+    )
+    add_media_arg(ap)
     args = ap.parse_args()
+    only = {x for x in args.only.split(",") if x}
+    if "size" in only:
+        only = (only - {"size"}) | {"sqlite-size", "pg-size"}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        ap.error(f"--only: unknown {', '.join(sorted(unknown))}")
     pg = args.db.replace("postgresql+asyncpg://", "postgresql://")
+    media = args.media
     ops = ["patch", "get"]
-    report: dict[str, Any] = {"load_average_before": load_average()}
-    bare_lua = PATCH_LUA % {"token": "x", "base": BASE_ID, "n": 1}
+    report: dict[str, Any] = {
+        "load_average_before": load_average(),
+        "media": media or "server default",
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        report["bare"] = bench_bare(args.seconds, 64, bare_lua)
-        cmp: dict[str, Any] = {}
-        db, path = _sqlite(tmp, "cmp")
-        cmp["sqlite_1_process"] = measure(db, path, 1, args.meetings, args.seconds, ops)
-        cmp["postgresql_1_process"] = measure(pg, None, 1, args.meetings, args.seconds, ops)
-        cmp["postgresql_2_workers"] = measure(pg, None, 2, args.meetings, args.seconds, ops)
-        report["comparison"] = cmp
+        if "compare" in only:
+            bare_lua = RANDOM_PATCH_LUA % {"token": "x", "base": BASE_ID, "n": 1}
+            report["bare"] = bench_bare(args.seconds, 64, bare_lua)
+            cmp: dict[str, Any] = {}
+            db, path = _sqlite(tmp, "cmp")
+            cmp["sqlite_1_process"] = measure(db, path, 1, args.meetings, args.seconds, ops, media)
+            cmp["postgresql_1_process"] = measure(
+                pg, None, 1, args.meetings, args.seconds, ops, media
+            )
+            cmp["postgresql_2_workers"] = measure(
+                pg, None, 2, args.meetings, args.seconds, ops, media
+            )
+            report["comparison"] = cmp
         size: dict[str, Any] = {}
-        db, path = _sqlite(tmp, "one")
-        size["sqlite_1"] = measure(db, path, 1, 1, args.seconds, ["patch"])
-        db, path = _sqlite(tmp, "large")
-        size[f"sqlite_{args.sqlite_large}"] = measure(
-            db, path, 1, args.sqlite_large, args.seconds, ["patch"]
-        )
-        size["postgresql_1"] = measure(pg, None, 1, 1, args.seconds, ["patch"])
-        size[f"postgresql_{args.pg_large}"] = measure(
-            pg, None, 1, args.pg_large, args.seconds, ["patch"]
-        )
-        report["data_size"] = size
-    if args.bulk:
-        report["bulk_load"] = bulk_load(args.bulk)
+        if "sqlite-size" in only:
+            db, path = _sqlite(tmp, "one")
+            size["sqlite_1"] = measure(db, path, 1, 1, args.seconds, ["patch"], media)
+            db, path = _sqlite(tmp, "large")
+            size[f"sqlite_{args.sqlite_large}"] = measure(
+                db, path, 1, args.sqlite_large, args.seconds, ["patch"], media
+            )
+        if "pg-size" in only:
+            size["postgresql_1"] = measure(pg, None, 1, 1, args.seconds, ["patch"], media)
+            size[f"postgresql_{args.pg_large}"] = measure(
+                pg, None, 1, args.pg_large, args.seconds, ["patch"], media
+            )
+        if size:
+            report["data_size"] = size
+    if args.bulk and "bulk" in only:
+        report["bulk_load"] = bulk_load(args.bulk, media=media)
     report["load_average_after"] = load_average()
     print(json.dumps(report, indent=2))
     print(summary(report))
 
 
 def summary(r: dict[str, Any]) -> str:
+    lines = [
+        f"load average before {r['load_average_before']}, after {r['load_average_after']}; "
+        f"media {r['media']}",
+    ]
+    if "comparison" in r:
+        lines += _comparison(r)
+    if "data_size" in r:
+        lines += _data_size(r["data_size"])
+    if "bulk_load" in r:
+        b = r["bulk_load"]
+        lines.append(
+            f"\nBulk route: {b['meetings']:,} meetings in {b['seconds']} s "
+            f"({b['per_second']:,}/s; {b['total_records']:,} listed; "
+            f"peak RSS {b['peak_rss_mib']} MiB)"
+        )
+    return "\n".join(lines)
+
+
+def _comparison(r: dict[str, Any]) -> list[str]:
     bare = r["bare"]["rps"]
     lines = [
-        f"load average before {r['load_average_before']}, after {r['load_average_after']}",
         f"bare ASGI: {bare:,} req/s, p99 {r['bare']['p99_ms']} ms",
         "",
         "| setup | op | req/s | ratio to SQLite | ratio to bare | p50 | p99 | non-2xx "
@@ -322,28 +375,25 @@ def summary(r: dict[str, Any]) -> str:
         f"\nPostgreSQL 2 workers / 1 process: PATCH {w2['patch']['rps'] / w1['patch']['rps']:.2f}, "
         f"GET {w2['get']['rps'] / w1['get']['rps']:.2f}"
     )
-    lines += [
+    return lines
+
+
+def _data_size(size: dict[str, Any]) -> list[str]:
+    lines = [
         "",
-        "| database | meetings | filled in | PATCH req/s | ratio to 1 meeting | p99 | peak RSS |",
-        "|---|---|---|---|---|---|---|",
+        "| database | meetings | filled in | PATCH req/s | ratio to 1 meeting | p99 "
+        "| server CPU per request | peak RSS |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    size = r["data_size"]
     for name, res in size.items():
         one = size[name.rsplit("_", 1)[0] + "_1"]["patch"]["rps"]
         x = res["patch"]
         lines.append(
             f"| {name.rsplit('_', 1)[0]} | {res['meetings']:,} | {res['fill_seconds']} s "
             f"| {x['rps']:,} | {x['rps'] / one:.2f} | {x['p99_ms']} ms "
-            f"| {res['peak_rss_mib'][0]} MiB |"
+            f"| {x['cpu_us_per_request']} µs | {res['peak_rss_mib'][0]} MiB |"
         )
-    if "bulk_load" in r:
-        b = r["bulk_load"]
-        lines.append(
-            f"\nBulk route: {b['meetings']:,} meetings in {b['seconds']} s "
-            f"({b['per_second']:,}/s; {b['total_records']:,} listed; "
-            f"peak RSS {b['peak_rss_mib']} MiB)"
-        )
-    return "\n".join(lines)
+    return lines
 
 
 if __name__ == "__main__":

@@ -3,10 +3,17 @@
 Every server runs on uvicorn with one worker, uvloop and httptools (as `zoomlive serve`
 does), on 127.0.0.1. wrk runs 2 threads; its Lua ``done`` hook prints one ``RESULT``
 line (requests, duration, p50, p99 in µs, non-2xx/3xx answers) that ``run_wrk`` parses.
+
+The zoomlive side shared by ``patch_livestream.py`` and ``scale.py``: the server's
+environment (``zoomlive_env``, with ``--media`` passed through), the demo reset with its
+rate limit lifted and a token (``prepare``), and the PATCH bodies and request scripts
+wrk runs (``BODY_LUA``, ``PATCH_LUA``, ``RANDOM_ID_LUA``).
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
 import os
 import re
 import socket
@@ -33,6 +40,93 @@ end
 """
 
 Result = dict[str, Any]
+
+#: The control API's token in every benchmark server's environment.
+ADMIN = {"Authorization": "Bearer bench"}
+#: The demo account's per-second limit while measuring: the limiter counts every
+#: request (and answers ``X-RateLimit-*``) but refuses none.
+LIFTED_QPS = 1_000_000
+
+# Each thread numbers its bodies; the stream key and page URL change every request
+# so that every PATCH writes.
+BODY_LUA = """
+local n = 0
+local body = function()
+  n = n + 1
+  return '{"stream_url":"rtmp://live.example.com/app","stream_key":"key-' .. n ..
+    '","page_url":"https://example.com/live/' .. n .. '","resolution":"720p"}'
+end
+"""
+
+#: PATCH livestream with the bearer token ``%(token)s``: prepend a ``request``.
+PATCH_LUA = (
+    BODY_LUA
+    + """
+wrk.method = "PATCH"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+"""
+)
+
+#: Each wrk thread its own random sequence (seeded by its number, so runs repeat);
+#: ``random_id()`` is a meeting id, ``%(ids)s`` a Lua expression for it.
+RANDOM_ID_LUA = """
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function(args)
+  math.randomseed(7919 * seed)
+end
+local random_id = function()
+  return %(ids)s
+end
+"""
+
+
+def add_media_arg(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument(
+        "--media",
+        choices=("off", "auto"),
+        default=None,
+        help="ZOOMLIVE_MEDIA for the server (default: unset, the shipped configuration)",
+    )
+
+
+def zoomlive_env(media: str | None = None, **extra: str) -> dict[str, str]:
+    """The server's environment: this one without any ``ZOOMLIVE_*``, then the bench's
+    admin token and demo credentials, ``ZOOMLIVE_MEDIA`` when given, and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOMLIVE_")}
+    env.update(
+        ZOOMLIVE_ADMIN_TOKEN="bench",
+        ZOOMLIVE_DEMO_CLIENT_ID="bench-client",
+        ZOOMLIVE_DEMO_CLIENT_SECRET="bench-secret",
+        ZOOMLIVE_DEMO_ACCOUNT_ID="benchaccount",
+    )
+    if media is not None:
+        env["ZOOMLIVE_MEDIA"] = media
+    env.update(extra)
+    return env
+
+
+def prepare(http: httpx.Client) -> tuple[str, dict[str, Any]]:
+    """Reset with the demo, lift its rate limit, get a token: (token, demo)."""
+    seeded = http.post("/_zoomlive/reset", json={"demo": True}, headers=ADMIN)
+    seeded.raise_for_status()
+    demo: dict[str, Any] = seeded.json()["demo"]
+    http.patch(
+        f"/_zoomlive/accounts/{demo['account_id']}",
+        json={"rate_limit_qps": LIFTED_QPS},
+        headers=ADMIN,
+    ).raise_for_status()
+    basic = base64.b64encode(b"bench-client:bench-secret").decode()
+    token = http.post(
+        "/oauth/token",
+        data={"grant_type": "account_credentials", "account_id": demo["account_id"]},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()["access_token"]
+    return str(token), demo
 
 
 def free_port() -> int:

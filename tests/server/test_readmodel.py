@@ -1,10 +1,17 @@
-"""The read model keeps a bounded number of rows, and never keeps a row read before a
-write to it committed (storage/readmodel.py)."""
+"""The read model keeps a bounded number of rows, never keeps a row read before a
+write to it committed, and reads its misses in groups (storage/readmodel.py)."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+import msgspec
+
+from zoomlive.server.settings import sqlite_url
 from zoomlive.server.storage.readmodel import ReadModel, Table
 from zoomlive.server.storage.records import Account, Meeting
+from zoomlive.server.storage.store import Store
 
 ROW = Meeting(id=5, kind="meeting", uuid="u", account_id="a", host_id="h")
 
@@ -45,3 +52,46 @@ def test_a_load_without_a_racing_write_is_kept_and_a_reset_makes_loads_stale() -
     model.accounts.end_load("a", Account(id="a"), fresh=model.epoch == epoch)
     assert model.accounts.get("a") is None
     assert len(model.meetings) == 0
+
+
+def test_misses_asked_together_share_one_statement_and_see_committed_writes(
+    tmp_path: Path,
+) -> None:
+    """With many more rows than the read model holds, nearly every request misses:
+    the misses of one turn of the event loop are read by one statement (off the
+    loop's thread), and each sees every write committed before it asked."""
+
+    async def run() -> None:
+        store = Store(sqlite_url(tmp_path / "g.db"), cache_reads=True, cache_size=4)
+        await store.open()
+        try:
+            ids = list(range(1, 41))
+            await store.insert_all(
+                Meeting(id=i, kind="meeting", uuid=f"u{i}", account_id="a", host_id="h")
+                for i in ids
+            )
+            assert store.cache is not None
+            store.cache.clear()
+            before = store.read_stats()
+
+            found = await asyncio.gather(*(store.get_meeting(i) for i in [*ids, 999]))
+
+            after = store.read_stats()
+            assert [m.id for m in found if m is not None] == ids
+            assert found[-1] is None  # no such row: answered, not an error
+            assert after["miss_statements"] - before["miss_statements"] == 1
+            assert after["miss_keys"] - before["miss_keys"] == len(ids) + 1
+            assert len(store.cache.meetings) == 4  # still bounded
+
+            # A write committed, then a miss: the miss reads the committed row.
+            meeting = found[0]
+            assert meeting is not None
+            await store.save_stream(msgspec.structs.replace(meeting, stream_key="k-new"))
+            store.cache.clear()
+            again = await store.get_meeting(meeting.id)
+            assert again is not None and again.stream_key == "k-new"
+            assert isinstance(again.configured, bool) and isinstance(again.e2ee, bool)
+        finally:
+            await store.close()
+
+    asyncio.run(run())

@@ -204,6 +204,7 @@ class Runtime:
             "tokens_issued": await self.store.count_tokens(),
             "write_batches": self.store.writer.batches,
             "writes": self.store.writer.writes,
+            **self.store.read_stats(),
             "tokens_in_memory": self.store.tokens_in_memory(),
             "webhooks_in_flight": self.webhooks.in_flight,
             "pruned_events": self.retention.pruned_events,

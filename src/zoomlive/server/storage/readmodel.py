@@ -2,10 +2,16 @@
 
 For a process that is its database's only writer (SQLite, README). Memory does
 not grow with the data: each table keeps at most ``size`` rows, the least
-recently used leaving first, and a miss reads the database (``SyncReads``: one
-primary-key lookup). The read model follows the database: it is filled from what
+recently used leaving first, and a miss reads the database (``SyncReads``:
+primary-key lookups). The read model follows the database: it is filled from what
 a read returned or a write committed, in commit order (the writer's ``after``
 hooks).
+
+Misses are read in groups (``GroupReads``): the misses asked for while one statement
+runs share the next, which runs on a thread of its own. With many more rows than the
+read model holds (a million meetings against 10,000), nearly every request misses, and
+a statement per miss on the event loop's thread cost more than the rest of the lookup
+(bench/README.md, "Scale").
 
 A read that missed races the writes committed while it ran: a row read before a
 commit must not be cached after it. So each table counts the loads in flight per
@@ -16,9 +22,11 @@ token) bump ``epoch``, which makes every load in flight stale.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -116,50 +124,153 @@ class ReadModel:
 
 
 class SyncReads:
-    """Primary-key lookups on a file-backed SQLite database, on the calling thread.
+    """Primary-key lookups on a file-backed SQLite database, on the calling thread
+    (``GroupReads``' own).
 
     One indexed lookup takes microseconds; handed to aiosqlite's thread, as the
-    store's other reads are, it costs a thread round trip and SQLAlchemy's
-    statement work, several times more. A single statement in autocommit mode is
-    its own snapshot of what has committed (WAL: readers never wait on the writer).
+    store's other reads are, each costs a thread round trip and SQLAlchemy's
+    statement work, several times more (a group shares one hop). A single
+    statement in autocommit mode is its own snapshot of what has committed (WAL:
+    readers never wait on the writer).
     """
 
     def __init__(self, path: Path) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout=10000")
         self._conn.execute("PRAGMA query_only=1")
+        #: Per table: the SELECT up to its WHERE, and the row-to-fields conversion.
         self._sql: dict[str, str] = {}
         self._convert: dict[str, Callable[[tuple[Any, ...]], dict[str, Any]]] = {}
 
-    def one(self, cls: type[R], table: sa.Table, key: Any) -> R | None:
+    def many(self, cls: type[R], table: sa.Table, keys: Sequence[Any]) -> dict[Any, R]:
+        """The rows of ``keys`` that exist, by key: one statement per ``MAX_KEYS``."""
         name = table.name
         sql = self._sql.get(name)
         if sql is None:
             sql = self._prepare(table)
-        # fetchall: the statement runs to its end, so no read transaction stays open
-        # on this connection (it would hold back checkpoints and pin an old snapshot).
-        rows = self._conn.execute(sql, (key,)).fetchall()
-        return cls(**self._convert[name](rows[0])) if rows else None
+        convert = self._convert[name]
+        out: dict[Any, R] = {}
+        for i in range(0, len(keys), MAX_KEYS):
+            chunk = keys[i : i + MAX_KEYS]
+            marks = "?" if len(chunk) == 1 else ", ".join("?" * len(chunk))
+            # fetchall: the statement runs to its end, so no read transaction stays
+            # open on this connection (it would hold back checkpoints and pin an old
+            # snapshot). The key is the first column.
+            for row in self._conn.execute(f"{sql} IN ({marks})", chunk).fetchall():
+                out[row[0]] = cls(**convert(row))
+        return out
 
     def _prepare(self, table: sa.Table) -> str:
-        cols = list(table.c)
-        pk = next(iter(table.primary_key.columns)).name
+        pk = next(iter(table.primary_key.columns))
+        cols = [pk, *(c for c in table.c if c is not pk)]
         names = [c.name for c in cols]
-        flags = [isinstance(c.type, sa.Boolean) for c in cols]
+        bools = [i for i, c in enumerate(cols) if isinstance(c.type, sa.Boolean)]
 
         def convert(row: tuple[Any, ...]) -> dict[str, Any]:
+            fields = dict(zip(names, row, strict=True))
             # SQLite stores booleans as 0/1: the records hold real booleans.
-            return {
-                n: (bool(v) if f and v is not None else v)
-                for n, v, f in zip(names, row, flags, strict=True)
-            }
+            for i in bools:
+                if row[i] is not None:
+                    fields[names[i]] = bool(row[i])
+            return fields
 
-        sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {pk} = ?"  # noqa: S608
+        sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {pk.name}"  # noqa: S608
         self._sql[table.name], self._convert[table.name] = sql, convert
         return sql
 
     def close(self) -> None:
         self._conn.close()
+
+
+#: Keys per statement: far under SQLite's limit on bound parameters (32,766).
+MAX_KEYS = 500
+
+_Waiters = dict[Any, list["asyncio.Future[Any]"]]
+
+
+class GroupReads:
+    """Misses gathered while a read runs, read by one statement per table, off the loop.
+
+    As group commit shares a transaction among the writes waiting for it (``writer``),
+    this shares a statement among the reads: the misses asked for while one group's
+    statement runs form the next group. The statement runs on a thread of its own:
+    with a table much larger than SQLite's page cache, a lookup waits on pages read
+    from the file, and on the GIL after each row, and the event loop's thread is the
+    server's bottleneck (bench/README.md, "Scale"). A group's statement starts after
+    every read in it was asked for, so each sees every write committed before it
+    asked. A read that fails gets the ``sqlite3.Error``.
+    """
+
+    def __init__(self, reads: SyncReads) -> None:
+        self._reads = reads
+        self._pending: dict[str, tuple[type[Any], sa.Table, _Waiters]] = {}
+        self._busy = False
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="zoomlive-reads")
+        #: Statements run, and the keys read by them.
+        self.statements = 0
+        self.keys = 0
+
+    def get(self, cls: type[R], table: sa.Table, key: Any) -> asyncio.Future[R | None]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[R | None] = loop.create_future()
+        entry = self._pending.get(table.name)
+        if entry is None:
+            entry = self._pending[table.name] = (cls, table, {})
+        entry[2].setdefault(key, []).append(fut)
+        if not self._busy:
+            self._busy = True
+            # At the end of this turn of the loop: the requests that arrived with
+            # this one miss first, and share the statement.
+            loop.call_soon(self._start, loop)
+        return fut
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending, self._pending = self._pending, {}
+        if not pending:
+            self._busy = False
+            return
+        done = loop.run_in_executor(self._thread, self._read, list(pending.values()))
+        done.add_done_callback(lambda f: self._finish(loop, f.result()))
+
+    def _read(self, groups: list[tuple[type[Any], sa.Table, _Waiters]]) -> list[Any]:
+        """On the reads' thread: each table's rows, or the error reading them."""
+        out: list[Any] = []
+        for cls, table, waiters in groups:
+            try:
+                out.append((waiters, self._reads.many(cls, table, list(waiters))))
+            except sqlite3.Error as exc:
+                out.append((waiters, exc))
+        return out
+
+    def _finish(self, loop: asyncio.AbstractEventLoop, results: list[Any]) -> None:
+        for waiters, found in results:
+            if isinstance(found, BaseException):
+                for futs in waiters.values():
+                    for fut in futs:
+                        if not fut.done():
+                            fut.set_exception(found)
+                continue
+            self.statements += (len(waiters) + MAX_KEYS - 1) // MAX_KEYS
+            self.keys += len(waiters)
+            for key, futs in waiters.items():
+                value = found.get(key)
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_result(value)
+        if self._pending:
+            self._start(loop)
+        else:
+            self._busy = False
+
+    def close(self) -> None:
+        """Wait for the statement in flight; the reads not yet started fail."""
+        self._thread.shutdown(wait=True)
+        pending, self._pending = self._pending, {}
+        for _, _, waiters in pending.values():
+            for futs in waiters.values():
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_exception(sqlite3.ProgrammingError("the store is closed"))
 
 
 TABLE_OF: dict[type, sa.Table] = {

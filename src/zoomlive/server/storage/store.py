@@ -39,7 +39,13 @@ from zoomlive.server.storage.engine import (
 )
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
 from zoomlive.server.storage.hotreads import HotReads, RequestRows, asyncpg_dsn
-from zoomlive.server.storage.readmodel import DEFAULT_SIZE, ReadModel, SyncReads, Table
+from zoomlive.server.storage.readmodel import (
+    DEFAULT_SIZE,
+    GroupReads,
+    ReadModel,
+    SyncReads,
+    Table,
+)
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User, from_row, to_row
 from zoomlive.server.storage.writer import Writer
 from zoomlive.server.tasks import cancel, spawn
@@ -101,6 +107,7 @@ class Store:
         self._wal = wal
         #: A read model's misses, on a file-backed SQLite database (opened in ``open``).
         self._sync: SyncReads | None = None
+        self._group: GroupReads | None = None
         #: PostgreSQL without the read model: the request path's rows in one statement.
         self.hot = (
             HotReads(asyncpg_dsn(database_url), readers=2, timeout=5)
@@ -114,6 +121,7 @@ class Store:
         self.writer.start()
         if self.cache is not None and self._wal is not None:
             self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
+            self._group = GroupReads(self._sync)
         if self.url.startswith("sqlite"):
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
@@ -128,9 +136,11 @@ class Store:
         await self.writer.stop()
         if self.hot is not None:
             await self.hot.close()
+        if self._group is not None:
+            self._group.close()
         if self._sync is not None:
             self._sync.close()
-            self._sync = None
+            self._sync = self._group = None
         if self.url.startswith("sqlite"):
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)
@@ -205,6 +215,14 @@ class Store:
             return None
         return RequestRows(token, account, meeting, host, meeting_id)
 
+    def read_stats(self) -> dict[str, int]:
+        """The read model's misses read in groups: statements, and the keys they read."""
+        g = self._group
+        return {
+            "miss_statements": 0 if g is None else g.statements,
+            "miss_keys": 0 if g is None else g.keys,
+        }
+
     async def probe(self) -> None:
         """Try the database now if it failed (health calls this)."""
         if not self.dependency.ok:
@@ -231,9 +249,9 @@ class Store:
         value: R | None = None
         table.begin_load(key)
         try:
-            if self._sync is not None:
+            if self._group is not None:
                 try:
-                    value = self._sync.one(cls, sa_table, key)
+                    value = await self._group.get(cls, sa_table, key)
                 except sqlite3.Error:
                     value = await self._one(cls, sa_table, key)
             else:
