@@ -520,7 +520,7 @@ def test_a_dashboard_end_that_postgresql_fails_is_an_error_page(fresh: Broken) -
     assert "Traceback" not in failed.text
     assert "unavailable" in failed.text.lower(), failed.text
     assert after == [("started", True), before]  # nothing changed, nothing queued
-    journal = b.api.admin("GET", f"/journal?path={UI}/meetings/{mid}/end").json()
+    journal = b.api.admin_list(f"/journal?path={UI}/meetings/{mid}/end", "entries")
     assert [e["status"] for e in journal][-2:] == [503, 303], journal
     assert ok.status_code == 303, ok.text
     assert _row(b.db, mid) == ("ended", False)
@@ -620,7 +620,7 @@ def test_a_lifecycle_with_redis_failing_counts_locally_and_changes_state_once(
                 api.admin("POST", f"/meetings/{mid}/start")
                 r = api.call("PUT", f"/meetings/{mid}/status", token, json={"action": "end"})
                 assert r.status_code == 204 and local not in r.headers, r.headers
-                rows = api.admin("GET", "/webhooks/events").json()
+                rows = api.admin_list("/webhooks/events", "events")
                 bodies = [(e["id"], e["event"], json.loads(e["body"])) for e in rows]
                 mine = [name for _, name, body in sorted(bodies)
                         if int(body["payload"]["object"]["id"]) == mid]  # fmt: skip
