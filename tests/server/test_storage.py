@@ -157,3 +157,56 @@ def test_retention_finds_due_rows_through_an_index(tmp_path: Path) -> None:
     events_plan, tokens_plan = asyncio.run(plans())
     assert "INDEX ix_zl_outbox_finished_at (finished_at<?)" in events_plan, events_plan
     assert "INDEX ix_zl_tokens_expires_at (expires_at<?)" in tokens_plan, tokens_plan
+
+
+_MEETING_COLUMNS = (
+    "id, kind, uuid, account_id, host_id, topic, type, status, e2ee, start_time, timezone,"
+    " duration, stream_url, stream_key, page_url, configured, stream_live"
+)
+#: Zoom's ids are 11 digits: past 2**31 and 2**32, which a 32-bit integer would not hold.
+_BIG_IDS = (2**31 + 1, 2**32 + 7, 98_765_432_109)
+
+
+def _meeting_plan(path: Path) -> str:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("EXPLAIN QUERY PLAN SELECT topic FROM zl_meetings WHERE id = 1")
+        return " ".join(str(r[-1]) for r in rows)
+
+
+def test_upgrade_makes_a_meetings_id_sqlites_rowid_and_keeps_every_row(tmp_path: Path) -> None:
+    """A database made by an older server (``BIGINT PRIMARY KEY``, a key index beside
+    the rowid) is rebuilt with the id as the rowid: its rows and 11-digit ids survive,
+    and a lookup by id searches the table alone, as in a new database."""
+
+    def to_0004(c: sa.Connection) -> None:
+        upgrade(c, "0004")
+
+    async def run(path: Path) -> None:
+        engine = make_engine(sqlite_url(path))
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(to_0004)
+                for i in _BIG_IDS:
+                    await conn.execute(
+                        sa.text(
+                            f"INSERT INTO zl_meetings ({_MEETING_COLUMNS}) VALUES (:i, 'meeting',"
+                            " 'u', 'a', 'h', :t, 2, 'waiting', 0, '', 'UTC', 60, '', '', '', 0, 0)"
+                        ),
+                        {"i": i, "t": f"topic {i}"},
+                    )
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    old = tmp_path / "old.db"
+    asyncio.run(run(old))
+    assert "sqlite_autoindex_zl_meetings" not in _meeting_plan(old)
+    assert "INTEGER PRIMARY KEY" in _meeting_plan(old)
+    with sqlite3.connect(old) as db:
+        rows = db.execute("SELECT id, rowid, topic FROM zl_meetings ORDER BY id").fetchall()
+        version = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert rows == [(i, i, f"topic {i}") for i in _BIG_IDS]
+    assert version == [(HEAD_REVISION,)]
+
+    asyncio.run(_build(tmp_path / "new.db", migrations=False))
+    assert "INTEGER PRIMARY KEY" in _meeting_plan(tmp_path / "new.db")

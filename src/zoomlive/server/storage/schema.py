@@ -63,7 +63,15 @@ tokens = sa.Table(
 meetings = sa.Table(
     "zl_meetings",
     metadata,
-    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    # Zoom's meeting ids are 11 digits: 64-bit. On SQLite the type is INTEGER, which
+    # makes the key the table's rowid (SQLite's INTEGER is 64-bit): a lookup walks the
+    # table's b-tree alone, where BIGINT walks a key index and then the table.
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.Column("uuid", sa.String(64), nullable=False),
     sa.Column("account_id", sa.String(64), nullable=False, index=True),
