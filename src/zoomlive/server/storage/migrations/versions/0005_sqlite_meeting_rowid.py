@@ -12,6 +12,8 @@ Revises: 0004
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -28,6 +30,7 @@ def upgrade() -> None:
         batch.alter_column(
             "id", existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False
         )
+        _keep_defaults(batch)
 
 
 def downgrade() -> None:
@@ -37,3 +40,12 @@ def downgrade() -> None:
         batch.alter_column(
             "id", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False
         )
+        _keep_defaults(batch)
+
+
+def _keep_defaults(batch: Any) -> None:
+    """The empty-string defaults as 0004 declared them: reflected for the copy, they
+    would come back as ``DEFAULT ('')``, unlike a new database's ``DEFAULT ''``."""
+    texts = (("agenda", sa.Text()), ("password", sa.String(16)), ("created_at", sa.String(32)))
+    for name, type_ in texts:
+        batch.alter_column(name, existing_type=type_, server_default="", existing_nullable=False)
