@@ -4,20 +4,14 @@ write to it committed, and reads its misses in groups (storage/readmodel.py)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 from pathlib import Path
-from typing import Any
 
 import msgspec
-import sqlalchemy.exc
 
 from zoomlive.server.settings import sqlite_url
-from zoomlive.server.storage.engine import make_engine
 from zoomlive.server.storage.readmodel import ReadModel, Table
 from zoomlive.server.storage.records import Account, Meeting
 from zoomlive.server.storage.store import Store
-from zoomlive.server.storage.writer import Writer
 
 ROW = Meeting(id=5, kind="meeting", uuid="u", account_id="a", host_id="h")
 
@@ -99,53 +93,5 @@ def test_misses_asked_together_share_one_statement_and_see_committed_writes(
             assert isinstance(again.configured, bool) and isinstance(again.e2ee, bool)
         finally:
             await store.close()
-
-    asyncio.run(run())
-
-
-def test_reads_on_the_writers_connection_run_between_batches_on_its_thread(
-    tmp_path: Path,
-) -> None:
-    """The read model's misses run on the writer's connection (its page cache stays
-    warm across its own commits): never inside a batch's transaction, where they could
-    see a write that may yet roll back, and never on the event loop's thread. A read
-    asked after a write was acknowledged sees it."""
-
-    async def run() -> None:
-        engine = make_engine(sqlite_url(tmp_path / "w.db"))
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql("CREATE TABLE r (id INTEGER PRIMARY KEY, v INTEGER)")
-        writer = Writer(engine)
-        writer.start()
-        loop_thread = threading.get_ident()
-        insert = "INSERT INTO r (id, v) VALUES (?, ?)"
-
-        def look(conn: sqlite3.Connection) -> tuple[bool, bool, list[Any]]:
-            rows = conn.execute("SELECT id, v FROM r ORDER BY id").fetchall()
-            return conn.in_transaction, threading.get_ident() == loop_thread, rows
-
-        try:
-            # Asked in the same turn as two writes: the read runs outside their batch.
-            _, seen, _ = await asyncio.gather(
-                writer.execute_driver(insert, (1, 10)),
-                writer.read(look),
-                writer.execute_driver(insert, (2, 20)),
-            )
-            assert seen == (False, False, [])
-            assert await writer.read(look) == (False, False, [(1, 10), (2, 20)])
-            # A batch that fails (a duplicate key) is retried write by write: a read
-            # asked with it sees only what committed.
-            results = await asyncio.gather(
-                writer.execute_driver(insert, (3, 30)),
-                writer.read(look),
-                writer.execute_driver(insert, (1, 99)),
-                return_exceptions=True,
-            )
-            assert results[0] is None and isinstance(results[2], sqlalchemy.exc.IntegrityError)
-            assert results[1] == (False, False, [(1, 10), (2, 20)])
-            assert await writer.read(look) == (False, False, [(1, 10), (2, 20), (3, 30)])
-        finally:
-            await writer.stop()
-            await engine.dispose()
 
     asyncio.run(run())

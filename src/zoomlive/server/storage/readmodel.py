@@ -8,11 +8,9 @@ a read returned or a write committed, in commit order (the writer's ``after``
 hooks).
 
 Misses are read in groups (``GroupReads``): the misses asked for while one statement
-runs share the next, which runs off the event loop, on the writer's connection and
-thread between two of its batches (``Writer.read``). With many more rows than the
+runs share the next, which runs on a thread of its own. With many more rows than the
 read model holds (a million meetings against 10,000), nearly every request misses, and
-a statement per miss on the event loop's thread cost more than the rest of the lookup;
-on a connection of its own, each of the writer's commits emptied its page cache
+a statement per miss on the event loop's thread cost more than the rest of the lookup
 (bench/README.md, "Scale").
 
 A read that missed races the writes committed while it ran: a row read before a
@@ -27,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -124,23 +124,25 @@ class ReadModel:
 
 
 class SyncReads:
-    """Primary-key lookups on a SQLite connection, on the calling thread (for
-    ``GroupReads``, the writer's connection and thread).
+    """Primary-key lookups on a file-backed SQLite database, on the calling thread
+    (``GroupReads``' own).
 
-    One indexed lookup takes microseconds; through SQLAlchemy, as the store's other
-    reads are, each costs several thread round trips and SQLAlchemy's statement work,
-    several times more (a group shares one hop). A single statement in autocommit
-    mode is its own snapshot of what has committed.
+    One indexed lookup takes microseconds; handed to aiosqlite's thread, as the
+    store's other reads are, each costs a thread round trip and SQLAlchemy's
+    statement work, several times more (a group shares one hop). A single
+    statement in autocommit mode is its own snapshot of what has committed (WAL:
+    readers never wait on the writer).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn.execute("PRAGMA query_only=1")
         #: Per table: the SELECT up to its WHERE, and the row-to-fields conversion.
         self._sql: dict[str, str] = {}
         self._convert: dict[str, Callable[[tuple[Any, ...]], dict[str, Any]]] = {}
 
-    def many(
-        self, conn: sqlite3.Connection, cls: type[R], table: sa.Table, keys: Sequence[Any]
-    ) -> dict[Any, R]:
+    def many(self, cls: type[R], table: sa.Table, keys: Sequence[Any]) -> dict[Any, R]:
         """The rows of ``keys`` that exist, by key: one statement per ``MAX_KEYS``."""
         name = table.name
         sql = self._sql.get(name)
@@ -154,7 +156,7 @@ class SyncReads:
             # fetchall: the statement runs to its end, so no read transaction stays
             # open on this connection (it would hold back checkpoints and pin an old
             # snapshot). The key is the first column.
-            for row in conn.execute(f"{sql} IN ({marks})", chunk).fetchall():
+            for row in self._conn.execute(f"{sql} IN ({marks})", chunk).fetchall():
                 out[row[0]] = cls(**convert(row))
         return out
 
@@ -176,6 +178,9 @@ class SyncReads:
         self._sql[table.name], self._convert[table.name] = sql, convert
         return sql
 
+    def close(self) -> None:
+        self._conn.close()
+
 
 #: Keys per statement: far under SQLite's limit on bound parameters (32,766).
 MAX_KEYS = 500
@@ -183,31 +188,24 @@ MAX_KEYS = 500
 _Waiters = dict[Any, list["asyncio.Future[Any]"]]
 
 
-#: Runs a function of a ``sqlite3.Connection`` off the event loop (``Writer.read``).
-Runner = Callable[[Callable[[sqlite3.Connection], list[Any]]], Awaitable[list[Any]]]
-
-
 class GroupReads:
     """Misses gathered while a read runs, read by one statement per table, off the loop.
 
     As group commit shares a transaction among the writes waiting for it (``writer``),
     this shares a statement among the reads: the misses asked for while one group's
-    statement runs form the next group. The statement runs off the event loop (with a
-    table much larger than SQLite's page cache, a lookup waits on pages read from the
-    file, and the event loop's thread is the server's bottleneck), through ``run``:
-    the writer's connection, whose page cache its commits leave warm (bench/README.md,
-    "Scale"). A group's statement starts after every read in it was asked for, so
-    each sees every write committed before it asked. A read that fails gets a
-    ``sqlite3.Error``.
+    statement runs form the next group. The statement runs on a thread of its own:
+    with a table much larger than SQLite's page cache, a lookup waits on pages read
+    from the file, and on the GIL after each row, and the event loop's thread is the
+    server's bottleneck (bench/README.md, "Scale"). A group's statement starts after
+    every read in it was asked for, so each sees every write committed before it
+    asked. A read that fails gets the ``sqlite3.Error``.
     """
 
-    def __init__(self, reads: SyncReads, run: Runner) -> None:
+    def __init__(self, reads: SyncReads) -> None:
         self._reads = reads
-        self._run = run
         self._pending: dict[str, tuple[type[Any], sa.Table, _Waiters]] = {}
         self._busy = False
-        self._closed = False
-        self._task: asyncio.Task[list[Any]] | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="zoomlive-reads")
         #: Statements run, and the keys read by them.
         self.statements = 0
         self.keys = 0
@@ -215,9 +213,6 @@ class GroupReads:
     def get(self, cls: type[R], table: sa.Table, key: Any) -> asyncio.Future[R | None]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[R | None] = loop.create_future()
-        if self._closed:
-            fut.set_exception(sqlite3.ProgrammingError("the store is closed"))
-            return fut
         entry = self._pending.get(table.name)
         if entry is None:
             entry = self._pending[table.name] = (cls, table, {})
@@ -231,42 +226,24 @@ class GroupReads:
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         pending, self._pending = self._pending, {}
-        if not pending or self._closed:
+        if not pending:
             self._busy = False
-            _fail(pending.values(), sqlite3.ProgrammingError("the store is closed"))
             return
-        groups = list(pending.values())
-        task = self._task = loop.create_task(self._run(lambda conn: self._read(conn, groups)))
-        task.add_done_callback(lambda f: self._finish(loop, groups, f))
+        done = loop.run_in_executor(self._thread, self._read, list(pending.values()))
+        done.add_done_callback(lambda f: self._finish(loop, f.result()))
 
-    def _read(
-        self, conn: sqlite3.Connection, groups: list[tuple[type[Any], sa.Table, _Waiters]]
-    ) -> list[Any]:
-        """Off the loop: each table's rows, or the error reading them."""
+    def _read(self, groups: list[tuple[type[Any], sa.Table, _Waiters]]) -> list[Any]:
+        """On the reads' thread: each table's rows, or the error reading them."""
         out: list[Any] = []
         for cls, table, waiters in groups:
             try:
-                out.append(self._reads.many(conn, cls, table, list(waiters)))
+                out.append((waiters, self._reads.many(cls, table, list(waiters))))
             except sqlite3.Error as exc:
-                out.append(exc)
+                out.append((waiters, exc))
         return out
 
-    def _finish(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        groups: list[tuple[type[Any], sa.Table, _Waiters]],
-        done: asyncio.Task[list[Any]],
-    ) -> None:
-        self._task = None
-        if done.cancelled() or done.exception() is not None:
-            # The runner failed as a whole (the writer stopped): every read of the group.
-            exc = done.exception() if not done.cancelled() else None
-            err = sqlite3.ProgrammingError(f"the reads did not run: {exc!r}")
-            _fail(groups, err)
-            results: list[Any] = []
-        else:
-            results = done.result()
-        for (_, _, waiters), found in zip(groups, results, strict=False):
+    def _finish(self, loop: asyncio.AbstractEventLoop, results: list[Any]) -> None:
+        for waiters, found in results:
             if isinstance(found, BaseException):
                 for futs in waiters.values():
                     for fut in futs:
@@ -286,20 +263,14 @@ class GroupReads:
             self._busy = False
 
     def close(self) -> None:
-        """Stop: the group in flight and the reads not yet started fail."""
-        self._closed = True
-        if self._task is not None:
-            self._task.cancel()
+        """Wait for the statement in flight; the reads not yet started fail."""
+        self._thread.shutdown(wait=True)
         pending, self._pending = self._pending, {}
-        _fail(pending.values(), sqlite3.ProgrammingError("the store is closed"))
-
-
-def _fail(groups: Iterable[tuple[type[Any], sa.Table, _Waiters]], exc: Exception) -> None:
-    for _, _, waiters in groups:
-        for futs in waiters.values():
-            for fut in futs:
-                if not fut.done():
-                    fut.set_exception(exc)
+        for _, _, waiters in pending.values():
+            for futs in waiters.values():
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_exception(sqlite3.ProgrammingError("the store is closed"))
 
 
 TABLE_OF: dict[type, sa.Table] = {

@@ -106,6 +106,7 @@ class Store:
         self.cache = ReadModel(cache_size) if cache_reads else None
         self._wal = wal
         #: A read model's misses, on a file-backed SQLite database (opened in ``open``).
+        self._sync: SyncReads | None = None
         self._group: GroupReads | None = None
         #: PostgreSQL without the read model: the request path's rows in one statement.
         self.hot = (
@@ -119,7 +120,8 @@ class Store:
         await migrate(self.engine)
         self.writer.start()
         if self.cache is not None and self._wal is not None:
-            self._group = GroupReads(SyncReads(), self.writer.read)
+            self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
+            self._group = GroupReads(self._sync)
         if self.url.startswith("sqlite"):
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
@@ -131,12 +133,14 @@ class Store:
 
     async def close(self) -> None:
         await cancel(self._checkpointer)
-        if self._group is not None:
-            self._group.close()
-            self._group = None
         await self.writer.stop()
         if self.hot is not None:
             await self.hot.close()
+        if self._group is not None:
+            self._group.close()
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = self._group = None
         if self.url.startswith("sqlite"):
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)

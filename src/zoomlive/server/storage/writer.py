@@ -16,12 +16,6 @@ is unknown: the batch is not applied again, and its writes fail with
 An operation may carry an ``after`` hook: it runs right after the commit, in commit
 order, before any waiter resumes. The in-memory read model is updated there, so it
 always follows the database in the order the database applied the writes.
-
-On SQLite the read model's misses are read here too (``read``), between two batches:
-under WAL, a connection drops its whole page cache whenever another connection has
-committed, so a reader's every lookup would start from the file; the writer's own
-connection keeps its cache across its own commits, and the row a request reads is
-the row its write then updates (bench/README.md, "Scale").
 """
 
 from __future__ import annotations
@@ -32,7 +26,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -49,7 +43,6 @@ log = logging.getLogger("zoomlive.server.storage")
 
 ConnFn = Callable[[AsyncConnection], Awaitable[Any]]
 After = Callable[[Any], None]
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -80,13 +73,6 @@ class _Call:
 _Op = _Exec | _Driver | _Call
 
 
-@dataclass(slots=True)
-class _Read:
-    """A read on the writer's DBAPI connection, between batches (``Writer.read``)."""
-
-    fn: Callable[[Any], Any]
-
-
 #: Between batches, on the writer's own connection (so no other writer can be in
 #: the way): given the connection, do housekeeping such as a truncating checkpoint.
 Maintenance = Callable[[AsyncConnection], Awaitable[None]]
@@ -107,7 +93,7 @@ class Writer:
         self._maintenance = maintenance
         self._maintenance_every = maintenance_every
         self._maintained_at = 0.0
-        self._queue: asyncio.Queue[tuple[_Op | _Read, asyncio.Future[Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[_Op, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection | None = None
         self.batches = 0
@@ -120,10 +106,6 @@ class Writer:
     async def stop(self) -> None:
         await cancel(self._task)
         self._task = None
-        while not self._queue.empty():  # never taken: they will not run
-            _, fut = self._queue.get_nowait()
-            if not fut.done():
-                fut.set_exception(RuntimeError("writer stopped"))
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -158,15 +140,7 @@ class Writer:
         ``after(result)`` runs once the transaction has committed, in commit order."""
         return await self._submit(_Call(fn, after))
 
-    async def read(self, fn: Callable[[Any], T]) -> T:
-        """``fn(connection)`` on the writer's own SQLite (aiosqlite) connection, on its
-        thread, between two batches, outside any transaction: it sees every write
-        committed before it was asked for. ``fn`` gets the ``sqlite3.Connection``
-        and must finish its statements (``fetchall``), leaving no transaction open."""
-        result: T = await self._submit(_Read(fn))
-        return result
-
-    async def _submit(self, op: _Op | _Read) -> Any:
+    async def _submit(self, op: _Op) -> Any:
         if self._task is None:
             raise RuntimeError("writer is not running")
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -175,22 +149,9 @@ class Writer:
 
     async def _run(self) -> None:
         while True:
-            taken = [await self._queue.get()]
-            while len(taken) < self._max_batch and not self._queue.empty():
-                taken.append(self._queue.get_nowait())
-            batch: list[tuple[_Op, asyncio.Future[Any]]] = []
-            reads: list[tuple[_Read, asyncio.Future[Any]]] = []
-            for op, fut in taken:
-                if isinstance(op, _Read):
-                    reads.append((op, fut))
-                else:
-                    batch.append((op, fut))
-            if reads:
-                # Before the batch's transaction: a read must never see a write
-                # that may yet roll back.
-                await self._read(reads)
-            if not batch:
-                continue
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
                 results = await self._commit([op for op, _ in batch])
             except asyncio.CancelledError:
@@ -224,34 +185,6 @@ class Writer:
                 if not fut.done():
                     fut.set_result(result)
             await self._maintain()
-
-    async def _read(self, reads: list[tuple[_Read, asyncio.Future[Any]]]) -> None:
-        try:
-            conn = await self._connection()
-            driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-            # aiosqlite runs each call on the connection's own thread (its ``_execute``);
-            # the sqlite3 connection under it is ``_conn``.
-            execute = driver._execute
-            raw = driver._conn
-        except Exception as exc:
-            for _, fut in reads:
-                if not fut.done():
-                    fut.set_exception(exc)
-            return
-        for i, (op, fut) in enumerate(reads):
-            try:
-                result = await execute(op.fn, raw)
-            except asyncio.CancelledError:
-                for _, left in reads[i:]:
-                    if not left.done():
-                        left.set_exception(RuntimeError("writer stopped"))
-                raise
-            except Exception as exc:
-                if not fut.done():
-                    fut.set_exception(exc)
-            else:
-                if not fut.done():
-                    fut.set_result(result)
 
     async def _maintain(self) -> None:
         now = time.monotonic()
