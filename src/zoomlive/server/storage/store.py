@@ -80,6 +80,23 @@ UPDATE_STREAM_SQLITE = (
     f"UPDATE {t.meetings.name} SET {', '.join(f + ' = ?' for f in _STREAM_FIELDS)} "  # noqa: S608
     "WHERE id = ?"
 )
+
+
+def update_stream_sqlite_many(rows: list[tuple[Any, ...]]) -> tuple[str, tuple[Any, ...]]:
+    """``UPDATE_STREAM_SQLITE`` for many rows as one statement (``UPDATE … FROM
+    VALUES``). A meeting written twice keeps its last row, as running them in order
+    would: SQLite uses any one of several matching rows."""
+    last = {row[-1]: row for row in rows}
+    params = tuple(v for row in last.values() for v in row)
+    one = "(" + ", ".join("?" * (len(_STREAM_FIELDS) + 1)) + ")"
+    sets = ", ".join(f"{f} = v.column{i}" for i, f in enumerate(_STREAM_FIELDS, 1))
+    sql = (
+        f"UPDATE {t.meetings.name} SET {sets} FROM (VALUES {', '.join([one] * len(last))}) "  # noqa: S608
+        f"AS v WHERE {t.meetings.name}.id = v.column{len(_STREAM_FIELDS) + 1}"
+    )
+    return sql, params
+
+
 INSERT_TOKEN = t.tokens.insert()
 
 
@@ -102,6 +119,7 @@ class Store:
             self.engine,
             maintenance=truncate_wal(wal) if wal else None,
             dependency=self.dependency,
+            driver_batches=database_url.startswith("sqlite"),
         )
         self.cache = ReadModel(cache_size) if cache_reads else None
         self._wal = wal
@@ -125,9 +143,21 @@ class Store:
         if self.url.startswith("sqlite"):
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
-    async def _checkpoints(self, every: float = 1.0) -> None:
+    async def _checkpoints(self, every: float = 0.05) -> None:
+        """Fold the WAL into the database in the background while writes go on.
+
+        Run often, each PASSIVE checkpoint copies a few batches' pages, on a pooled
+        connection's thread, beside the writer. Run once a second, the WAL reached the
+        writer's truncation size under load at a million meetings (each UPDATE
+        dirtying a page of its own), and the writer stopped for the whole copy and its
+        fsync: p99 80-95 ms against 23-34 ms (bench/README.md, "Scale"). Nothing is
+        done while nothing is written."""
+        seen = -1
         while True:
             await asyncio.sleep(every)
+            if self.writer.batches == seen:
+                continue
+            seen = self.writer.batches
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)
 
@@ -185,34 +215,30 @@ class Store:
                 raise
             self.dependency.recovered()
             return rows
-        cached = self._cached_request_rows(token_hash, meeting_id)
-        if cached is not None:
-            return cached
+        c = self.cache
+        if c is not None and meeting_id is not None:
+            # The read model's rows without a coroutine per lookup: under load the
+            # token, account and host are held, and only the meeting may miss (a
+            # million meetings against 10,000 held: bench/README.md, "Scale").
+            token = c.tokens.get(token_hash)
+            account = None if token is None else c.accounts.get(token.account_id)
+            if account is not None:
+                assert token is not None
+                meeting = c.meetings.get(meeting_id)
+                if meeting is None:
+                    meeting = await self._cached(c.meetings, Meeting, t.meetings, meeting_id)
+                if meeting is None:
+                    return RequestRows(token, account, None, None, meeting_id)
+                host = c.users.get(meeting.host_id)
+                if host is None:
+                    host = await self.get_user(meeting.host_id)
+                return RequestRows(token, account, meeting, host, meeting_id)
         token = await self.get_token(token_hash)
         if token is None:
             return RequestRows(token=None, meeting_id=meeting_id)
         account = await self.get_account(token.account_id)
         meeting = None if meeting_id is None else await self.get_meeting(meeting_id)
         host = None if meeting is None else await self.get_user(meeting.host_id)
-        return RequestRows(token, account, meeting, host, meeting_id)
-
-    def _cached_request_rows(self, token_hash: str, meeting_id: int | None) -> RequestRows | None:
-        """The request's rows when the read model holds every one of them (the usual
-        case under load), without a coroutine per lookup; None on any miss (the
-        caller then reads what is missing, as ``get_*`` do)."""
-        c = self.cache
-        if c is None or meeting_id is None:
-            return None
-        token = c.tokens.get(token_hash)
-        if token is None:
-            return None
-        account = c.accounts.get(token.account_id)
-        meeting = c.meetings.get(meeting_id)
-        if account is None or meeting is None:
-            return None
-        host = c.users.get(meeting.host_id)
-        if host is None:
-            return None
         return RequestRows(token, account, meeting, host, meeting_id)
 
     def read_stats(self) -> dict[str, int]:
@@ -648,7 +674,9 @@ class Store:
         if self._sqlite:
             values = (meeting.stream_url, meeting.stream_key, meeting.page_url,
                       meeting.resolution, meeting.configured, meeting.id)  # fmt: skip
-            await self.writer.execute_driver(UPDATE_STREAM_SQLITE, values, after=after)
+            await self.writer.execute_driver(
+                UPDATE_STREAM_SQLITE, values, after=after, many=update_stream_sqlite_many
+            )
             return
         params = {f: getattr(meeting, f) for f in _STREAM_FIELDS}
         params["b_id"] = meeting.id
