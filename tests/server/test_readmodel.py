@@ -95,3 +95,78 @@ def test_misses_asked_together_share_one_statement_and_see_committed_writes(
             await store.close()
 
     asyncio.run(run())
+
+
+def test_a_miss_reads_back_every_field_as_written(tmp_path: Path) -> None:
+    """Misses come back as one JSON text per statement (``SyncReads``): booleans,
+    None, floats to the last digit, quotes, newlines and non-ASCII text, and ids past
+    2^53 all read back equal to the record written."""
+
+    async def run() -> None:
+        store = Store(sqlite_url(tmp_path / "f.db"), cache_reads=True, cache_size=2)
+        await store.open()
+        try:
+            odd = Meeting(
+                id=2**62 + 7, kind="webinar", uuid='u"\\/\n', account_id="a", host_id="h",
+                topic="Ünïcødé ✓ \"quoted\" \t tab", e2ee=True, configured=True,
+                stream_live=False, resolution=None, display_name=None,
+                active_speaker_name=False, layout="gallery",
+                stream_changed_at=1764150000.1234567, agenda="x" * 2000,
+                settings='{"a": [1, 2, {"b": null}]}', pre_schedule=True,
+            )  # fmt: skip
+            plain = Meeting(id=3, kind="meeting", uuid="u3", account_id="a", host_id="h")
+            await store.insert_all([odd, plain])
+            assert store.cache is not None
+            store.cache.clear()
+            got = await asyncio.gather(store.get_meeting(odd.id), store.get_meeting(plain.id))
+            assert list(got) == [odd, plain]
+            assert got[0] is not None and got[0].stream_changed_at == 1764150000.1234567
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_stream_writes_sharing_a_batch_land_as_run_in_order(tmp_path: Path) -> None:
+    """On SQLite a batch of stream PATCHes is one ``UPDATE … FROM VALUES``: every
+    meeting gets its own values, and a meeting written several times in the batch
+    keeps the last, in the database and in the read model."""
+
+    async def run() -> None:
+        store = Store(sqlite_url(tmp_path / "b.db"), cache_reads=True, cache_size=100)
+        await store.open()
+        try:
+            rows = [
+                Meeting(id=i, kind="meeting", uuid=f"u{i}", account_id="a", host_id="h")
+                for i in range(1, 31)
+            ]
+            await store.insert_all(rows)
+            batches = store.writer.batches
+            writes = [
+                msgspec.structs.replace(m, stream_key=f"k{m.id}", configured=True) for m in rows
+            ]
+            writes += [
+                msgspec.structs.replace(
+                    rows[4], stream_key=f"again{n}", resolution="720p", configured=n < 2
+                )
+                for n in range(3)
+            ]
+            await asyncio.gather(*(store.save_stream(w) for w in writes))
+            assert store.writer.batches - batches <= 2  # shared, not one per write
+
+            want: dict[int, tuple[str, str | None, bool]] = {
+                m.id: (f"k{m.id}", None, True) for m in rows
+            }
+            want[rows[4].id] = ("again2", "720p", False)
+            assert store.cache is not None
+            held = {i: store.cache.meetings.get(i) for i in want}
+            assert {
+                i: (m.stream_key, m.resolution, m.configured) for i, m in held.items() if m
+            } == want
+            store.cache.clear()
+            read = await asyncio.gather(*(store.get_meeting(i) for i in want))
+            assert {m.id: (m.stream_key, m.resolution, m.configured) for m in read if m} == want
+        finally:
+            await store.close()
+
+    asyncio.run(run())

@@ -135,6 +135,12 @@ class SyncReads:
     statement work, several times more (a group shares one hop). A single
     statement in autocommit mode is its own snapshot of what has committed (WAL:
     readers never wait on the writer).
+
+    SQLite builds the rows as one JSON text (``json_group_array``) that msgspec
+    decodes straight into the records: one ``sqlite3_step``, so one hand-back of the
+    GIL, and no Python object per column (bench/README.md, "Scale"). A SQLite
+    without JSON functions fails the statement, and the store reads the row
+    through SQLAlchemy instead (``Store._cached``).
     """
 
     def __init__(self, path: Path) -> None:

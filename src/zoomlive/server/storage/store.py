@@ -97,6 +97,10 @@ def update_stream_sqlite_many(rows: list[tuple[Any, ...]]) -> tuple[str, tuple[A
     return sql, params
 
 
+#: ``UPDATE … FROM`` came with SQLite 3.33 (2020): older, a batch is an ``executemany``.
+_UPDATE_STREAM_MANY = (
+    update_stream_sqlite_many if sqlite3.sqlite_version_info >= (3, 33, 0) else None
+)
 INSERT_TOKEN = t.tokens.insert()
 
 
@@ -675,7 +679,7 @@ class Store:
             values = (meeting.stream_url, meeting.stream_key, meeting.page_url,
                       meeting.resolution, meeting.configured, meeting.id)  # fmt: skip
             await self.writer.execute_driver(
-                UPDATE_STREAM_SQLITE, values, after=after, many=update_stream_sqlite_many
+                UPDATE_STREAM_SQLITE, values, after=after, many=_UPDATE_STREAM_MANY
             )
             return
         params = {f: getattr(meeting, f) for f in _STREAM_FIELDS}
