@@ -24,6 +24,7 @@ recently used rows in memory, so it reads the new rows from the database.
     .venv/bin/python bench/scale.py --db … --seconds 5 --bulk 0   # skip the bulk load
     .venv/bin/python bench/scale.py --db … --seconds 4 --only sqlite-size --media off
 
+``--repeat N`` runs the data-size pairs N times, alternating, and prints the median ratio.
 ``--only`` runs some sections (``compare``, ``sqlite-size``, ``pg-size`` or ``size`` for
 both, ``bulk``); ``--media off|auto`` sets the servers' ``ZOOMLIVE_MEDIA`` (default: unset,
 as shipped). The server's environment, the demo setup and the Lua bodies are
@@ -38,6 +39,7 @@ import argparse
 import asyncio
 import json
 import sqlite3
+import statistics
 import subprocess
 import tempfile
 import time
@@ -276,6 +278,14 @@ def main() -> None:
     ap.add_argument("--pg-large", type=int, default=100_000)
     ap.add_argument("--bulk", type=int, default=1_000_000, help="0 skips the bulk load")
     ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="data size: run each 1-meeting / large pair this many times, alternating, "
+        "and print each ratio and their median (a shared machine's speed drifts "
+        "between two runs a few seconds apart)",
+    )
+    ap.add_argument(
         "--only",
         default=",".join(SECTIONS),
         help=f"comma-separated sections to run, of {', '.join(SECTIONS)}; "
@@ -310,21 +320,24 @@ def main() -> None:
                 pg, None, 2, args.meetings, args.seconds, ops, media
             )
             report["comparison"] = cmp
-        size: dict[str, Any] = {}
-        if "sqlite-size" in only:
-            db, path = _sqlite(tmp, "one")
-            size["sqlite_1"] = measure(db, path, 1, 1, args.seconds, ["patch"], media)
-            db, path = _sqlite(tmp, "large")
-            size[f"sqlite_{args.sqlite_large}"] = measure(
-                db, path, 1, args.sqlite_large, args.seconds, ["patch"], media
-            )
-        if "pg-size" in only:
-            size["postgresql_1"] = measure(pg, None, 1, 1, args.seconds, ["patch"], media)
-            size[f"postgresql_{args.pg_large}"] = measure(
-                pg, None, 1, args.pg_large, args.seconds, ["patch"], media
-            )
-        if size:
-            report["data_size"] = size
+        rounds: list[dict[str, Any]] = []
+        for _ in range(args.repeat if only & {"sqlite-size", "pg-size"} else 0):
+            size: dict[str, Any] = {}
+            if "sqlite-size" in only:
+                db, path = _sqlite(tmp, "one")
+                size["sqlite_1"] = measure(db, path, 1, 1, args.seconds, ["patch"], media)
+                db, path = _sqlite(tmp, "large")
+                size[f"sqlite_{args.sqlite_large}"] = measure(
+                    db, path, 1, args.sqlite_large, args.seconds, ["patch"], media
+                )
+            if "pg-size" in only:
+                size["postgresql_1"] = measure(pg, None, 1, 1, args.seconds, ["patch"], media)
+                size[f"postgresql_{args.pg_large}"] = measure(
+                    pg, None, 1, args.pg_large, args.seconds, ["patch"], media
+                )
+            rounds.append(size)
+        if rounds:
+            report["data_size"] = rounds
     if args.bulk and "bulk" in only:
         report["bulk_load"] = bulk_load(args.bulk, media=media)
     report["load_average_after"] = load_average()
@@ -378,20 +391,30 @@ def _comparison(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _data_size(size: dict[str, Any]) -> list[str]:
+def _data_size(rounds: list[dict[str, Any]]) -> list[str]:
     lines = [
         "",
-        "| database | meetings | filled in | PATCH req/s | ratio to 1 meeting | p99 "
+        "| round | database | meetings | filled in | PATCH req/s | ratio to 1 meeting | p99 "
         "| server CPU per request | peak RSS |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, res in size.items():
-        one = size[name.rsplit("_", 1)[0] + "_1"]["patch"]["rps"]
-        x = res["patch"]
+    ratios: dict[str, list[float]] = {}
+    for n, size in enumerate(rounds, 1):
+        for name, res in size.items():
+            kind = name.rsplit("_", 1)[0]
+            one = size[kind + "_1"]["patch"]["rps"]
+            x = res["patch"]
+            if res["meetings"] > 1:
+                ratios.setdefault(f"{kind} {res['meetings']:,}", []).append(x["rps"] / one)
+            lines.append(
+                f"| {n} | {kind} | {res['meetings']:,} | {res['fill_seconds']} s "
+                f"| {x['rps']:,} | {x['rps'] / one:.2f} | {x['p99_ms']} ms "
+                f"| {x['cpu_us_per_request']} µs | {res['peak_rss_mib'][0]} MiB |"
+            )
+    for name, rs in ratios.items():
         lines.append(
-            f"| {name.rsplit('_', 1)[0]} | {res['meetings']:,} | {res['fill_seconds']} s "
-            f"| {x['rps']:,} | {x['rps'] / one:.2f} | {x['p99_ms']} ms "
-            f"| {x['cpu_us_per_request']} µs | {res['peak_rss_mib'][0]} MiB |"
+            f"\n{name} meetings / 1 meeting: median {statistics.median(rs):.2f} of "
+            f"{len(rs)} ({', '.join(f'{r:.2f}' for r in rs)})"
         )
     return lines
 

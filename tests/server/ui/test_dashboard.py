@@ -226,6 +226,43 @@ def test_a_reconnecting_stream_resumes_the_journal_after_the_last_event_id(api: 
     assert first_batch(str(ids[1])) == ids[2:]
 
 
+def test_an_open_page_reads_nothing_while_nothing_is_written_and_still_sees_a_start(
+    api: Api,
+) -> None:
+    """On SQLite the server is its database's only writer: the live stream reuses its
+    last look while nothing was committed (ui/live.py), where it read the page's
+    meetings five times a second. Over the same two seconds the server reads as often
+    with a page open as without one (the webhook worker polls either way), and a
+    start through the API still reaches the page within a second."""
+    token = api.token()
+    assert api.call("PATCH", f"/meetings/{MEETING}/livestream", token, json=SEED).status_code == 204
+
+    def reads() -> int:
+        return int(api.admin("GET", "/stats").json()["pool_reads"])
+
+    def window(seconds: float) -> int:
+        start = reads()
+        time.sleep(seconds)
+        return reads() - start
+
+    closed = window(2.0)
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = f"{api.base_url}{UI}/live?ids={MEETING}"
+    with api.http.stream("GET", url, headers=headers) as r:
+        lines = r.iter_lines()
+        for line in lines:
+            if line == "event: clock":  # the first look is done
+                break
+        opened = window(2.0)  # ten looks, all while nothing is written
+        assert opened <= closed + 2, (opened, closed)
+        assert go_live(api, token).status_code == 204
+        started = time.monotonic()
+        for line in lines:
+            if line.startswith("data: ") and '"stream": "live"' in line:
+                break
+        assert time.monotonic() - started < 1.0
+
+
 def test_the_dashboard_starts_and_stops_the_stream_and_journals_it(page: Page, api: Api) -> None:
     token = api.token()
     assert api.call("PATCH", f"/meetings/{MEETING}/livestream", token, json=SEED).status_code == 204

@@ -137,6 +137,8 @@ class Store:
             else None
         )
         self._checkpointer: asyncio.Task[None] | None = None
+        #: Reads run on a pooled connection (``read``), since the process started.
+        self.reads = 0
 
     async def open(self) -> None:
         await migrate(self.engine)
@@ -182,10 +184,17 @@ class Store:
 
     # -- generic helpers ---------------------------------------------------------------
 
+    @property
+    def sole_writer(self) -> bool:
+        """Whether this process is its database's only writer (SQLite: README), so
+        that nothing in the database changed while ``writer.commits`` stayed the same."""
+        return self._sqlite
+
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a read on a pooled connection; once more on a fresh one if the
         connection was lost (a read is always safe to repeat). Still failing, it is
         ``StorageUnavailable`` (a 503)."""
+        self.reads += 1
         for attempt in (1, 2):
             conn: AsyncConnection | None = None
             try:
@@ -246,9 +255,11 @@ class Store:
         return RequestRows(token, account, meeting, host, meeting_id)
 
     def read_stats(self) -> dict[str, int]:
-        """The read model's misses read in groups: statements, and the keys they read."""
+        """Reads on pooled connections, and the read model's misses read in groups:
+        statements, and the keys they read."""
         g = self._group
         return {
+            "pool_reads": self.reads,
             "miss_statements": 0 if g is None else g.statements,
             "miss_keys": 0 if g is None else g.keys,
         }

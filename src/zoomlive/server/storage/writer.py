@@ -109,6 +109,10 @@ class Writer:
         self._conn: AsyncConnection | None = None
         self.batches = 0
         self.writes = 0
+        #: Transactions committed (a batch, or one write retried alone): a process
+        #: that is its database's only writer (SQLite) knows nothing changed while
+        #: this stays the same.
+        self.commits = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -190,10 +194,12 @@ class Writer:
                         if not fut.done():
                             fut.set_exception(_unavailable(exc))
                     else:
+                        self.commits += 1
                         _after(op, result)
                         if not fut.done():
                             fut.set_result(result)
                 continue
+            self.commits += 1
             self.batches += 1
             self.writes += len(batch)
             for (op, _), result in zip(batch, results, strict=True):

@@ -3,7 +3,10 @@
 The stream looks at the database every ``POLL`` seconds for the meetings the page
 shows (one ``SELECT … WHERE id IN``), so a change made by any worker process, any
 API call or the dashboard reaches the page well within a second with nothing to
-wire into the services; it sends a meeting only when its badge changed. The
+wire into the services; it sends a meeting only when its badge changed. A process
+that is its database's only writer (SQLite) knows when nothing was committed since
+the last look, and then reuses what that look read: an open page on an idle server
+costs no statement (a badge's media state, held in memory, is still looked at). The
 journal page also gets each new entry (its id as the event id), every page the server
 clock, and a page that ``watch``es (overview, webhooks, faults) a ``changed`` event when
 what it shows changed, upon which it fetches itself again and swaps its content.
@@ -29,6 +32,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from zoomlive.server.control.params import RuntimeDep
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.failures import StorageUnavailable
+from zoomlive.server.storage.records import Meeting
 from zoomlive.server.ui import views
 from zoomlive.server.ui.pages import who
 from zoomlive.server.ui.render import BASE, when
@@ -59,6 +63,12 @@ class _Looks:
 
     def __init__(self) -> None:
         self.sent: dict[int, dict[str, Any]] = {}
+        #: What the last look read, and the writer's commit count before it
+        #: (``Store.sole_writer``): while that count stays, the rows have not changed.
+        self.rows: list[Meeting] | None = None
+        self.rows_at = -1
+        self.watched: object = UNKNOWN
+        self.watched_at = -1  # -1: read at the next look
         #: What the watched part looked like (``UNKNOWN``: not looked at yet, so the
         #: first look that succeeds after a failed one refreshes the page).
         self.version: object = UNKNOWN
@@ -74,13 +84,27 @@ async def _look(
     could only cut it, and the browser would reconnect into the same error four times
     a second (README, "The dashboard"; the store logs the outage once)."""
     out = []
+    store = rt.store
     try:
-        for mid, badge in (await views.badges(rt, ids)).items():
-            if looks.sent.get(mid) != badge:
-                looks.sent[mid] = badge
+        # Taken before the look: a commit during it makes the next look read again.
+        commits = store.writer.commits if store.sole_writer else -1
+        rows = looks.rows
+        if rows is None or commits < 0 or commits != looks.rows_at:
+            looks.rows = None  # until this read succeeds
+            rows = looks.rows = await views.meetings(rt, ids)
+            looks.rows_at = commits
+        for meeting in rows:
+            badge = views.badge(rt, meeting)
+            if looks.sent.get(meeting.id) != badge:
+                looks.sent[meeting.id] = badge
                 out.append(ServerSentEventMessage(event="meeting", data=json.dumps(badge)))
         if watch and versions:
-            current = await views.version(rt, watch)
+            if watch == "webhooks" and commits >= 0 and commits == looks.watched_at:
+                current = looks.watched  # all of it is in the database
+            else:
+                looks.watched_at = -1  # until this read succeeds
+                current = await views.version(rt, watch)
+                looks.watched, looks.watched_at = current, commits
             if current != looks.version:
                 looks.version = current
                 out.append(ServerSentEventMessage(event="changed", data=watch))

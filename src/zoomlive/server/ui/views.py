@@ -99,17 +99,17 @@ async def meetings_page(
     )  # fmt: skip
 
 
-async def badges(rt: Runtime, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The live badge of each of these meetings, in one statement (any worker's writes
-    are seen, not only this process's)."""
+async def meetings(rt: Runtime, ids: list[int]) -> list[Meeting]:
+    """These meetings as stored, in one statement (any worker's writes are seen, not
+    only this process's)."""
     if not ids:
-        return {}
+        return []
     stmt = sa.select(t.meetings).where(t.meetings.c.id.in_(ids))
 
     async def q(conn: AsyncConnection) -> list[Meeting]:
         return [from_row(Meeting, r) for r in await conn.execute(stmt)]
 
-    return {m.id: badge(rt, m) for m in await rt.store.read(q)}
+    return await rt.store.read(q)
 
 
 async def counts(rt: Runtime) -> dict[str, int]:
