@@ -146,7 +146,7 @@ class Store:
         if self.cache is not None and self._wal is not None:
             self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
             self._group = GroupReads(self._sync)
-        if self.url.startswith("sqlite"):
+        if self._wal is not None:  # a file: an in-memory database has no WAL
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
     async def _checkpoints(self, every: float = 0.05) -> None:
