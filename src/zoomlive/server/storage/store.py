@@ -137,6 +137,7 @@ class Store:
             else None
         )
         self._checkpointer: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         #: Reads run on a pooled connection (``read``), since the process started.
         self.reads = 0
 
@@ -147,6 +148,7 @@ class Store:
             self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
             self._group = GroupReads(self._sync)
         if self._wal is not None:  # a file: an in-memory database has no WAL
+            self._closing = asyncio.Event()
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
     async def _checkpoints(self, every: float = 0.05) -> None:
@@ -157,10 +159,14 @@ class Store:
         writer's truncation size under load at a million meetings (each UPDATE
         dirtying a page of its own), and the writer stopped for the whole copy and its
         fsync: p99 80-95 ms against 23-34 ms (bench/README.md, "Scale"). Nothing is
-        done while nothing is written."""
+        done while nothing is written. ``close`` stops it between two checkpoints, not
+        inside one: cancelled while it checks a connection out, the connection would be
+        left to the garbage collector."""
         seen = -1
-        while True:
-            await asyncio.sleep(every)
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), every)
+                return
             if self.writer.batches == seen:
                 continue
             seen = self.writer.batches
@@ -168,6 +174,10 @@ class Store:
                 await checkpoint(self.engine)
 
     async def close(self) -> None:
+        self._closing.set()
+        if self._checkpointer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._checkpointer), 10)
         await cancel(self._checkpointer)
         await self.writer.stop()
         if self.hot is not None:
