@@ -253,8 +253,11 @@ def test_an_open_page_reads_nothing_while_nothing_is_written_and_still_sees_a_st
         for line in lines:
             if line == "event: clock":  # the first look is done
                 break
-        opened = window(2.0)  # ten looks, all while nothing is written
-        assert opened <= closed + 2, (opened, closed)
+        opened = window(2.0)  # ten looks, while nothing (or next to nothing) is written
+        # Reading at every look adds 10 reads here (measured: 50 against 39). The
+        # webhook worker's own reads vary by a few from one window to the next (seen:
+        # 43 against 39, with the stream reading at most once), hence half of that.
+        assert opened <= closed + 5, (opened, closed)
         assert go_live(api, token).status_code == 204
         started = time.monotonic()
         for line in lines:
