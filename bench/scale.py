@@ -321,15 +321,21 @@ def main() -> None:
             )
             report["comparison"] = cmp
         rounds: list[dict[str, Any]] = []
-        for _ in range(args.repeat if only & {"sqlite-size", "pg-size"} else 0):
+        for n in range(args.repeat if only & {"sqlite-size", "pg-size"} else 0):
             size: dict[str, Any] = {}
             if "sqlite-size" in only:
-                db, path = _sqlite(tmp, "one")
+                # A new file each round: a file reused would hold the last round's
+                # million rows, deleted by the reset, and the new rows would land on
+                # its scattered free pages.
+                db, path = _sqlite(tmp, f"one-{n}")
                 size["sqlite_1"] = measure(db, path, 1, 1, args.seconds, ["patch"], media)
-                db, path = _sqlite(tmp, "large")
+                db, path = _sqlite(tmp, f"large-{n}")
                 size[f"sqlite_{args.sqlite_large}"] = measure(
                     db, path, 1, args.sqlite_large, args.seconds, ["patch"], media
                 )
+                for name in (f"one-{n}", f"large-{n}"):
+                    for f in Path(tmp).glob(f"{name}.db*"):
+                        f.unlink()
             if "pg-size" in only:
                 size["postgresql_1"] = measure(pg, None, 1, 1, args.seconds, ["patch"], media)
                 size[f"postgresql_{args.pg_large}"] = measure(

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from zoomlive.server.storage import schema as t
 from zoomlive.server.storage.readmodel import SyncReads
 from zoomlive.server.storage.records import Meeting
-from zoomlive.server.storage.store import UPDATE_STREAM_SQLITE, update_stream_sqlite_many
+from zoomlive.server.storage.streams_sqlite import UPDATE
 
 BASE_ID = 20_000_000_000
 
@@ -80,9 +80,10 @@ def run(path: Path, n: int, patches: int, group: int) -> dict[str, float]:
         ]
         writer.execute("BEGIN")
         if group == 1:
-            writer.execute(UPDATE_STREAM_SQLITE, rows[0])
+            writer.execute(UPDATE.sql, rows[0])
         else:
-            writer.execute(*update_stream_sqlite_many(rows))
+            assert UPDATE.many is not None
+            writer.execute(*UPDATE.many(rows))
         writer.execute("COMMIT")
         c2 = time.process_time()
         spent["read"] += c1 - c0

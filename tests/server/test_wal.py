@@ -1,9 +1,10 @@
 """Bounded storage: the SQLite WAL stays under 64 MiB under sustained writes.
 
-Under constant writes a PASSIVE checkpoint never catches up, so SQLite never
-restarts the WAL and the file grows without end; the writer truncates it between
-batches instead. Driven by wrk (Debian's package; .ci/run installs it) at its
-maximum rate for 60 s against a real server.
+Under constant writes a background checkpoint never catches the writer, so SQLite
+never restarts the WAL on its own and the file would grow without end; the writer
+restarts it between batches once it holds 32 MiB (``restart_wal``). Driven by wrk
+(Debian's package; .ci/run installs it) at its maximum rate for 60 s against a real
+server.
 """
 
 from __future__ import annotations

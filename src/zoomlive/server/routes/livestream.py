@@ -49,8 +49,11 @@ class LiveStreamEndpoints:
     ) -> Principal:
         rt = self.rt
         # The token, its account, the meeting and its host in one read; the errors
-        # still come in Zoom's order (auth, then id, then body, then the rest).
-        principal = await rt.auth.authenticate_for(authorization, query_token, parse_id(raw_id))
+        # still come in Zoom's order (auth, then id, then body, then the rest). A
+        # configuring PATCH may leave the meeting to its write (``svc.update``).
+        principal = await rt.auth.authenticate_for(
+            authorization, query_token, parse_id(raw_id), defer_meeting=op is Operation.UPDATE
+        )
         info.account_id, info.client_id = principal.account_id, principal.client_id
         rows = principal.rows
         account = rows.account if rows is not None else None

@@ -94,12 +94,18 @@ class AuthService:
         return self._principal(await self._store.get_token(token_hash), None)
 
     async def authenticate_for(
-        self, authorization: str | None, token_in_query: bool, meeting_id: int | None
+        self,
+        authorization: str | None,
+        token_in_query: bool,
+        meeting_id: int | None,
+        defer_meeting: bool = False,
     ) -> Principal:
         """As ``authenticate``, reading the meeting, its host and the account with the
-        token (one statement on PostgreSQL); the principal carries them."""
+        token (one statement on PostgreSQL); the principal carries them. With
+        ``defer_meeting``, a meeting the read model misses may be left unread
+        (``Store.request_rows``)."""
         token_hash = _bearer_hash(authorization, token_in_query)
-        rows = await self._store.request_rows(token_hash, meeting_id)
+        rows = await self._store.request_rows(token_hash, meeting_id, defer_meeting)
         return self._principal(rows.token, rows)
 
     def _principal(self, token: Token | None, rows: RequestRows | None) -> Principal:

@@ -33,8 +33,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     # Checkpoints run from a background task (``checkpoint``), not inside a commit,
     # where their fsync would stall every request waiting on that commit; the writer
-    # truncates the WAL itself when it grows (``truncate_wal``). After a checkpoint
-    # resets the WAL, SQLite cuts the file back to this size.
+    # restarts the WAL when it has grown (``restart_wal``). When the WAL restarts,
+    # SQLite cuts the file back to this size.
     cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     cur.close()
@@ -42,8 +42,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 #: The SQLite WAL stays under this size (README: bounded storage).
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
-#: Past this size the writer truncates the WAL between two batches.
-WAL_TRUNCATE_AT = 16 * 1024 * 1024
+#: Past this many frames (32 MiB of 4 KiB pages) the WAL is restarted (``restart_wal``).
+WAL_RESTART_FRAMES = 8192
+#: Past this size the writer truncates the WAL between two batches: only if restarts
+#: keep failing (a reader holding an old snapshot), since a restart reuses the file.
+WAL_TRUNCATE_AT = 48 * 1024 * 1024
 
 
 def _disconnects(ctx: sa.engine.ExceptionContext) -> None:
@@ -156,25 +159,76 @@ def wal_path(url: str) -> Path | None:
     return Path(f"{db}-wal")
 
 
-def truncate_wal(wal: Path) -> Callable[[AsyncConnection], Awaitable[None]]:
-    """Writer maintenance for SQLite: under sustained writes a PASSIVE checkpoint never
-    catches up, so the WAL is never restarted and grows without end. The writer, the
-    database's only writer, checkpoints and truncates it between batches when it has
-    grown past ``WAL_TRUNCATE_AT``; readers only delay it."""
+def restart_wal(wal: Path) -> Callable[[AsyncConnection, bool], Awaitable[None]]:
+    """Writer maintenance for SQLite: restart the WAL, so that it stays small.
 
-    async def maintain(conn: AsyncConnection) -> None:
+    SQLite writes the WAL from its start again only when a transaction begins with
+    every frame copied back into the database. Under constant writes the background
+    checkpoints (``checkpoint``) never see that: they copy what was there when they
+    began while the writer adds more. The writer, the database's only writer, can:
+    asked (``Writer.maintain_now``, when the WAL holds ``WAL_RESTART_FRAMES``), it
+    copies the few frames the last background checkpoint left, between two batches,
+    and its next transaction restarts the WAL. That costs the writer one pause (its
+    fsyncs: bench/README.md, "Scale") per 32 MiB written.
+
+    If the file still outgrows ``WAL_TRUNCATE_AT`` (a reader kept an old snapshot
+    through the restarts), the writer truncates it, waiting for readers to finish."""
+
+    async def maintain(conn: AsyncConnection, asked: bool) -> None:
+        if asked:
+            await _driver_pragma(conn, "PRAGMA wal_checkpoint(PASSIVE)")
+            return
         try:
             # One stat, cheaper than the thread hop it would take to offload it.
             size = os.path.getsize(wal)  # noqa: ASYNC240
         except FileNotFoundError:
             return
         if size > WAL_TRUNCATE_AT:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            await _driver_pragma(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
 
     return maintain
 
 
-async def checkpoint(engine: AsyncEngine) -> None:
-    """Fold the SQLite WAL back into the database without blocking the writer."""
+async def _driver_pragma(conn: AsyncConnection, sql: str) -> None:
+    """A PRAGMA on aiosqlite's own connection: one hop to its thread, where
+    SQLAlchemy's cursor takes three and opens a transaction."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.execute_fetchall(sql)
+
+
+class FileSync:
+    """The database file, held open to flush it (``fdatasync``) after each background
+    checkpoint, off the writer.
+
+    SQLite syncs the database file only when a checkpoint copies the WAL to its end,
+    which under constant writes only the writer's restart does (``restart_wal``). That
+    sync then flushed every page the background checkpoints had copied since the last
+    restart, thousands of scattered pages: 40-80 ms of the writer's time, against 4-8
+    once they are flushed as they are copied (bench/README.md, "Scale").
+
+    The descriptor stays open until the store's connections are closed: closing any
+    descriptor of a file drops every POSIX lock the process holds on it, SQLite's too.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd: int | None = os.open(path, os.O_RDONLY)
+
+    def sync(self) -> None:
+        if self._fd is not None:
+            getattr(os, "fdatasync", os.fsync)(self._fd)  # macOS has no fdatasync
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+async def checkpoint(engine: AsyncEngine) -> int:
+    """Fold the SQLite WAL back into the database without blocking the writer.
+    Returns the frames in the WAL (SQLite's ``log`` count)."""
     async with engine.connect() as conn:
-        await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        row: Any = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).first()
+    # (busy, frames in the WAL, frames copied back)
+    return 0 if row is None else int(row[1])

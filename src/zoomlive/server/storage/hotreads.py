@@ -40,6 +40,9 @@ class RequestRows:
     host: User | None = None
     #: The meeting id asked for (None: the request named no valid id).
     meeting_id: int | None = None
+    #: The meeting was not read (the read model did not hold it, and the caller's
+    #: write checks it itself: ``Store.save_stream_if_host_may_stream``).
+    deferred: bool = False
 
 
 _PARTS: tuple[tuple[str, sa.Table, type[msgspec.Struct]], ...] = (

@@ -29,12 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zoomlive.server.health import Dependency
 from zoomlive.server.storage import schema as t
+from zoomlive.server.storage import streams_sqlite
 from zoomlive.server.storage.engine import (
+    WAL_RESTART_FRAMES,
+    FileSync,
     checkpoint,
     make_engine,
     migrate,
+    restart_wal,
     startup_lock,
-    truncate_wal,
     wal_path,
 )
 from zoomlive.server.storage.failures import StorageUnavailable, is_connection_error
@@ -68,38 +71,11 @@ class Conflict(Exception):
     """A create whose key exists already; nothing was written."""
 
 
-_STREAM_FIELDS = ("stream_url", "stream_key", "page_url", "resolution", "configured")
+_STREAM_FIELDS = streams_sqlite.FIELDS
 UPDATE_STREAM = (
     t.meetings.update()
     .where(t.meetings.c.id == sa.bindparam("b_id"))
     .values({f: sa.bindparam(f) for f in _STREAM_FIELDS})
-)
-#: The same UPDATE in SQLite's own SQL, for the writer's driver path (one
-#: ``executemany`` per batch without SQLAlchemy's per-row work: the PATCH hot path).
-UPDATE_STREAM_SQLITE = (
-    f"UPDATE {t.meetings.name} SET {', '.join(f + ' = ?' for f in _STREAM_FIELDS)} "  # noqa: S608
-    "WHERE id = ?"
-)
-
-
-def update_stream_sqlite_many(rows: list[tuple[Any, ...]]) -> tuple[str, tuple[Any, ...]]:
-    """``UPDATE_STREAM_SQLITE`` for many rows as one statement (``UPDATE … FROM
-    VALUES``). A meeting written twice keeps its last row, as running them in order
-    would: SQLite uses any one of several matching rows."""
-    last = {row[-1]: row for row in rows}
-    params = tuple(v for row in last.values() for v in row)
-    one = "(" + ", ".join("?" * (len(_STREAM_FIELDS) + 1)) + ")"
-    sets = ", ".join(f"{f} = v.column{i}" for i, f in enumerate(_STREAM_FIELDS, 1))
-    sql = (
-        f"UPDATE {t.meetings.name} SET {sets} FROM (VALUES {', '.join([one] * len(last))}) "  # noqa: S608
-        f"AS v WHERE {t.meetings.name}.id = v.column{len(_STREAM_FIELDS) + 1}"
-    )
-    return sql, params
-
-
-#: ``UPDATE … FROM`` came with SQLite 3.33 (2020): older, a batch is an ``executemany``.
-_UPDATE_STREAM_MANY = (
-    update_stream_sqlite_many if sqlite3.sqlite_version_info >= (3, 33, 0) else None
 )
 INSERT_TOKEN = t.tokens.insert()
 
@@ -121,7 +97,7 @@ class Store:
         self.dependency = Dependency("database", log)
         self.writer = Writer(
             self.engine,
-            maintenance=truncate_wal(wal) if wal else None,
+            maintenance=restart_wal(wal) if wal else None,
             dependency=self.dependency,
             driver_batches=database_url.startswith("sqlite"),
         )
@@ -137,7 +113,9 @@ class Store:
             else None
         )
         self._checkpointer: asyncio.Task[None] | None = None
-        self._closing = asyncio.Event()
+        self._file: FileSync | None = None
+        #: Set by ``close``; made in ``open``, on the loop that runs the store.
+        self._closing: asyncio.Event | None = None
         #: Reads run on a pooled connection (``read``), since the process started.
         self.reads = 0
 
@@ -148,6 +126,7 @@ class Store:
             self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
             self._group = GroupReads(self._sync)
         if self._wal is not None:  # a file: an in-memory database has no WAL
+            self._file = FileSync(self._wal.with_name(self._wal.name[: -len("-wal")]))
             self._closing = asyncio.Event()
             self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
@@ -155,26 +134,35 @@ class Store:
         """Fold the WAL into the database in the background while writes go on.
 
         Run often, each PASSIVE checkpoint copies a few batches' pages, on a pooled
-        connection's thread, beside the writer. Run once a second, the WAL reached the
-        writer's truncation size under load at a million meetings (each UPDATE
-        dirtying a page of its own), and the writer stopped for the whole copy and its
-        fsync: p99 80-95 ms against 23-34 ms (bench/README.md, "Scale"). Nothing is
-        done while nothing is written. ``close`` stops it between two checkpoints, not
-        inside one: cancelled while it checks a connection out, the connection would be
-        left to the garbage collector."""
+        connection's thread, beside the writer. Run once a second, they fell behind
+        under load at a million meetings (each UPDATE dirtying a page of its own), and
+        the writer stopped for the whole copy and its fsync: p99 81 ms against 27 ms
+        (bench/README.md, "Scale"). Each is followed by a flush of the database file
+        (``FileSync``). When the WAL holds ``WAL_RESTART_FRAMES``, the writer restarts
+        it (``restart_wal``), which then copies and flushes only what the last one
+        left. Nothing is done while nothing is written. ``close`` stops it between two
+        checkpoints, not inside one: cancelled while it checks a connection out, the
+        connection would be left to the garbage collector."""
+        closing = self._closing
+        assert closing is not None
         seen = -1
-        while not self._closing.is_set():
+        while not closing.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), every)
+                await asyncio.wait_for(closing.wait(), every)
                 return
             if self.writer.batches == seen:
                 continue
             seen = self.writer.batches
-            with contextlib.suppress(Exception):
-                await checkpoint(self.engine)
+            with contextlib.suppress(Exception):  # the next turn tries again
+                frames = await checkpoint(self.engine)
+                if self._file is not None:
+                    await asyncio.to_thread(self._file.sync)
+                if frames >= WAL_RESTART_FRAMES:
+                    await self.writer.maintain_now()
 
     async def close(self) -> None:
-        self._closing.set()
+        if self._closing is not None:
+            self._closing.set()
         if self._checkpointer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._checkpointer), 10)
@@ -191,6 +179,9 @@ class Store:
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)
         await self.engine.dispose()
+        if self._file is not None:  # after every connection (``FileSync``)
+            self._file.close()
+            self._file = None
 
     # -- generic helpers ---------------------------------------------------------------
 
@@ -227,9 +218,14 @@ class Store:
             return result
         raise AssertionError("unreachable")
 
-    async def request_rows(self, token_hash: str, meeting_id: int | None) -> RequestRows:
+    async def request_rows(
+        self, token_hash: str, meeting_id: int | None, defer_meeting: bool = False
+    ) -> RequestRows:
         """A live stream request's token, account, meeting and host: one statement on
-        PostgreSQL (``hotreads``), else the read model's (or one read each)."""
+        PostgreSQL (``hotreads``), else the read model's (or one read each).
+
+        With ``defer_meeting`` (a PATCH livestream), a meeting the read model does not
+        hold is not read where ``defers_stream_reads``: the rows say ``deferred``."""
         if self.hot is not None:
             try:
                 rows = await self.hot.request_rows(token_hash, meeting_id)
@@ -248,6 +244,8 @@ class Store:
             if account is not None:
                 assert token is not None
                 meeting = c.meetings.get(meeting_id)
+                if meeting is None and defer_meeting and self.defers_stream_reads:
+                    return RequestRows(token, account, None, None, meeting_id, deferred=True)
                 if meeting is None:
                     meeting = await self._cached(c.meetings, Meeting, t.meetings, meeting_id)
                 if meeting is None:
@@ -694,33 +692,62 @@ class Store:
         """Persist a meeting's stream configuration (the PATCH livestream hot path)."""
 
         def after(_: object) -> None:
-            self._merge(meeting, _STREAM_FIELDS)
+            self._merge(meeting.id, {f: getattr(meeting, f) for f in _STREAM_FIELDS})
 
         if self._sqlite:
+            stream = streams_sqlite.UPDATE
             values = (meeting.stream_url, meeting.stream_key, meeting.page_url,
                       meeting.resolution, meeting.configured, meeting.id)  # fmt: skip
-            await self.writer.execute_driver(
-                UPDATE_STREAM_SQLITE, values, after=after, many=_UPDATE_STREAM_MANY
-            )
+            await self.writer.execute_driver(stream.sql, values, after=after, many=stream.many)
             return
         params = {f: getattr(meeting, f) for f in _STREAM_FIELDS}
         params["b_id"] = meeting.id
         await self.writer.execute(UPDATE_STREAM, params, after=after, lock_key=meeting.id)
 
-    def _merge(self, meeting: Meeting, fields: tuple[str, ...]) -> None:
+    @property
+    def defers_stream_reads(self) -> bool:
+        """Whether a PATCH livestream whose meeting the read model does not hold can
+        skip reading it (``save_stream_if_host_may_stream``): SQLite 3.35+ with the
+        read model, the server its database's only writer."""
+        stream = streams_sqlite.IF_HOST_MAY_STREAM
+        return self.cache is not None and self._sqlite and stream is not None
+
+    async def save_stream_if_host_may_stream(
+        self, meeting_id: int, kind: str, account_id: str, values: tuple[Any, ...]
+    ) -> bool:
+        """Write a stream configuration (``values``: ``streams_sqlite.FIELDS``) only if
+        the meeting is a ``kind`` of ``account_id`` whose host may stream: a
+        compare-and-set, with the checks the meeting's read would serve in the same
+        statement. Returns whether it wrote. False says nothing of which check failed:
+        the caller reads the meeting to answer with Zoom's error for it."""
+        stream = streams_sqlite.IF_HOST_MAY_STREAM
+        assert stream is not None and self.defers_stream_reads
+        changes = dict(zip(_STREAM_FIELDS, values, strict=True))
+
+        def after(wrote: object) -> None:
+            if wrote:
+                self._merge(meeting_id, changes)
+
+        wrote = await self.writer.execute_driver(
+            stream.sql,
+            (*values, kind, account_id, meeting_id),
+            after=after,
+            many=stream.many,
+            returns_key=stream.returns_key,
+        )
+        return bool(wrote)
+
+    def _merge(self, meeting_id: int, changes: dict[str, Any]) -> None:
         # Only the fields this write touched, right after its commit: a concurrent
         # write to other columns must not be undone by a record read before it.
         if self.cache is None:
             return
         table = self.cache.meetings
-        current = table.rows.get(meeting.id)
+        current = table.rows.get(meeting_id)
         if current is None:
-            table.changed(meeting.id)
+            table.changed(meeting_id)
             return
-        table.put(
-            meeting.id,
-            msgspec.structs.replace(current, **{f: getattr(meeting, f) for f in fields}),
-        )
+        table.put(meeting_id, msgspec.structs.replace(current, **changes))
 
     async def transition_stream(
         self,

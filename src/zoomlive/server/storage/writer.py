@@ -13,6 +13,11 @@ fresh connection). If the connection fails while COMMIT is in flight, the outcom
 is unknown: the batch is not applied again, and its writes fail with
 ``CommitOutcomeUnknown`` (a 503; the client may retry, as after a timeout).
 
+A batch that is one statement (on SQLite: a run of stream PATCHes, made one
+``UPDATE … FROM VALUES``) runs in SQLite's autocommit mode: the statement is its own
+transaction, committed before it returns, in one hop to the driver's thread instead
+of two (statement, then COMMIT). Each hop waits for a turn of the busy event loop.
+
 An operation may carry an ``after`` hook: it runs right after the commit, in commit
 order, before any waiter resumes. The in-memory read model is updated there, so it
 always follows the database in the order the database applied the writes.
@@ -64,6 +69,13 @@ class _Driver:
     after: After | None = None
     #: Runs of this statement as one statement (``execute_driver``).
     many: Many | None = None
+    #: Non-zero: the statement returns (RETURNING) the key of each row it changed,
+    #: which is its last ``returns_key`` parameters; its result is whether its key
+    #: came back, i.e. whether its conditions held (``execute_driver``).
+    returns_key: int = 0
+
+    def key(self) -> tuple[Any, ...]:
+        return tuple(self.params[-self.returns_key :])
 
 
 #: Given the parameter rows of a run of one driver statement, one statement with the
@@ -80,9 +92,15 @@ class _Call:
 _Op = _Exec | _Driver | _Call
 
 
+@dataclass(slots=True)
+class _Maintain:
+    """Asked for by ``maintain_now``: run the maintenance between two batches."""
+
+
 #: Between batches, on the writer's own connection (so no other writer can be in
-#: the way): given the connection, do housekeeping such as a truncating checkpoint.
-Maintenance = Callable[[AsyncConnection], Awaitable[None]]
+#: the way): given the connection and whether it was asked for (``maintain_now``),
+#: do housekeeping such as a checkpoint.
+Maintenance = Callable[[AsyncConnection, bool], Awaitable[None]]
 
 
 class Writer:
@@ -104,7 +122,7 @@ class Writer:
         self._maintenance = maintenance
         self._maintenance_every = maintenance_every
         self._maintained_at = 0.0
-        self._queue: asyncio.Queue[tuple[_Op, asyncio.Future[Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[_Op | _Maintain, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection | None = None
         self.batches = 0
@@ -149,19 +167,30 @@ class Writer:
         params: tuple[Any, ...],
         after: After | None = None,
         many: Many | None = None,
-    ) -> None:
+        returns_key: int = 0,
+    ) -> Any:
         """As ``execute``, for SQL in the driver's dialect and parameter style; runs of
         the same SQL in a batch are one ``executemany``, or with ``many`` one statement
         (``many(rows)``: on SQLite a statement holds the GIL-free part of the work in
-        one ``sqlite3_step``, where ``executemany`` gives the GIL back after each row)."""
-        await self._submit(_Driver(sql, params, after, many))
+        one ``sqlite3_step``, where ``executemany`` gives the GIL back after each row).
+
+        With ``returns_key`` (k), the statement is conditional and returns the key of
+        each row it changed (its last k parameters, in its RETURNING clause, and so
+        must ``many``'s statement); the result is whether this one's key came back.
+        Otherwise it is None."""
+        return await self._submit(_Driver(sql, params, after, many, returns_key))
 
     async def call(self, fn: ConnFn, after: After | None = None) -> Any:
         """Run ``fn(conn)`` inside a group-committed transaction; returns its result.
         ``after(result)`` runs once the transaction has committed, in commit order."""
         return await self._submit(_Call(fn, after))
 
-    async def _submit(self, op: _Op) -> Any:
+    async def maintain_now(self) -> None:
+        """Run the maintenance once, asked for, between two batches (at once if the
+        writer is idle); returns when it has run. Its failure is logged, not raised."""
+        await self._submit(_Maintain())
+
+    async def _submit(self, op: _Op | _Maintain) -> Any:
         if self._task is None:
             raise RuntimeError("writer is not running")
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -170,60 +199,88 @@ class Writer:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            asked: list[asyncio.Future[Any]] = []
+            batch: list[tuple[_Op, asyncio.Future[Any]]] = []
+            first = await self._queue.get()
+            while True:
+                op, fut = first
+                if isinstance(op, _Maintain):
+                    asked.append(fut)
+                else:
+                    batch.append((op, fut))
+                if len(batch) >= self._max_batch or self._queue.empty():
+                    break
+                first = self._queue.get_nowait()
             try:
-                results = await self._commit([op for op, _ in batch])
+                if batch:
+                    await self._run_batch(batch)
             except asyncio.CancelledError:
-                for _, fut in batch:
+                # Stopped: the maintenance does not run, but whoever asked is answered.
+                for fut in asked:
                     if not fut.done():
                         fut.set_exception(RuntimeError("writer stopped"))
                 raise
-            except CommitOutcomeUnknown as exc:
-                for _, fut in batch:
+            await self._maintain(asked)
+
+    async def _run_batch(self, batch: list[tuple[_Op, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._commit([op for op, _ in batch])
+        except asyncio.CancelledError:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(RuntimeError("writer stopped"))
+            raise
+        except CommitOutcomeUnknown as exc:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(_unavailable(exc))
+            return
+        except Exception:
+            # Nothing committed. Isolate the failure: each write again, alone.
+            for op, fut in batch:
+                try:
+                    (result,) = await self._commit([op])
+                except Exception as exc:
                     if not fut.done():
                         fut.set_exception(_unavailable(exc))
-                continue
-            except Exception:
-                # Nothing committed. Isolate the failure: each write again, alone.
-                for op, fut in batch:
-                    try:
-                        (result,) = await self._commit([op])
-                    except Exception as exc:
-                        if not fut.done():
-                            fut.set_exception(_unavailable(exc))
-                    else:
-                        self.commits += 1
-                        _after(op, result)
-                        if not fut.done():
-                            fut.set_result(result)
-                continue
-            self.commits += 1
-            self.batches += 1
-            self.writes += len(batch)
-            for (op, _), result in zip(batch, results, strict=True):
-                _after(op, result)
-            for (_, fut), result in zip(batch, results, strict=True):
-                if not fut.done():
-                    fut.set_result(result)
-            await self._maintain()
-
-    async def _maintain(self) -> None:
-        now = time.monotonic()
-        if self._maintenance is None or now - self._maintained_at < self._maintenance_every:
+                else:
+                    self.commits += 1
+                    _after(op, result)
+                    if not fut.done():
+                        fut.set_result(result)
             return
-        self._maintained_at = now
-        conn = await self._connection()
+        self.commits += 1
+        self.batches += 1
+        self.writes += len(batch)
+        for (op, _), result in zip(batch, results, strict=True):
+            _after(op, result)
+        for (_, fut), result in zip(batch, results, strict=True):
+            if not fut.done():
+                fut.set_result(result)
+
+    async def _maintain(self, asked: list[asyncio.Future[Any]]) -> None:
+        now = time.monotonic()
         try:
-            # SQLAlchemy begins a transaction on first use; end it here, so the next
-            # batch finds the connection idle. (pysqlite sends no BEGIN for a PRAGMA,
-            # so a checkpoint still runs outside any SQLite transaction.)
-            async with conn.begin():
-                await self._maintenance(conn)
-        except Exception:
-            log.warning("writer: maintenance failed", exc_info=True)
-            await self._discard()
+            if self._maintenance is None or (
+                not asked and now - self._maintained_at < self._maintenance_every
+            ):
+                return
+            self._maintained_at = now
+            conn = await self._connection()
+            try:
+                await self._maintenance(conn, bool(asked))
+                if conn.in_transaction():
+                    # SQLAlchemy began one on first use: end it, so the next batch
+                    # finds the connection idle (pysqlite sends no BEGIN for a PRAGMA,
+                    # so a checkpoint still ran outside any SQLite transaction).
+                    await conn.commit()
+            except Exception:
+                log.warning("writer: maintenance failed", exc_info=True)
+                await self._discard()
+        finally:
+            for fut in asked:
+                if not fut.done():
+                    fut.set_result(None)
 
     async def _connection(self) -> AsyncConnection:
         # One connection, kept open: no pool checkout or reset-on-return per batch,
@@ -282,28 +339,38 @@ class Writer:
         return results
 
     async def _commit_driver(self, conn: AsyncConnection, ops: list[_Driver]) -> list[Any]:
-        """A batch of driver statements straight on aiosqlite's connection: one
-        ``executemany`` per run of the same SQL (pysqlite opens the transaction before
-        the first) and a COMMIT: two hops to its thread, where SQLAlchemy's cursor
-        takes four (a cursor, the statement, closing the cursor, COMMIT). Each hop
-        waits for a turn of the busy event loop, and the batch's latency bounds how
-        fast the requests waiting on it go (bench/README.md, "Scale")."""
+        """A batch of driver statements straight on aiosqlite's connection, without
+        SQLAlchemy's cursor (four hops to its thread per statement: a cursor, the
+        statement, closing the cursor, COMMIT). Each hop waits for a turn of the busy
+        event loop, and the batch's latency bounds how fast the requests waiting on it
+        go (bench/README.md, "Scale").
+
+        One statement (one run made one by ``many``, or one write): in autocommit
+        mode, one hop. Otherwise one per run (``executemany``; pysqlite opens the
+        transaction before the first) and COMMIT."""
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        runs: list[tuple[_Driver, list[tuple[Any, ...]]]] = []
+        runs: list[tuple[_Driver, list[_Driver]]] = []
         for op in ops:
             if runs and runs[-1][0].sql == op.sql:
-                runs[-1][1].append(op.params)
+                runs[-1][1].append(op)
             else:
-                runs.append((op, [op.params]))
+                runs.append((op, [op]))
+        if len(runs) == 1 and (len(ops) == 1 or ops[0].many is not None):
+            # pysqlite's isolation_level None: no implicit BEGIN, so the statement
+            # commits itself; a failed one is rolled back by SQLite, nothing applied.
+            level = driver.isolation_level
+            driver.isolation_level = None
+            try:
+                return await _run(driver, ops)
+            finally:
+                driver.isolation_level = level
+        results: list[Any] = []
         committing = False
         try:
-            for first, rows in runs:
-                if first.many is not None and len(rows) > 1:
-                    await driver.execute(*first.many(rows))
-                else:
-                    await driver.executemany(first.sql, rows)
+            for _, run in runs:
+                results += await _run(driver, run)
             committing = True
             await driver.commit()
         except BaseException as exc:
@@ -314,7 +381,7 @@ class Writer:
             if committing and isinstance(exc, Exception) and is_connection_error(exc):
                 raise CommitOutcomeUnknown(type(exc).__name__) from exc
             raise
-        return [None] * len(ops)
+        return results
 
     async def _apply(self, conn: AsyncConnection, ops: list[_Op]) -> list[Any]:
         results: list[Any] = [None] * len(ops)
@@ -334,7 +401,15 @@ class Writer:
                         break
                     rows.append(nxt.params)
                     j += 1
-                await conn.exec_driver_sql(op.sql, rows[0] if len(rows) == 1 else rows)
+                if op.returns_key:
+                    # RETURNING: each write alone (executemany returns no rows).
+                    for k in range(i, j):
+                        one = ops[k]
+                        assert isinstance(one, _Driver)
+                        found = (await conn.exec_driver_sql(one.sql, one.params)).all()
+                        results[k] = one.key() in {tuple(r) for r in found}
+                else:
+                    await conn.exec_driver_sql(op.sql, rows[0] if len(rows) == 1 else rows)
                 i = j
                 continue
             run = [op]
@@ -353,6 +428,29 @@ class Writer:
                 await conn.execute(op.statement, [o.params for o in run])
             i = j
         return results
+
+
+async def _run(driver: Any, run: list[_Driver]) -> list[Any]:
+    """One run of the same driver SQL on aiosqlite's connection, each write's result."""
+    first = run[0]
+    if first.many is not None and len(run) > 1:
+        sql, params = first.many([op.params for op in run])
+    elif len(run) == 1:
+        sql, params = first.sql, first.params
+    elif first.returns_key:
+        # RETURNING: each write alone (executemany returns no rows).
+        out: list[Any] = []
+        for op in run:
+            out += await _run(driver, [op])
+        return out
+    else:
+        await driver.executemany(first.sql, [op.params for op in run])
+        return [None] * len(run)
+    if not first.returns_key:
+        await driver.execute(sql, params)
+        return [None] * len(run)
+    changed = {tuple(row) for row in await driver.execute_fetchall(sql, params)}
+    return [op.key() in changed for op in run]
 
 
 def _lock_key(op: _Exec) -> Any:
