@@ -44,7 +44,10 @@ Maintenance = Callable[[AsyncConnection, bool], Awaitable[None]]
 
 
 def _with_writer(
-    tmp: Path, body: Callable[[Writer], Awaitable[None]], maintenance: Maintenance | None = None
+    tmp: Path,
+    body: Callable[[Writer], Awaitable[None]],
+    maintenance: Maintenance | None = None,
+    max_batch: int = 512,
 ) -> dict[int, str]:
     db = tmp / "w.db"
 
@@ -57,7 +60,11 @@ def _with_writer(
                 [{"id": i, "v": "", "owner": "a" if i % 2 else "b"} for i in range(10)],
             )
         writer = Writer(
-            engine, driver_batches=True, maintenance=maintenance, maintenance_every=3600
+            engine,
+            max_batch=max_batch,
+            driver_batches=True,
+            maintenance=maintenance,
+            maintenance_every=3600,
         )
         writer.start()
         try:
