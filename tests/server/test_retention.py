@@ -86,9 +86,12 @@ def test_old_events_attempts_and_tokens_are_pruned_recent_and_pending_kept(
     try:
         subscribe(api, receiver.url)
         # Day 0: an event delivered, one failed (a 4xx ends it), a token that expires.
+        # The receiver answers in arrival order, and the start's and the stop's events
+        # are delivered concurrently: each is delivered before the next is made.
         receiver.script.extend([200, 400])
         old_token = api.token()
         go_live(api, old_token)
+        wait_until(lambda: attempts_recorded(api, [1]))
         stop(api, old_token)
         old = wait_until(lambda: attempts_recorded(api, [1, 1]))
         assert [r["status"] for r in old] == ["delivered", "failed"]
@@ -99,6 +102,7 @@ def test_old_events_attempts_and_tokens_are_pruned_recent_and_pending_kept(
         receiver.script.extend([200, 500])
         recent_token = api.token()
         go_live(api, recent_token)
+        wait_until(lambda: attempts_recorded(api, [1, 1, 1]))
         stop(api, recent_token)
         rows = wait_until(lambda: attempts_recorded(api, [1, 1, 1, 1]))
         assert [r["status"] for r in rows] == ["delivered", "failed", "delivered", "pending"]
