@@ -154,11 +154,18 @@ class Store:
                 continue
             seen = self.writer.batches
             with contextlib.suppress(Exception):  # the next turn tries again
-                frames = await checkpoint(self.engine)
-                if self._file is not None:
-                    await asyncio.to_thread(self._file.sync)
-                if frames >= WAL_RESTART_FRAMES:
+                if await self._checkpoint() >= WAL_RESTART_FRAMES:
+                    # Once more at once, so the writer's pause copies and flushes only
+                    # what came in meanwhile (bench/wal_restart.py).
+                    await self._checkpoint()
                     await self.writer.maintain_now()
+
+    async def _checkpoint(self) -> int:
+        """A PASSIVE checkpoint, then the database file flushed; the WAL's frames."""
+        frames = await checkpoint(self.engine)
+        if self._file is not None:
+            await asyncio.to_thread(self._file.sync)
+        return frames
 
     async def close(self) -> None:
         if self._closing is not None:
