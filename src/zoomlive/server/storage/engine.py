@@ -205,8 +205,8 @@ class FileSync:
     SQLite syncs the database file only when a checkpoint copies the WAL to its end,
     which under constant writes only the writer's restart does (``restart_wal``). That
     sync then flushed every page the background checkpoints had copied since the last
-    restart, thousands of scattered pages: 40-80 ms of the writer's time, against 4-8
-    once they are flushed as they are copied (bench/README.md, "Scale").
+    restart, thousands of scattered pages: 55-67 ms of the writer's time, against
+    12-15 once they are flushed as they are copied (``bench/wal_restart.py``).
 
     The descriptor stays open until the store's connections are closed: closing any
     descriptor of a file drops every POSIX lock the process holds on it, SQLite's too.
