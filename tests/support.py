@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -288,15 +289,29 @@ class CliRecorder:
         for args, text in self.outputs:
             explicit = "--show-secrets" in args or "--show-token" in args
             for s in self.secrets:
-                if s in text and not explicit:
+                if _shows(s, text) and not explicit:
                     found.append(f"{args[:2]} printed a secret ({len(s)} chars)")
         for log in self.server_logs:
             text = log.read_text(errors="replace") if log.exists() else ""
             body = text.split("68423085/livestream\n", 1)[-1]  # after the start banner
             for s in self.secrets - {DEMO_SECRET, ADMIN_TOKEN}:
-                if s in body:
+                if _shows(s, body):
                     found.append(f"server log {log.name} holds a secret")
         return found
+
+
+#: Secrets this short are looked for as whole words only.
+SHORT_SECRET = 8
+
+
+def _shows(secret: str, text: str) -> bool:
+    """Whether ``text`` shows ``secret``. A short one (a meeting's 6-digit passcode)
+    also occurs by chance inside a longer word, such as one of the 11-digit meeting
+    ids a bulk report lists (seen once in a fresh-clone run), so it counts only with
+    no letter or digit either side of it; a longer one counts anywhere."""
+    if len(secret) > SHORT_SECRET:
+        return secret in text
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", text) is not None
 
 
 def pg_execute(url: str, *statements: str) -> list[list[Any]]:
