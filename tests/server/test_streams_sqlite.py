@@ -8,8 +8,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
+from tests.support import Api, running
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.livestream import _account_may_stream, _check_host
 from zoomlive.server.settings import sqlite_url
@@ -70,9 +74,15 @@ def test_the_unread_write_checks_exactly_what_the_service_checks(tmp_path: Path)
             out: list[tuple[int, Kind, bool]] = []
             for m in meetings:
                 for kind in Kind:
-                    values = ("rtmp://x/app", f"k-{m.id}-{kind.value}", "https://x/p", None, True)
+                    changes = {
+                        "stream_url": "rtmp://x/app",
+                        "stream_key": f"k-{m.id}-{kind.value}",
+                        "page_url": "https://x/p",
+                        "resolution": None,
+                        "configured": True,
+                    }
                     wrote = await store.save_stream_if_host_may_stream(
-                        m.id, kind.value, PRINCIPAL, values
+                        m.id, kind.value, PRINCIPAL, changes
                     )
                     out.append((m.id, kind, wrote))
             return out
@@ -110,12 +120,6 @@ def test_patches_of_meetings_not_held_read_nothing_and_still_refuse_as_zoom(
     meetings it does not hold all land (each GET then sees its own), and read no
     meeting to do it. A meeting of another account, and one whose host was deleted,
     answer the errors a held meeting answers, and keep their stream as it was."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import httpx
-
-    from tests.support import Api, running
-
     with (
         running(
             str(tmp_path / "h.db"), ZOOMLIVE_READ_CACHE_SIZE="2", ZOOMLIVE_RATE_LIMITS="0"

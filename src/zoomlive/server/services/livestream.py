@@ -96,32 +96,29 @@ class LiveStreamService:
         update = validate_update(body)
         if isinstance(update, list):
             raise ZoomProblem.of(E.VALIDATION_FAILED, errors=update)
-        resolution = update.resolution if update.resolution is not UNSET else None
+        changes = {
+            "stream_url": update.stream_url,
+            "stream_key": update.stream_key,
+            "page_url": update.page_url,
+            "resolution": update.resolution if update.resolution is not UNSET else None,
+            "configured": True,
+        }
         rows = principal.rows
+        # The read model did not hold the meeting: the write checks it instead of a
+        # read (its kind and account, its host's standing), as one statement. Only if
+        # it wrote nothing is the meeting read, for Zoom's error in Zoom's order.
         if (
             rows is not None
             and rows.deferred
             and rows.meeting_id == object_id
             and _account_may_stream(kind, rows.account)
+            and await self._store.save_stream_if_host_may_stream(
+                object_id, kind.value, principal.account_id, changes
+            )
         ):
-            # The read model did not hold the meeting: the write checks it instead of
-            # a read (its kind and account, its host's standing), as one statement.
-            # Only if it wrote nothing is the meeting read, for Zoom's error in order.
-            values = (update.stream_url, update.stream_key, update.page_url, resolution, True)
-            if await self._store.save_stream_if_host_may_stream(
-                object_id, kind.value, principal.account_id, values
-            ):
-                return
+            return
         meeting = await self._target(principal, kind, object_id)
-        configured = msgspec.structs.replace(
-            meeting,
-            stream_url=update.stream_url,
-            stream_key=update.stream_key,
-            page_url=update.page_url,
-            resolution=resolution,
-            configured=True,
-        )
-        await self._store.save_stream(configured)
+        await self._store.save_stream(msgspec.structs.replace(meeting, **changes))
 
     async def set_status(
         self, principal: Principal, kind: Kind, object_id: int, body: Mapping[str, Any]

@@ -189,13 +189,19 @@ def restart_wal(wal: Path) -> Callable[[AsyncConnection, bool], Awaitable[None]]
     return maintain
 
 
-async def _driver_pragma(conn: AsyncConnection, sql: str) -> None:
-    """A PRAGMA on aiosqlite's own connection: one hop to its thread, where
-    SQLAlchemy's cursor takes three and opens a transaction."""
+async def driver_of(conn: AsyncConnection) -> Any:
+    """The driver's own connection under ``conn`` (aiosqlite's, on SQLite): a statement
+    on it is one hop to its thread, where SQLAlchemy's cursor takes three or four and
+    may open a transaction."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    await driver.execute_fetchall(sql)
+    return driver
+
+
+async def _driver_pragma(conn: AsyncConnection, sql: str) -> None:
+    """A PRAGMA on aiosqlite's own connection, outside any transaction."""
+    await (await driver_of(conn)).execute_fetchall(sql)
 
 
 class FileSync:

@@ -102,6 +102,14 @@ class Store:
             driver_batches=database_url.startswith("sqlite"),
         )
         self.cache = ReadModel(cache_size) if cache_reads else None
+        #: Whether a PATCH livestream whose meeting the read model does not hold skips
+        #: reading it (``save_stream_if_host_may_stream``): SQLite 3.35+ with the read
+        #: model, the server its database's only writer.
+        self.defers_stream_reads = (
+            self.cache is not None
+            and self._sqlite
+            and streams_sqlite.IF_HOST_MAY_STREAM is not None
+        )
         self._wal = wal
         #: A read model's misses, on a file-backed SQLite database (opened in ``open``).
         self._sync: SyncReads | None = None
@@ -122,13 +130,15 @@ class Store:
     async def open(self) -> None:
         await migrate(self.engine)
         self.writer.start()
-        if self.cache is not None and self._wal is not None:
-            self._sync = SyncReads(self._wal.with_name(self._wal.name[: -len("-wal")]))
+        if self._wal is None:  # in memory: no WAL, no file
+            return
+        db_file = self._wal.with_name(self._wal.name[: -len("-wal")])
+        if self.cache is not None:
+            self._sync = SyncReads(db_file)
             self._group = GroupReads(self._sync)
-        if self._wal is not None:  # a file: an in-memory database has no WAL
-            self._file = FileSync(self._wal.with_name(self._wal.name[: -len("-wal")]))
-            self._closing = asyncio.Event()
-            self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
+        self._file = FileSync(db_file)
+        self._closing = asyncio.Event()
+        self._checkpointer = spawn(self._checkpoints(), "zoomlive-checkpoints")
 
     async def _checkpoints(self, every: float = 0.05) -> None:
         """Fold the WAL into the database in the background while writes go on.
@@ -711,25 +721,17 @@ class Store:
         params["b_id"] = meeting.id
         await self.writer.execute(UPDATE_STREAM, params, after=after, lock_key=meeting.id)
 
-    @property
-    def defers_stream_reads(self) -> bool:
-        """Whether a PATCH livestream whose meeting the read model does not hold can
-        skip reading it (``save_stream_if_host_may_stream``): SQLite 3.35+ with the
-        read model, the server its database's only writer."""
-        stream = streams_sqlite.IF_HOST_MAY_STREAM
-        return self.cache is not None and self._sqlite and stream is not None
-
     async def save_stream_if_host_may_stream(
-        self, meeting_id: int, kind: str, account_id: str, values: tuple[Any, ...]
+        self, meeting_id: int, kind: str, account_id: str, changes: dict[str, Any]
     ) -> bool:
-        """Write a stream configuration (``values``: ``streams_sqlite.FIELDS``) only if
-        the meeting is a ``kind`` of ``account_id`` whose host may stream: a
-        compare-and-set, with the checks the meeting's read would serve in the same
-        statement. Returns whether it wrote. False says nothing of which check failed:
-        the caller reads the meeting to answer with Zoom's error for it."""
+        """Write a stream configuration (``changes``: a value for each of
+        ``streams_sqlite.FIELDS``) only if the meeting is a ``kind`` of ``account_id``
+        whose host may stream: a compare-and-set, with the checks the meeting's read
+        would serve in the same statement. Returns whether it wrote. False says nothing
+        of which check failed: the caller reads the meeting for Zoom's error for it."""
         stream = streams_sqlite.IF_HOST_MAY_STREAM
         assert stream is not None and self.defers_stream_reads
-        changes = dict(zip(_STREAM_FIELDS, values, strict=True))
+        values = tuple(changes[f] for f in _STREAM_FIELDS)
 
         def after(wrote: object) -> None:
             if wrote:

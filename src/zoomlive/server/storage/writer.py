@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zoomlive.server.health import Dependency
+from zoomlive.server.storage.engine import driver_of
 from zoomlive.server.storage.failures import (
     CommitOutcomeUnknown,
     StorageUnavailable,
@@ -348,9 +349,7 @@ class Writer:
         One statement (one run made one by ``many``, or one write): in autocommit
         mode, one hop. Otherwise one per run (``executemany``; pysqlite opens the
         transaction before the first) and COMMIT."""
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        driver = await driver_of(conn)
         runs: list[tuple[_Driver, list[_Driver]]] = []
         for op in ops:
             if runs and runs[-1][0].sql == op.sql:
