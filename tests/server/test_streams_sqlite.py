@@ -172,3 +172,42 @@ def test_patches_of_meetings_not_held_read_nothing_and_still_refuse_as_zoom(
             .fetchall()
         )
         assert dict(rows) == {foreign: "", orphan: ""}
+
+
+def test_a_conditional_write_the_database_refuses_answers_zoom_shaped_and_recovers(
+    tmp_path: Path,
+) -> None:
+    """The database fails the unread PATCH's statement (the host table it checks is
+    gone, renamed by another connection): the PATCH answers a Zoom-shaped 500 with a
+    tracking id, no traceback, and nothing is written. With the table back, the same
+    PATCH lands."""
+    db = tmp_path / "f.db"
+    with (
+        running(str(db), ZOOMLIVE_READ_CACHE_SIZE="2", ZOOMLIVE_RATE_LIMITS="0") as srv,
+        httpx.Client(timeout=30) as http,
+    ):
+        api = Api(srv.base_url, http)
+        token = api.token()
+        host = api.admin("GET", "/meetings/68423085").json()["host_id"]
+        ids = [api.new_meeting(host)["id"] for _ in range(4)]  # the first ones not held
+        body = {"stream_url": "rtmp://x/app", "stream_key": "kept-out", "page_url": "https://x/p"}
+        other = sqlite3.connect(db, timeout=30)
+        other.execute("ALTER TABLE zl_users RENAME TO zl_users_away")
+        other.commit()
+        try:
+            r = api.call("PATCH", f"/meetings/{ids[0]}/livestream", token, json=body)
+        finally:
+            other.execute("ALTER TABLE zl_users_away RENAME TO zl_users")
+            other.commit()
+        assert r.status_code == 500, r.text
+        assert set(r.json()) == {"code", "message"} and "Traceback" not in r.text
+        assert r.headers.get("x-zm-trackingid")
+        (key,) = other.execute(
+            "SELECT stream_key FROM zl_meetings WHERE id = ?", (ids[0],)
+        ).fetchone()
+        assert key == ""
+        other.close()
+        r = api.call("PATCH", f"/meetings/{ids[0]}/livestream", token, json=body)
+        assert r.status_code == 204, r.text
+        got = api.call("GET", f"/meetings/{ids[0]}/livestream", token).json()
+        assert got["stream_key"] == "kept-out"
