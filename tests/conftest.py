@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from tests.support import (
     Api,
     CliRecorder,
     ServerProcess,
+    fresh_pg_database,
     probe,
     service_url,
 )
@@ -103,17 +105,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def server(backend: str) -> Iterator[ServerProcess]:
     """One real server per backend for the session; tests reset its state."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
         if backend == "postgres":
-            db = os.environ["ZOOMLIVE_TEST_POSTGRES_URL"]
+            # A database of the run's own: the configured one may hold another
+            # checkout's schema (another revision), which the server would refuse.
+            db = stack.enter_context(fresh_pg_database(os.environ["ZOOMLIVE_TEST_POSTGRES_URL"]))
         else:
-            db = str(Path(tmp) / "zoomlive.db")
+            db = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "zoomlive.db")
         srv = ServerProcess(db, env={"ZOOMLIVE_RATE_LIMITS": "0"}).start()
         server_logs.append(srv)
-        try:
-            yield srv
-        finally:
-            srv.stop()
+        stack.callback(srv.stop)
+        yield srv
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import threading
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import ADMIN_TOKEN, Api, ServerProcess
+from tests.support import ADMIN_TOKEN, Api, ServerProcess, fresh_pg_database
 
 
-def _db(backend: str, tmp: str) -> str:
+def _db(backend: str, stack: contextlib.ExitStack) -> str:
     if backend == "postgres":
-        return os.environ["ZOOMLIVE_TEST_POSTGRES_URL"]
-    return str(Path(tmp) / "kill.db")
+        return stack.enter_context(fresh_pg_database(os.environ["ZOOMLIVE_TEST_POSTGRES_URL"]))
+    return str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "kill.db")
 
 
 async def _hammer(
@@ -50,8 +51,8 @@ async def _hammer(
 
 
 def test_acknowledged_writes_survive_sigkill(backend: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = _db(backend, tmp)
+    with contextlib.ExitStack() as stack:
+        db = _db(backend, stack)
         srv = ServerProcess(db, env={"ZOOMLIVE_RATE_LIMITS": "0"}).start()
         try:
             with httpx.Client(timeout=10) as http:
