@@ -76,7 +76,9 @@ def join_url(meeting: Meeting) -> str:
 
 class _Tail:
     """The object's fields zoomlive holds no state for, encoded once per kind: an
-    answer is its state's JSON with these spliced in."""
+    answer is its state's JSON with these spliced in. ``settings`` is the stored keys
+    then each default's pre-encoded ``"key":value`` for the keys not stored (joined
+    once per set of stored keys)."""
 
     def __init__(self, kind: Kind) -> None:
         defaults = mt.OBJECT_DEFAULTS[kind]
@@ -87,6 +89,20 @@ class _Tail:
         self.recurring = self.plain
         if recurrence is not None:
             self.recurring += b"," + msgspec.json.encode({"recurrence": recurrence})[1:-1]
+        self._fragments = {
+            k: msgspec.json.encode({k: v})[1:-1] for k, v in defaults["settings"].items()
+        }
+        self._unset: dict[frozenset[str], bytes] = {}
+
+    def settings(self, stored: dict[str, Any]) -> msgspec.Raw:
+        keys = frozenset(stored)
+        unset = self._unset.get(keys)
+        if unset is None:
+            unset = b",".join(f for k, f in self._fragments.items() if k not in keys)
+            if len(self._unset) < 1024:  # few distinct sets in practice; bounded anyway
+                self._unset[keys] = unset
+        own = msgspec.json.encode(stored)[1:-1]
+        return msgspec.Raw(b"{" + own + (b"," if own and unset else b"") + unset + b"}")
 
     def join(self, state: dict[str, Any], recurring: bool) -> bytes:
         own = msgspec.json.encode(state)
@@ -213,7 +229,9 @@ class MeetingService:
         merged with what zoomlive stores; ``recurrence`` only on the types that recur.
         The fields zoomlive never holds are encoded once (``_Tail``)."""
         kind = Kind(meeting.kind)
-        settings = {**mt.OBJECT_DEFAULTS[kind]["settings"], **json.loads(meeting.settings or "{}")}
+        tail = _TAILS[kind]
+        stored = msgspec.json.decode(meeting.settings or "{}")
+        settings = tail.settings(stored if isinstance(stored, dict) else {})
         state: dict[str, Any] = {
             "id": meeting.id,
             "uuid": meeting.uuid,
@@ -247,7 +265,7 @@ class MeetingService:
                 encrypted_passcode=encrypted_password(meeting),
                 is_simulive=False,
             )
-        return _TAILS[kind].join(state, meeting.type in mt.RECURRING_TYPES)
+        return tail.join(state, meeting.type in mt.RECURRING_TYPES)
 
     async def get(self, principal: Principal, kind: Kind, raw_id: str) -> bytes:
         meeting = await self.target(principal, kind, raw_id, mt.Op.GET)
