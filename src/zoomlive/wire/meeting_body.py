@@ -3,8 +3,9 @@
 Unknown fields are ignored, as Zoom does (``schedule_for``, ``recurrence``,
 ``tracking_fields``, ``template_id``… are accepted and not kept). A known field
 with the wrong type or outside Zoom's range gets Zoom's validation error, in the
-shape of README Decision 2. ``settings`` keys zoomlive knows are type-checked
-against their defaults; other ``settings`` keys are ignored.
+shape of README Decision 2. ``settings`` keys of Zoom's schema that hold a scalar
+are checked by the schema's type and enum (``wire.zoom_fields``); other ``settings``
+keys (objects, lists) are ignored.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from zoomlive.wire.paths import Kind
 #: Zoom's passcode alphabet (2023 spec: ``[a-zA-Z0-9@-_*!]``).
 _PASSWORD = re.compile(r"[A-Za-z0-9@\-_*!]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Zoom's integers are int32.
+INT_MAX = 2_147_483_647
 
 
 def _invalid(path: str) -> FieldError:
@@ -76,7 +79,7 @@ def validate_meeting_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]
             errors.append(_invalid("type"))
     if "duration" in present:
         value = body["duration"]
-        if _is_int(value) and 0 <= value <= 2_147_483_647:
+        if _is_int(value) and 0 <= value <= INT_MAX:
             out["duration"] = value
         else:
             errors.append(_invalid("duration"))
@@ -107,31 +110,26 @@ def validate_meeting_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _settings(kind: Kind, raw: object, errors: list[FieldError]) -> dict[str, Any] | None:
+    """The scalar keys of Zoom's ``settings`` schema, checked by the schema's type and
+    the one enum table (``meetings.SETTINGS_ENUMS``); other keys are ignored."""
     if not isinstance(raw, Mapping):
         errors.append(_invalid("settings"))
         return None
-    defaults = mt.settings_defaults(kind)
+    types = mt.SETTINGS_TYPES[kind]
+    enums = mt.SETTINGS_ENUMS[kind]
     out: dict[str, Any] = {}
     for name, value in raw.items():
-        if name not in defaults or value is None:
+        if name not in types or value is None:
             continue
-        default = defaults[name]
+        kind_of = types[name]
         ok = (
             isinstance(value, bool)
-            if isinstance(default, bool)
-            else _is_int(value)
-            if isinstance(default, int)
+            if kind_of == "boolean"
+            else _is_int(value) and 0 <= value <= INT_MAX
+            if kind_of == "integer"
             else isinstance(value, str) and len(value) <= 1024
         )
-        if name == "jbh_time" and value not in (0, 5, 10, 15):
-            ok = False
-        if name == "approval_type" and value not in (0, 1, 2):
-            ok = False
-        if name == "registration_type" and value not in (1, 2, 3):
-            ok = False
-        if name == "audio" and value not in ("both", "telephony", "voip", "thirdParty"):
-            ok = False
-        if name == "auto_recording" and value not in ("local", "cloud", "none"):
+        if ok and name in enums and value not in enums[name]:
             ok = False
         if ok:
             out[name] = value
@@ -141,10 +139,16 @@ def _settings(kind: Kind, raw: object, errors: list[FieldError]) -> dict[str, An
 
 
 def validate_status_action(kind: Kind, body: Mapping[str, Any]) -> str | list[FieldError]:
-    """``PUT …/status``: ``action`` is ``end`` (meetings also ``recover``)."""
+    """``PUT …/status``: ``action`` is ``end`` (meetings also ``recover``). A body
+    without ``action`` may name it ``status``, the field of Zoom's earlier docs that
+    clients still send (zoomus: ``{"status": "end"}``; README, Decision 17); with
+    neither, 400/300 ``Required field is missing: action.``."""
+    name = "action"
     action = body.get("action")
+    if action is None and body.get("status") is not None:
+        name, action = "status", body["status"]
     if action is None:
         return [FieldError("action", "Required field is missing: action.")]
     if action not in mt.STATUS_ACTIONS[kind]:
-        return [_invalid("action")]
+        return [_invalid(name)]
     return str(action)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from zoomlive.wire import zoom_fields as zf
 from zoomlive.wire.paths import API_PREFIX, Kind
 from zoomlive.wire.ratelimit import Label
 
@@ -131,8 +132,8 @@ STATUS_ACTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.WEBINAR: ("end",),
 }
 
-#: ``settings`` defaults, as Zoom's schema gives them (``default``s; the rest as a new
-#: account's user settings have them).
+#: ``settings`` values a new account's user settings have, over the schema's defaults
+#: (``zoom_fields``) where they differ or the schema gives none.
 MEETING_SETTINGS_DEFAULTS: dict[str, Any] = {
     "host_video": False,
     "participant_video": False,
@@ -182,8 +183,38 @@ WEBINAR_SETTINGS_DEFAULTS: dict[str, Any] = {
 }
 
 
+_SETTINGS: dict[Kind, dict[str, Any]] = {
+    Kind.MEETING: {**zf.MEETING_OBJECT["settings"], **MEETING_SETTINGS_DEFAULTS},
+    Kind.WEBINAR: {**zf.WEBINAR_OBJECT["settings"], **WEBINAR_SETTINGS_DEFAULTS},
+}
+#: The scalar ``settings`` a create or update body may set, by Zoom's type, and the
+#: one table of their enums (Zoom's 2025 schema, ``zoom_fields``).
+SETTINGS_TYPES: dict[Kind, dict[str, str]] = {
+    Kind.MEETING: zf.MEETING_SETTINGS_TYPES,
+    Kind.WEBINAR: zf.WEBINAR_SETTINGS_TYPES,
+}
+SETTINGS_ENUMS: dict[Kind, dict[str, tuple[Any, ...]]] = {
+    Kind.MEETING: zf.MEETING_SETTINGS_ENUMS,
+    Kind.WEBINAR: zf.WEBINAR_SETTINGS_ENUMS,
+}
+#: The create/update body's field types, by which a form's text fields are read.
+BODY_TYPES: dict[Kind, dict[str, str]] = {
+    Kind.MEETING: zf.MEETING_BODY_TYPES,
+    Kind.WEBINAR: zf.WEBINAR_BODY_TYPES,
+}
+#: Every field of the object with Zoom's defaults (``settings`` with a new account's),
+#: what an answer holds where zoomlive keeps no state of its own.
+OBJECT_DEFAULTS: dict[Kind, dict[str, Any]] = {
+    Kind.MEETING: {**zf.MEETING_OBJECT, "settings": _SETTINGS[Kind.MEETING]},
+    Kind.WEBINAR: {**zf.WEBINAR_OBJECT, "settings": _SETTINGS[Kind.WEBINAR]},
+}
+#: Types whose object carries ``recurrence``: Zoom's schema has it "only for a meeting
+#: with type 8" (a webinar of type 9); any other answer has none.
+RECURRING_TYPES: tuple[int, ...] = (8, 9)
+
+
 def settings_defaults(kind: Kind) -> dict[str, Any]:
-    return dict(MEETING_SETTINGS_DEFAULTS if kind is Kind.MEETING else WEBINAR_SETTINGS_DEFAULTS)
+    return dict(_SETTINGS[kind])
 
 
 class MeetingObject(msgspec.Struct, frozen=True, omit_defaults=True):

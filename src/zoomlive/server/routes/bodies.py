@@ -1,8 +1,16 @@
-"""Request bodies as Zoom accepts them: JSON, or multipart/form-data (Decision 1)."""
+"""Request bodies as Zoom accepts them: JSON, or multipart/form-data (Decision 1).
+
+A form's fields are all text; each is read as the JSON value its model's field type
+says (a number, a boolean, an object or a list), so a form sets what a JSON body
+sets. Text that does not read as its type stays text and fails validation as that
+field. Fields the model does not type stay text.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -13,6 +21,11 @@ from zoomlive.server.problems import ZoomProblem
 from zoomlive.wire import errors as E
 
 INVALID_MULTIPART = E.ZoomErrorSpec(400, 300, "Invalid multipart/form-data body.")
+#: The live stream bodies' field types: ``settings`` (of ``…/livestream/status``) is
+#: an object, the rest text.
+LIVESTREAM_FORM_TYPES: Mapping[str, str] = {"settings": "object"}
+#: An integer as form text: bounded before it reaches ``int`` (Zoom's are int32/int64).
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 def media_type(request: Request[Any, Any, Any]) -> str:
@@ -39,17 +52,34 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The body as a dict of fields, or a Zoom-shaped 400/415."""
+async def read_body(
+    request: Request[Any, Any, Any], types: Mapping[str, str] = LIVESTREAM_FORM_TYPES
+) -> dict[str, Any]:
+    """The body as a dict of fields, or a Zoom-shaped 400/415. ``types`` gives the
+    model's field types (``integer``, ``number``, ``boolean``, ``object``, ``array``),
+    by which a form's text fields are read."""
     kind = media_type(request)
     if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
         return decode_json_object(await request.body())
     if kind == "multipart/form-data":
-        return await _multipart(request)
+        return await _multipart(request, types)
     raise ZoomProblem.of(E.UNSUPPORTED_CONTENT_TYPE)
 
 
-async def _multipart(request: Request[Any, Any, Any]) -> dict[str, Any]:
+def form_value(text: str, kind: str | None) -> Any:
+    """A form field's text as the value of its type, or the text unchanged."""
+    if kind in ("integer", "number"):
+        return int(text) if _INTEGER.fullmatch(text) else text
+    if kind == "boolean":
+        lowered = text.lower()
+        return lowered == "true" if lowered in ("true", "false") else text
+    if kind in ("object", "array"):
+        with contextlib.suppress(ZoomProblem):
+            return decode_json(text)
+    return text
+
+
+async def _multipart(request: Request[Any, Any, Any], types: Mapping[str, str]) -> dict[str, Any]:
     try:
         form = await request.form()
     except HTTPException as exc:
@@ -61,10 +91,5 @@ async def _multipart(request: Request[Any, Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in form.multi_items():
         # A file part is not a field value: keep a marker that fails validation.
-        out[key] = value if isinstance(value, str) else object()
-    settings = out.get("settings")
-    if isinstance(settings, str):
-        # Text that is not JSON stays text, and fails validation as a field.
-        with contextlib.suppress(ZoomProblem):
-            out["settings"] = decode_json(settings)
+        out[key] = form_value(value, types.get(key)) if isinstance(value, str) else object()
     return out

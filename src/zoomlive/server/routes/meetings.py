@@ -24,7 +24,7 @@ from zoomlive.server.routes.query import has_query_token
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal
 from zoomlive.wire import errors as E
-from zoomlive.wire.meetings import MEETING_ROUTES, MeetingRoute, Op
+from zoomlive.wire.meetings import BODY_TYPES, MEETING_ROUTES, MeetingRoute, Op
 
 
 async def _enter(rt: Runtime, route: MeetingRoute, request: Request[Any, Any, Any],
@@ -50,23 +50,23 @@ async def _call(
     key = str(request.path_params["userId" if route.op.on_user else kind.id_param])
     try:
         if route.op is Op.CREATE:
-            created = await svc.create(principal, kind, key, await read_body(request))
-            return Response(msgspec.json.encode(created), status_code=201, media_type=JSON_TYPE)
+            body = await read_body(request, BODY_TYPES[kind])
+            created = await svc.create(principal, kind, key, body)
+            return Response(created, status_code=201, media_type=JSON_TYPE)
         if route.op is Op.LIST:
             query = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
             page = await svc.list(principal, kind, key, query)
             return Response(msgspec.json.encode(page), media_type=JSON_TYPE)
         if route.op is Op.GET:
-            found = await svc.get(principal, kind, key)
-            return Response(msgspec.json.encode(found), media_type=JSON_TYPE)
+            return Response(await svc.get(principal, kind, key), media_type=JSON_TYPE)
         if route.op is Op.DELETE:
             await svc.delete(principal, kind, key, request.query_params.get("occurrence_id"))
         elif route.op is Op.UPDATE:
             svc.parse_id(kind, key)  # the id before the body, as Zoom answers
-            await svc.update(principal, kind, key, await read_body(request))
+            await svc.update(principal, kind, key, await read_body(request, BODY_TYPES[kind]))
         else:
             svc.parse_id(kind, key)
-            await svc.set_status(principal, kind, key, await read_body(request))
+            await svc.set_status(principal, kind, key, await read_body(request, {}))
     except ZoomProblem as problem:
         if problem.headers:  # the daily cap's 429 brings its own rate-limit headers
             info.headers = []

@@ -74,6 +74,55 @@ def join_url(meeting: Meeting) -> str:
     return f"{url}?pwd={encrypted_password(meeting)}" if meeting.password else url
 
 
+class _Tail:
+    """The object's fields zoomlive holds no state for, encoded once per kind: an
+    answer is its state's JSON with these spliced in. ``settings`` is the stored keys
+    then each default's pre-encoded ``"key":value`` for the keys not stored (joined
+    once per set of stored keys)."""
+
+    def __init__(self, kind: Kind) -> None:
+        defaults = mt.OBJECT_DEFAULTS[kind]
+        self.held = frozenset(_HELD[kind])
+        rest = {k: v for k, v in defaults.items() if k not in self.held}
+        recurrence = rest.pop("recurrence", None)
+        self.plain = msgspec.json.encode(rest)[1:-1]
+        self.recurring = self.plain
+        if recurrence is not None:
+            self.recurring += b"," + msgspec.json.encode({"recurrence": recurrence})[1:-1]
+        self._fragments = {
+            k: msgspec.json.encode({k: v})[1:-1] for k, v in defaults["settings"].items()
+        }
+        self._unset: dict[frozenset[str], bytes] = {}
+
+    def settings(self, stored: dict[str, Any]) -> msgspec.Raw:
+        keys = frozenset(stored)
+        unset = self._unset.get(keys)
+        if unset is None:
+            unset = b",".join(f for k, f in self._fragments.items() if k not in keys)
+            if len(self._unset) < 1024:  # few distinct sets in practice; bounded anyway
+                self._unset[keys] = unset
+        own = msgspec.json.encode(stored)[1:-1]
+        return msgspec.Raw(b"{" + own + (b"," if own and unset else b"") + unset + b"}")
+
+    def join(self, state: dict[str, Any], recurring: bool) -> bytes:
+        own = msgspec.json.encode(state)
+        tail = self.recurring if recurring else self.plain
+        return own[:-1] + b"," + tail + b"}" if tail else own
+
+
+_COMMON_HELD = (
+    "id", "uuid", "host_id", "host_email", "topic", "type", "start_time", "duration",
+    "timezone", "agenda", "created_at", "start_url", "join_url", "password",
+    "creation_source", "settings",
+)  # fmt: skip
+_HELD = {
+    Kind.MEETING: (*_COMMON_HELD, "status", "h323_password", "pstn_password",
+                   "encrypted_password", "pre_schedule"),
+    Kind.WEBINAR: (*_COMMON_HELD, "h323_passcode", "encrypted_passcode", "is_simulive"),
+}  # fmt: skip
+_TAILS = {kind: _Tail(kind) for kind in Kind}
+
+
 class MeetingService:
     def __init__(
         self,
@@ -174,10 +223,16 @@ class MeetingService:
 
     # -- the object ---------------------------------------------------------------------
 
-    def render(self, meeting: Meeting, host: User | None) -> mt.MeetingObject:
+    def render(self, meeting: Meeting, host: User | None) -> bytes:
+        """The object as Zoom's get and create answer it: every field of Zoom's 2025
+        schema, Zoom's defaults (``mt.OBJECT_DEFAULTS``, generated from the schema)
+        merged with what zoomlive stores; ``recurrence`` only on the types that recur.
+        The fields zoomlive never holds are encoded once (``_Tail``)."""
         kind = Kind(meeting.kind)
-        settings = {**mt.settings_defaults(kind), **json.loads(meeting.settings or "{}")}
-        common: dict[str, Any] = {
+        tail = _TAILS[kind]
+        stored = msgspec.json.decode(meeting.settings or "{}")
+        settings = tail.settings(stored if isinstance(stored, dict) else {})
+        state: dict[str, Any] = {
             "id": meeting.id,
             "uuid": meeting.uuid,
             "host_id": meeting.host_id,
@@ -193,25 +248,26 @@ class MeetingService:
             "start_url": f"{JOIN_HOST}/s/{meeting.id}?zak={secrets.token_urlsafe(24)}",
             "join_url": join_url(meeting),
             "password": meeting.password,
+            "creation_source": "open_api",
             "settings": settings,
         }
         if kind is Kind.MEETING:
-            return mt.MeetingObject(
-                **common,
+            state.update(
                 status=meeting.status,
                 h323_password=meeting.password,
                 pstn_password=meeting.password,
                 encrypted_password=encrypted_password(meeting),
                 pre_schedule=meeting.pre_schedule,
             )
-        return mt.MeetingObject(
-            **common,
-            h323_passcode=meeting.password,
-            encrypted_passcode=encrypted_password(meeting),
-            is_simulive=False,
-        )
+        else:
+            state.update(
+                h323_passcode=meeting.password,
+                encrypted_passcode=encrypted_password(meeting),
+                is_simulive=False,
+            )
+        return tail.join(state, meeting.type in mt.RECURRING_TYPES)
 
-    async def get(self, principal: Principal, kind: Kind, raw_id: str) -> mt.MeetingObject:
+    async def get(self, principal: Principal, kind: Kind, raw_id: str) -> bytes:
         meeting = await self.target(principal, kind, raw_id, mt.Op.GET)
         return self.render(meeting, await self._store.get_user(meeting.host_id))
 
@@ -223,7 +279,7 @@ class MeetingService:
 
     async def create(
         self, principal: Principal, kind: Kind, raw_user: str, body: Mapping[str, Any]
-    ) -> mt.MeetingObject:
+    ) -> bytes:
         host = await self.resolve_user(principal, kind, raw_user, mt.Op.CREATE)
         fields = validate_meeting_body(kind, body)
         if isinstance(fields, list):
