@@ -15,7 +15,7 @@ factories (``services.admin``, ``webhooks.service``), so a seed holds nothing th
 control API would refuse. The file is bounded before it is read: at most
 ``MAX_SEED_BYTES``, nested at most ``MAX_DEPTH`` deep, and at most ``MAX_NODES``
 values once its aliases are expanded, of which aliases add at most
-``MAX_ALIAS_VALUES`` (README, Decisions: seed files); and parsing is blocking work
+``MAX_ALIAS_VALUES`` (README, seed files); and parsing is blocking work
 the server runs off its event loop.
 """
 
