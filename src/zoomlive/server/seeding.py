@@ -32,7 +32,6 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from zoomlive.server.control.errors import _reason
 from zoomlive.server.control.models import (
     AccountId,
     AccountIn,
@@ -45,6 +44,7 @@ from zoomlive.server.control.models import (
     UserId,
     UserIn,
 )
+from zoomlive.server.control.reasons import reason
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.faults import FaultSpec
 from zoomlive.server.storage.records import Account, App, Meeting, Subscription, User
@@ -323,7 +323,7 @@ def parse(data: bytes | str, where: str = "seed") -> Seed:
         line = _line(root, path)
         field_name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
         shown = field_name.replace(".[", "[") or "the file"
-        raise SeedError(where, [f"line {line}: {shown}: {_reason(message)}"]) from None
+        raise SeedError(where, [f"line {line}: {shown}: {reason(message)}"]) from None
     problems, subscriptions = _check(seed, root)
     if problems:
         raise SeedError(where, problems)
