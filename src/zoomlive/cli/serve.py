@@ -154,14 +154,10 @@ async def _probe_postgres(url: Any) -> None:
 def check_seed(path: str) -> None:
     """The seed file is read and checked before anything starts (every problem, with
     its line)."""
-    from zoomlive.server.seeding import SeedError, parse
+    from zoomlive.server.seeding import SeedError, read_file
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"seed file {path}: cannot read it ({exc})", 2) from None
-    try:
-        parse(text, path)
+        read_file(path)
     except SeedError as exc:
         raise CliError("\n       ".join(exc.problems), 2) from None
 

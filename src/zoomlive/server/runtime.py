@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock
@@ -122,10 +122,10 @@ class Runtime:
         key = await self.store.ensure_meta("page_token_key", secrets.token_hex(32))
         self.meetings.pages = TokenCodec(bytes.fromhex(key))
         if self.settings.seed_file:
-            from zoomlive.server.seeding import parse
+            from zoomlive.server.seeding import read_file
 
-            path = Path(self.settings.seed_file)
-            await self.load_seed(parse(path.read_text(), str(path)), at_start=True)  # noqa: ASYNC240 - once, before serving
+            seed = await asyncio.to_thread(read_file, self.settings.seed_file)
+            await self.load_seed(seed, at_start=True)
         if not self.settings.demo:
             return
         st = self.settings
@@ -140,15 +140,16 @@ class Runtime:
             self.demo = await self._load_demo()
 
     async def load_seed(self, seed: Seed, *, at_start: bool) -> dict[str, Any]:
-        """Write a seed file's records in one transaction (nothing if its ids exist:
-        the same file again, at a restart or posted twice, changes nothing), then its
-        subscriptions (when the records were new) and faults (in memory: at every
-        start, or with new records)."""
+        """Write a seed file's records, its subscriptions among them, in one
+        transaction (nothing if its ids exist: the same file again, at a restart or
+        posted twice, changes nothing); then, after the commit, run URL validation on
+        the new subscriptions (as the control API's PUT does) and set the faults (in
+        memory: at every start, or with new records)."""
         marker = seed.marker if at_start else f"{seed.marker}:{secrets.token_hex(8)}"
         seeded = await self.store.seed_once(marker, seed.records, {})
         if seeded:
             for sub in seed.subscriptions:
-                await self.webhooks.subscribe(sub.client_id, sub.url, None, sub.secret_token)
+                await self.webhooks.validate(sub, first=True)
         if seeded or at_start:
             for spec in seed.faults:
                 self.faults.add(spec)

@@ -8,7 +8,6 @@ answers (README, Decision 2), with the msgspec reason in words rather than a reg
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from typing import Any
@@ -16,51 +15,15 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from zoomlive.server.control.models import (
-    EMAIL_PATTERN,
-    ID_PATTERN,
-    SCOPE_PATTERN,
-    TEXT_PATTERN,
-    URL_PATTERN,
-)
+from zoomlive.server.control.reasons import reason as _reason
 from zoomlive.server.middleware import render_error
 from zoomlive.server.problems import ZoomProblem
-from zoomlive.server.services.faults import (
-    HEADER_NAME_PATTERN,
-    HEADER_VALUE_PATTERN,
-    METHOD_PATTERN,
-)
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 
 _NAMED = re.compile(r"^Invalid parameter: ([^\s]+?)\. ")
 _OBJECT_FIELD = re.compile(r"^Object (contains unknown|missing required) field `(.*)`$", re.S)
-
-
-#: What each pattern means, for messages (msgspec would print the regex).
-_PATTERNS = {
-    TEXT_PATTERN: "printable text (no control characters)",
-    ID_PATTERN: "an id: printable, no control characters and no '/'",
-    EMAIL_PATTERN: "an email address",
-    SCOPE_PATTERN: "a scope name (no spaces)",
-    URL_PATTERN: "an absolute http(s) URL",
-    METHOD_PATTERN: "an HTTP method or *",
-    HEADER_NAME_PATTERN: "an HTTP header name (RFC 9110 token)",
-    HEADER_VALUE_PATTERN: "visible ASCII, space or tab (no CR or LF)",
-}
 _PLAIN = re.compile(r"\w+")
-_REGEX = re.compile(r"`str` matching regex (.+)$", re.S)
-
-
-def _reason(text: str) -> str:
-    found = _REGEX.search(text)
-    if found is None:
-        return text
-    try:
-        pattern = ast.literal_eval(found.group(1))
-    except (SyntaxError, ValueError):
-        pattern = None
-    return text[: found.start()] + _PATTERNS.get(str(pattern), "in the documented form")
 
 
 def field_problem(field: str, reason: str) -> ZoomProblem:

@@ -29,16 +29,17 @@ MeetingType = Literal[1, 2, 3, 4, 5, 6, 8, 9, 10]
 
 #: The largest value of a PostgreSQL ``integer`` column.
 INT32_MAX = 2**31 - 1
-#: Printable text: no C0 control characters, no DEL.
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+#: Printable text: no C0 control characters, no DEL. Every pattern ends ``$(?!\n)``:
+#: Python's ``$`` also matches before a final newline, which would let one through.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$(?!\n)"
 #: An id used in a control-API path: printable, no ``/``.
-ID_PATTERN = r"^[^\x00-\x1f\x7f/]+$"
+ID_PATTERN = r"^[^\x00-\x1f\x7f/]+$(?!\n)"
 
 
 #: An absolute http(s) URL of RFC 3986 characters; the host is checked after decoding.
 URL_PATTERN = (
     r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9\-._~!$&'()*+,;=:%@\[\]]+"
-    r"(?:[/?#][A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?$"
+    r"(?:[/?#][A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?$(?!\n)"
 )
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
@@ -77,10 +78,10 @@ AccountId = Annotated[str, ident(64)]
 UserId = Annotated[str, ident(64)]
 ClientId = Annotated[str, ident(128)]
 Secret = Annotated[str, Meta(min_length=1, max_length=256, pattern=TEXT_PATTERN)]
-EMAIL_PATTERN = r"^[^\x00-\x20\x7f@]+@[^\x00-\x20\x7f@]+$"
+EMAIL_PATTERN = r"^[^\x00-\x20\x7f@]+@[^\x00-\x20\x7f@]+$(?!\n)"
 Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
 #: A scope name (scopes are stored space-separated).
-SCOPE_PATTERN = r"^[^\x00-\x20\x7f]+$"
+SCOPE_PATTERN = r"^[^\x00-\x20\x7f]+$(?!\n)"
 Scope = Annotated[str, Meta(min_length=1, max_length=128, pattern=SCOPE_PATTERN)]
 Scopes = Annotated[list[Scope], Meta(max_length=256)]
 Topic = Annotated[str, text(200)]

@@ -3,6 +3,7 @@ and health (the one route that needs no token)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from litestar.params import FromQuery, JSONBody
 
 from zoomlive.server.clock import in_range
 from zoomlive.server.control.errors import field_problem
+from zoomlive.server.control.meetings import BULK_BODY_BYTES
 from zoomlive.server.control.models import ClockIn, ClockOut, ResetIn
 from zoomlive.server.control.params import (
     PageSize,
@@ -61,13 +63,17 @@ class OpsController(Controller):
         "/seed",
         status_code=200,
         summary="Load a seed (the seed-file format, as JSON or YAML) in one transaction",
+        request_max_body_size=BULK_BODY_BYTES,
     )
     async def seed(self, rt: RuntimeDep, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        """The body may be as large as a bulk create's, so that a seed past its own
+        bound is refused as a seed (with the line where it goes past), not as a body.
+        Parsing is blocking work: it runs off the event loop."""
         from zoomlive.server.seeding import SeedError, parse
 
         raw = await request.body()
         try:
-            seed = parse(raw.decode("utf-8", errors="replace"), "body")
+            seed = await asyncio.to_thread(parse, raw, "body")
         except SeedError as exc:
             errors = [FieldError("body", p) for p in exc.problems]
             raise ZoomProblem(400, 300, exc.problems[0], errors=errors) from None

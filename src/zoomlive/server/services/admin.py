@@ -46,6 +46,40 @@ def every_scope() -> tuple[str, ...]:
     return all_livestream_scopes() + all_meeting_scopes()
 
 
+def account_record(**fields: Any) -> Account:
+    """An account as the control API creates it (and a seed file, ``seeding``)."""
+    return Account(id=fields.pop("id", None) or zoom_user_id(), **fields)
+
+
+def user_record(account_id: str, **fields: Any) -> User:
+    """A user as the control API creates it (and a seed file): a Zoom-shaped id and an
+    ``example.com`` email unless given."""
+    user_id = fields.pop("id", None) or zoom_user_id()
+    email = fields.pop("email", None) or f"{user_id.lower()}@example.com"
+    return User(id=user_id, account_id=account_id, email=email, **fields)
+
+
+def app_record(
+    account_id: str,
+    *,
+    scopes: list[str] | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    name: str = "Server-to-Server app",
+    owner_id: str | None = None,
+) -> App:
+    """An app as the control API creates it (and a seed file): every scope zoomlive
+    checks unless ``scopes`` are given, and fresh credentials unless given."""
+    return App(
+        client_id=client_id or secrets.token_urlsafe(16),
+        client_secret=client_secret or secrets.token_urlsafe(24),
+        account_id=account_id,
+        name=name,
+        scopes=" ".join(every_scope() if scopes is None else scopes),
+        owner_id=owner_id,
+    )
+
+
 def not_found(what: str, key: object) -> ZoomProblem:
     return ZoomProblem.of(E.RECORD_NOT_FOUND, what=what, key=key)
 
@@ -72,7 +106,7 @@ class AdminService:
     # -- accounts ---------------------------------------------------------------------
 
     async def create_account(self, **fields: Any) -> Account:
-        account = Account(id=fields.pop("id", None) or zoom_user_id(), **fields)
+        account = account_record(**fields)
         try:
             return await self._store.add_account(account)
         except Conflict:
@@ -123,13 +157,11 @@ class AdminService:
 
     async def create_user(self, account_id: str, **fields: Any) -> User:
         await self.get_account(account_id)
-        user_id = fields.pop("id", None) or zoom_user_id()
-        email = fields.pop("email", None) or f"{user_id.lower()}@example.com"
-        user = User(id=user_id, account_id=account_id, email=email, **fields)
+        user = user_record(account_id, **fields)
         try:
             return await self._store.add_user(user)
         except Conflict:
-            raise exists("User", user_id) from None
+            raise exists("User", user.id) from None
 
     async def get_user(self, user_id: str) -> User:
         user = await self._store.get_user(user_id)
@@ -159,14 +191,8 @@ class AdminService:
         owner_id: str | None = None,
     ) -> App:
         await self.get_account(account_id)
-        app = App(
-            client_id=client_id or secrets.token_urlsafe(16),
-            client_secret=client_secret or secrets.token_urlsafe(24),
-            account_id=account_id,
-            name=name,
-            scopes=" ".join(every_scope() if scopes is None else scopes),
-            owner_id=owner_id,
-        )
+        app = app_record(account_id, scopes=scopes, client_id=client_id,
+                         client_secret=client_secret, name=name, owner_id=owner_id)  # fmt: skip
         try:
             return await self._store.add_app(app)
         except Conflict:

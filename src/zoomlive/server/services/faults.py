@@ -24,14 +24,14 @@ Action = Literal["error", "delay", "drop", "random"]
 #: next answer on the connection.
 NO_BODY_STATUSES = frozenset({204, 205, 304})
 #: RFC 9110 ``token``: what a header name may be.
-HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$(?!\n)"
 #: Visible ASCII, space and tab: no CR/LF (which would split the answer) and nothing
-#: outside latin-1.
-HEADER_VALUE_PATTERN = r"^[\t\x20-\x7e]*$"
+#: outside latin-1. ``$(?!\n)``: Python's ``$`` also matches before a final newline.
+HEADER_VALUE_PATTERN = r"^[\t\x20-\x7e]*$(?!\n)"
 #: The fault's own framing sets these; a second value would corrupt the answer.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
-METHOD_PATTERN = r"^(\*|[A-Za-z]+)$"
+METHOD_PATTERN = r"^(\*|[A-Za-z]+)$(?!\n)"
 HeaderName = Annotated[str, Meta(min_length=1, max_length=64, pattern=HEADER_NAME_PATTERN)]
 HeaderValue = Annotated[str, Meta(max_length=1024, pattern=HEADER_VALUE_PATTERN)]
 INT32_MAX = 2**31 - 1

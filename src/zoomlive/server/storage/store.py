@@ -49,7 +49,16 @@ from zoomlive.server.storage.readmodel import (
     SyncReads,
     Table,
 )
-from zoomlive.server.storage.records import Account, App, Meeting, Token, User, from_row, to_row
+from zoomlive.server.storage.records import (
+    Account,
+    App,
+    Meeting,
+    Subscription,
+    Token,
+    User,
+    from_row,
+    to_row,
+)
 from zoomlive.server.storage.writer import Writer
 from zoomlive.server.tasks import cancel, spawn
 
@@ -911,6 +920,7 @@ LISTINGS: dict[str, tuple[type[msgspec.Struct], sa.Table]] = {
 
 _TABLES: dict[type, sa.Table] = {
     Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,
+    Subscription: t.subscriptions,
 }  # fmt: skip
 
 
@@ -942,5 +952,5 @@ def _group(records: Iterable[msgspec.Struct]) -> list[tuple[sa.Table, list[dict[
     for r in records:
         table = _TABLES[type(r)]
         out.setdefault(table.name, (table, []))[1].append(to_row(r))
-    order = ("zl_accounts", "zl_users", "zl_apps", "zl_meetings", "zl_tokens")
+    order = ("zl_accounts", "zl_users", "zl_apps", "zl_meetings", "zl_tokens", "zl_subscriptions")
     return [out[name] for name in order if name in out]

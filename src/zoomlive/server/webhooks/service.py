@@ -72,6 +72,26 @@ def _headers(secret: str, body: bytes, request_id: str) -> dict[str, str]:
     }
 
 
+def subscription_record(
+    client_id: str, url: str, events: list[str] | None, secret_token: str | None
+) -> Subscription:
+    """An app's subscription before URL validation (not yet enabled), as the control
+    API's PUT and a seed file (``seeding``) make it: the live streaming events unless
+    ``events`` are given, and a fresh secret token unless given."""
+    names = events or list(wh.LIVESTREAM_EVENTS)
+    unknown = [e for e in names if e not in wh.ALL_EVENTS]
+    if unknown:
+        raise ZoomProblem.of(E.UNKNOWN_EVENTS, events=", ".join(unknown))
+    if not url.startswith(("http://", "https://")):
+        raise ZoomProblem.of(E.ENDPOINT_NOT_HTTP)
+    return Subscription(
+        client_id=client_id,
+        url=url,
+        events=" ".join(names),
+        secret_token=secret_token or secrets.token_urlsafe(16),
+    )
+
+
 class WebhookService:
     def __init__(
         self,
@@ -154,19 +174,9 @@ class WebhookService:
         self, client_id: str, url: str, events: list[str] | None, secret_token: str | None
     ) -> Subscription:
         """Set an app's endpoint; it is enabled only if it passes URL validation."""
-        names = events or list(wh.LIVESTREAM_EVENTS)
-        unknown = [e for e in names if e not in wh.ALL_EVENTS]
-        if unknown:
-            raise ZoomProblem.of(E.UNKNOWN_EVENTS, events=", ".join(unknown))
-        if not url.startswith(("http://", "https://")):
-            raise ZoomProblem.of(E.ENDPOINT_NOT_HTTP)
-        sub = Subscription(
-            client_id=client_id,
-            url=url,
-            events=" ".join(names),
-            secret_token=secret_token or secrets.token_urlsafe(16),
+        return await self.validate(
+            subscription_record(client_id, url, events, secret_token), first=True
         )
-        return await self.validate(sub, first=True)
 
     async def get_subscription(self, client_id: str) -> Subscription:
         sub = await self.db.get_subscription(client_id)
