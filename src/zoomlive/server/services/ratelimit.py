@@ -53,7 +53,11 @@ class MemoryCounters:
 
     async def hit(self, account_id: str, second: int, day: int, qps: int, daily: int | None) -> Hit:
         s_win, s_count = self._sec.get(account_id, (second, 0))
-        if s_win != second:
+        if second < s_win:
+            # A second read before a wait (a caller that tried Redis first) counts in
+            # the current window: going back would start that window over.
+            second = s_win
+        elif s_win != second:
             s_count = 0
         d_win, d_count = self._day.get(account_id, (day, 0))
         if d_win != day:
@@ -135,6 +139,10 @@ class SharedCounters:
     ``retry_every`` seconds tries Redis again, and the first success closes the
     breaker. The local counters then give each process the account's whole budget,
     so N processes admit up to N times the limit until Redis is back.
+
+    A request that waited on Redis counts locally in the second it is counted in, not
+    the one it started in: every second of real time admits at most the limit in
+    each process (README, "When Redis or PostgreSQL fails").
     """
 
     def __init__(
@@ -142,12 +150,14 @@ class SharedCounters:
         redis: RedisCounters,
         retry_every: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
         self.local = MemoryCounters()
         self.dependency = Dependency("redis", log, "rate limits are counted in each process alone")
         self._retry_every = retry_every
         self._clock = clock
+        self._wall = wall
         self._retry_at = 0.0
         self._errors = _redis_errors()  # imported with Redis, not with this module
 
@@ -173,6 +183,7 @@ class SharedCounters:
             else:
                 self.dependency.recovered()
                 return hit
+            second = max(second, int(self._wall()))
         local = await self.local.hit(account_id, second, day, qps, daily)
         return local._replace(local=True)
 
