@@ -280,25 +280,21 @@ class RateLimiter:
             )
         return headers
 
-    async def daily_cap(self, key: str, now: float, cap: int) -> None:
-        """Count one request against a per-day cap (a host's 100 meeting
-        creates/updates), on the server clock's UTC day; past it, Zoom's 429 with
-        ``X-RateLimit-Type: Daily-limit`` and the next UTC midnight as ``Retry-After``
-        (README, Decisions). Counted where the rate limits are (shared with Redis)."""
-        if not self.enabled:
-            return
-        hit = await self.backend.hit(key, int(time.time()), int(now // 86400), 2**31 - 1, cap)
-        if hit.rejected:
-            self.rejected += 1
-            raise ZoomProblem.of(
-                E.DAILY_CREATE_LIMIT,
-                headers={
-                    rl.HEADER_TYPE: rl.TYPE_DAILY,
-                    rl.HEADER_LIMIT: str(cap),
-                    rl.HEADER_REMAINING: "0",
-                    rl.HEADER_RETRY_AFTER: next_utc_midnight(now),
-                },
-            )
+    def daily_cap_exceeded(self, now: float, cap: int) -> ZoomProblem:
+        """Zoom's 429 for a per-day cap used up (a host's 100 meeting
+        creates/updates), with ``X-RateLimit-Type: Daily-limit`` and the server clock's
+        next UTC midnight as ``Retry-After`` (README, Decisions). The count itself is
+        kept in the database, with the write it limits (``storage.lifecycle.Quota``)."""
+        self.rejected += 1
+        return ZoomProblem.of(
+            E.DAILY_CREATE_LIMIT,
+            headers={
+                rl.HEADER_TYPE: rl.TYPE_DAILY,
+                rl.HEADER_LIMIT: str(cap),
+                rl.HEADER_REMAINING: "0",
+                rl.HEADER_RETRY_AFTER: next_utc_midnight(now),
+            },
+        )
 
     async def reset(self) -> None:
         await self.backend.reset()
