@@ -46,7 +46,9 @@ def test_serve_on_a_port_in_use_says_so_before_any_banner() -> None:
         r = run("serve", "--port", str(port), "--db", str(Path(tmp) / "z.db"))
     assert r.returncode == 1
     line = one_error_line(r)
-    assert line.startswith(f"error: port {port} is in use; try --port "), line
+    # The holder (this test's process) is named, then a free port offered.
+    assert line.startswith(f"error: port {port} is in use by pid {os.getpid()} ("), line
+    assert "); try --port " in line, line
     assert "listening" not in r.stdout and r.stdout == ""
 
 

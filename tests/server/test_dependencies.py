@@ -185,6 +185,81 @@ def test_redis_comes_back() -> None:
             assert len(new_lines) <= 4, new_lines
 
 
+HUNG_LIMIT = 20
+HUNG_OFFERED = 60
+HUNG_SECONDS = 4
+#: How long after its count a request is answered, at most (the journal's ``at``): a
+#: handler's few reads, far less on a loaded machine than this.
+COUNTED_WITHIN = 0.3
+
+
+async def _offer_then_hang(base: str, token: str, p: TcpProxy) -> tuple[int, Counter[str]]:
+    """HUNG_OFFERED livestream GETs a second for HUNG_SECONDS from a second boundary;
+    Redis hangs (the proxy goes silent) one second in. Returns the first second and
+    the answers counted locally, by status."""
+    local: Counter[str] = Counter()
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+        await asyncio.gather(*(http.get("/_zoomlive/health") for _ in range(20)))
+        start = int(time.time()) + 1
+
+        async def hang() -> None:
+            await asyncio.sleep(start + 1 - time.time())
+            p.set_mode("silent")
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(max(0.0, start + i / HUNG_OFFERED - time.time()))  # pacing
+            r = await http.get(
+                "/v2/meetings/68423085/livestream", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert r.status_code in (200, 429), r.text
+            if r.headers.get(LOCAL_HEADER) == "local":
+                local[str(r.status_code)] += 1
+
+        await asyncio.gather(hang(), *(one(i) for i in range(HUNG_OFFERED * HUNG_SECONDS)))
+        return start, local
+
+
+def test_hung_redis_admits_no_more_than_the_limit_in_any_second() -> None:
+    """Three times a 20/s limit offered while Redis hangs: each second of real time
+    admits at most 20 (README: each process counts Zoom's limits alone). A request
+    that waited on the hung Redis counts in the second it is answered in, not the one
+    it arrived in, so it cannot start the current window over.
+
+    The server's journal places each admitted request: it was counted after it
+    arrived and at most COUNTED_WITHIN before it was answered (the wait on Redis comes
+    before the count). A request counts in a second only when that whole interval lies
+    in it, so the figures are lower bounds of what each second admitted."""
+    from tests.testing.test_rate_limit_accuracy import journal_spans
+
+    real = urlsplit(service_url("ZOOMLIVE_TEST_REDIS_URL"))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        proxy_to(real.hostname or "", real.port or 6379) as p,
+    ):
+        url = urlunsplit(real._replace(netloc=f"127.0.0.1:{p.port}"))
+        with _server(str(Path(tmp) / "r.db"), ZOOMLIVE_REDIS_URL=url) as (srv, api):
+            api.admin("PATCH", f"/accounts/{DEMO_ACCOUNT}", {"rate_limit_qps": HUNG_LIMIT})
+            token = api.token()
+            first = api.call("GET", "/meetings/68423085/livestream", token)
+            assert LOCAL_HEADER not in first.headers
+            api.admin("DELETE", "/journal")
+            start, local = asyncio.run(_offer_then_hang(srv.base_url, token, p))
+            assert _health(srv.base_url)["status"] == "degraded"
+            spans = journal_spans([api], 200)
+    admitted: Counter[int] = Counter()
+    for arrived, answered in spans:
+        earliest = max(arrived, answered - COUNTED_WITHIN)
+        if int(earliest) == int(answered):
+            admitted[int(answered) - start] += 1
+    print(f"\nadmitted per second (the hang from second 1): {sorted(admitted.items())}; "
+          f"answered locally: {dict(local)}")  # fmt: skip
+    assert all(n <= HUNG_LIMIT for n in admitted.values()), sorted(admitted.items())
+    # The offer did press on the local counters, and the measure placed their admits.
+    assert local["200"] and local["429"], local
+    assert sum(n for k, n in admitted.items() if k >= 2) >= HUNG_LIMIT, admitted
+
+
 # -- PostgreSQL -------------------------------------------------------------------------
 
 TERMINATE = (

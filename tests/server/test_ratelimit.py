@@ -26,6 +26,12 @@ def test_per_second_window_is_fixed_and_per_account() -> None:
     assert [h.second_count for h in hits] == [1, 2, 2, 1, 1]
 
 
+def test_an_older_second_counts_in_the_current_window_without_starting_it_over() -> None:
+    hits = run([("a", 11, 0), ("a", 10, 0), ("a", 11, 0), ("a", 10, 0)], 2, None)
+    assert [h.rejected for h in hits] == [0, 0, QPS, QPS]
+    assert [h.second_count for h in hits] == [1, 2, 2, 2]
+
+
 def test_daily_window_counts_only_accepted_requests() -> None:
     calls = [("a", s, 5) for s in range(5)] + [("a", 100, 6)]
     hits = run(calls, 1, 3)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -90,3 +92,50 @@ def test_workers_serve_one_port_and_stop_together(pg: str) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def _gone(p: psutil.Process) -> bool:
+    try:
+        return not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_killed_supervisor_takes_its_workers_down_and_a_held_port_is_named(pg: str) -> None:
+    """A second supervisor on the port says which processes hold it; SIGKILL of the
+    first supervisor (it cannot stop anything itself) leaves no worker within 2 s,
+    and the port is free again."""
+    port = free_port()
+    env = {**os.environ, "ZOOMLIVE_ADMIN_TOKEN": ADMIN_TOKEN, "ZOOMLIVE_RATE_LIMITS": "0"}
+    cmd = [ZOOMLIVE, "serve", "--workers", "2", "--port", str(port), "--db", pg]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[psutil.Process] = []
+    try:
+        ServerProcess.wait_http(f"http://127.0.0.1:{port}", proc, 120)
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1
+        line = second.stderr.strip()
+        assert len(line.splitlines()) == 1, line
+        assert f"port {port} is in use by pid {proc.pid} (zoomlive serve)" in line, line
+        for w in workers:
+            assert f"pid {w.pid} (a zoomlive --workers worker)" in line, line
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        killed = time.monotonic()
+        while not all(_gone(w) for w in workers) and time.monotonic() - killed < 2.0:
+            time.sleep(0.02)
+        left = [w.pid for w in workers if not _gone(w)]
+        print(f"\n{2 - len(left)} of 2 workers gone {time.monotonic() - killed:.2f} s "
+              "after their supervisor's SIGKILL")  # fmt: skip
+        assert not left, left
+        with socket.create_server(("127.0.0.1", port)):
+            pass  # free: a new supervisor can bind it
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for w in workers:
+            if not _gone(w):
+                w.kill()

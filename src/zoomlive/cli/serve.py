@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import itertools
 import logging
+import os
 import shlex
 import socket
 import sys
@@ -91,12 +93,63 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise CliError(f"port {port} is in use; try --port {_free_after(host, port)}") from None
+            held = " and ".join(holders(port)[:3])
+            by = f" by {held}" if held else ""
+            raise CliError(
+                f"port {port} is in use{by}; try --port {_free_after(host, port)}"
+            ) from None
         if exc.errno == errno.EACCES:
             raise CliError(f"no permission to listen on port {port}; try --port 8040") from None
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     return sock
+
+
+def holders(port: int) -> list[str]:
+    """The processes listening on TCP ``port``, as ``pid N (what)``, where the system
+    shows them (Linux's /proc; none elsewhere, or where they are another user's).
+
+    Only the process's name is shown, never its arguments (a ``--db`` URL may hold a
+    password); a zoomlive process is named as such, so a worker left behind by a
+    supervisor that was killed is recognisable."""
+    proc = Path("/proc")
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (proc / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local address "HEX_IP:HEX_PORT", state 0A is LISTEN, then the inode.
+            if len(fields) > 9 and fields[3] == "0A" and fields[1].endswith(f":{port:04X}"):
+                inodes.add(f"socket:[{fields[9]}]")
+    found: list[str] = []
+    if not inodes:
+        return found
+    for pid_dir in sorted(proc.glob("[0-9]*"), key=lambda d: int(d.name)):
+        try:
+            if not any(os.readlink(fd) in inodes for fd in (pid_dir / "fd").iterdir()):
+                continue
+        except OSError:
+            continue
+        found.append(f"pid {pid_dir.name} ({_what(pid_dir)})")
+    return found
+
+
+def _what(pid_dir: Path) -> str:
+    try:
+        argv = (pid_dir / "cmdline").read_bytes().split(b"\0")
+        name = (pid_dir / "comm").read_text().strip()
+    except OSError:
+        return "?"
+    if b"zoomlive.cli.serve" in argv:
+        return "a zoomlive --workers worker"
+    # The script itself, or the interpreter running it, then the command.
+    for script, command in itertools.pairwise(argv[:3]):
+        if Path(script.decode(errors="replace")).name == "zoomlive" and command == b"serve":
+            return "zoomlive serve"
+    return name
 
 
 def _free_after(host: str, port: int) -> int:
@@ -310,16 +363,49 @@ def _worker(argv: list[str]) -> int:
     passed down (``cli.workers``); worker 0 prints the banner."""
     import os
 
-    from zoomlive.cli.workers import WORKER_ENV
+    from zoomlive.cli.workers import SUPERVISOR_FD_ENV, WORKER_ENV
     from zoomlive.server import ServerSettings
 
     fd, host, port, log_level, flags = int(argv[0]), argv[1], int(argv[2]), argv[3], argv[4:]
     sock = socket.socket(fileno=fd)
     index = int(os.environ.get(WORKER_ENV, "0"))
+    supervisor = os.environ.get(SUPERVISOR_FD_ENV)
+    if supervisor is not None:
+        _die_with_supervisor(int(supervisor))
     return serve_on(
         ServerSettings.from_env(), sock, host, port, log_level,
         access_log="--access-log" in flags, debug="--debug" in flags, show_banner=index == 0,
     )  # fmt: skip
+
+
+#: How long a worker whose supervisor is gone may take to stop gracefully (answers in
+#: flight, the database closed) before it exits anyway.
+ORPHAN_GRACE = 1.0
+
+
+def _die_with_supervisor(fd: int) -> None:
+    """Stop when the supervisor's end of the pipe ``fd`` closes: the supervisor ended,
+    however (a SIGKILL gives it no chance to stop its workers). A worker left alone
+    would keep serving the port, unsupervised, and hold it against a new supervisor.
+
+    The kernel closes the pipe with the process, so this needs no polling and works
+    wherever pipes do. SIGTERM is the graceful stop uvicorn handles; past
+    ``ORPHAN_GRACE`` the worker exits anyway (committed writes are durable)."""
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        try:
+            while os.read(fd, 1):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(ORPHAN_GRACE)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="zoomlive-supervisor-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ processes starting together migrate and seed once (``storage.engine.startup_lock
 Only PostgreSQL: every process reads the others' writes straight from the database
 (README, "Deployment").
 
-A worker that dies is started again; SIGINT or SIGTERM stops them all.
+A worker that dies is started again; SIGINT or SIGTERM stops them all. Workers die
+with their supervisor, however it ends (SIGKILL too): each holds the read end of a
+pipe whose only write end is the supervisor's, sees it close, and stops
+(``cli.serve._die_with_supervisor``), so no worker is left serving the port alone.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any
 #: Settings reach the workers through the environment, as ``ServerSettings.from_env``
 #: reads it; the database URL and the demo flag as the supervisor resolved them.
 WORKER_ENV = "ZOOMLIVE_WORKER_INDEX"
+#: The descriptor of the worker's end of its supervisor pipe.
+SUPERVISOR_FD_ENV = "ZOOMLIVE_SUPERVISOR_FD"
 
 
 def supervise(
@@ -48,10 +53,25 @@ def supervise(
         "ZOOMLIVE_SEED": settings.seed_file,
     }
 
+    #: Each worker's supervisor pipe, our end: it closes when this process ends.
+    pipes: dict[int, int] = {}
+
     def start(index: int) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "zoomlive.cli.serve", str(fd), host, str(port), log_level,
                *flags]  # fmt: skip
-        return subprocess.Popen(cmd, env={**env, WORKER_ENV: str(index)}, pass_fds=(fd,))
+        theirs, ours = os.pipe()
+        try:
+            worker_env = {**env, WORKER_ENV: str(index), SUPERVISOR_FD_ENV: str(theirs)}
+            proc = subprocess.Popen(cmd, env=worker_env, pass_fds=(fd, theirs))
+        except BaseException:
+            os.close(ours)
+            raise
+        finally:
+            os.close(theirs)
+        if index in pipes:
+            os.close(pipes.pop(index))  # the worker it replaces is gone
+        pipes[index] = ours
+        return proc
 
     procs = [start(i) for i in range(workers)]
     stopping = False
@@ -75,4 +95,6 @@ def supervise(
     finally:
         for p in procs:
             p.wait()
+        for ours in pipes.values():
+            os.close(ours)
     return 0

@@ -30,7 +30,7 @@ from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.services.paging import TokenCodec, parse_page
 from zoomlive.server.services.ratelimit import RateLimiter
-from zoomlive.server.storage.lifecycle import Extra, MeetingStore, Step
+from zoomlive.server.storage.lifecycle import Extra, MeetingStore, Quota, QuotaExhausted, Step
 from zoomlive.server.storage.records import Account, Meeting, User
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks import events as ev
@@ -273,9 +273,25 @@ class MeetingService:
 
     # -- create -------------------------------------------------------------------------
 
+    def _quota(self, host: User) -> Quota | None:
+        """Zoom's 100 create/update requests per host per UTC day (server clock),
+        counted in the database (README, Decisions); None with rate limits off."""
+        if not self._limiter.enabled:
+            return None
+        return Quota(host.id, int(self._clock.now() // 86400), mt.DAILY_CREATE_CAP)
+
+    def _capped(self) -> ZoomProblem:
+        return self._limiter.daily_cap_exceeded(self._clock.now(), mt.DAILY_CREATE_CAP)
+
     async def _cap(self, host: User) -> None:
-        """Zoom's 100 create/update requests per host per UTC day (server clock)."""
-        await self._limiter.daily_cap(f"cap:{host.id}", self._clock.now(), mt.DAILY_CREATE_CAP)
+        """Count an update against the cap in a transaction of its own: it counts
+        whether or not it changes anything (a create counts in its own insert's)."""
+        quota = self._quota(host)
+        if quota is not None:
+            try:
+                await self.db.take(quota)
+            except QuotaExhausted:
+                raise self._capped() from None
 
     async def create(
         self, principal: Principal, kind: Kind, raw_user: str, body: Mapping[str, Any]
@@ -285,7 +301,7 @@ class MeetingService:
         if isinstance(fields, list):
             raise ZoomProblem.of(E.VALIDATION_FAILED, errors=fields)
         await self._host_rules(kind, host, await self._account(principal), mt.Op.CREATE)
-        await self._cap(host)
+        quota = self._quota(host)
         now = self._clock.now()
         settings = fields.pop("settings", {})
         fields.setdefault("type", 2 if kind is Kind.MEETING else 5)
@@ -305,7 +321,10 @@ class MeetingService:
             )
             extra = await self._rows(ev.created_event(meeting, host, join_url(meeting), now),
                                      meeting.account_id)  # fmt: skip
-            (row,) = await self.db.apply([self.db.insert(meeting, extra)])
+            try:
+                (row,) = await self.db.apply([self.db.insert(meeting, extra)], quota)
+            except QuotaExhausted:
+                raise self._capped() from None
             if row is not None:
                 self._committed(extra)
                 return self.render(row, host)

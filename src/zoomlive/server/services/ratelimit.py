@@ -53,7 +53,11 @@ class MemoryCounters:
 
     async def hit(self, account_id: str, second: int, day: int, qps: int, daily: int | None) -> Hit:
         s_win, s_count = self._sec.get(account_id, (second, 0))
-        if s_win != second:
+        if second < s_win:
+            # A second read before a wait (a caller that tried Redis first) counts in
+            # the current window: going back would start that window over.
+            second = s_win
+        elif s_win != second:
             s_count = 0
         d_win, d_count = self._day.get(account_id, (day, 0))
         if d_win != day:
@@ -135,6 +139,10 @@ class SharedCounters:
     ``retry_every`` seconds tries Redis again, and the first success closes the
     breaker. The local counters then give each process the account's whole budget,
     so N processes admit up to N times the limit until Redis is back.
+
+    A request that waited on Redis counts locally in the second it is counted in, not
+    the one it started in: every second of real time admits at most the limit in
+    each process (README, "When Redis or PostgreSQL fails").
     """
 
     def __init__(
@@ -142,12 +150,14 @@ class SharedCounters:
         redis: RedisCounters,
         retry_every: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
         self.local = MemoryCounters()
         self.dependency = Dependency("redis", log, "rate limits are counted in each process alone")
         self._retry_every = retry_every
         self._clock = clock
+        self._wall = wall
         self._retry_at = 0.0
         self._errors = _redis_errors()  # imported with Redis, not with this module
 
@@ -173,6 +183,7 @@ class SharedCounters:
             else:
                 self.dependency.recovered()
                 return hit
+            second = max(second, int(self._wall()))
         local = await self.local.hit(account_id, second, day, qps, daily)
         return local._replace(local=True)
 
@@ -269,25 +280,21 @@ class RateLimiter:
             )
         return headers
 
-    async def daily_cap(self, key: str, now: float, cap: int) -> None:
-        """Count one request against a per-day cap (a host's 100 meeting
-        creates/updates), on the server clock's UTC day; past it, Zoom's 429 with
-        ``X-RateLimit-Type: Daily-limit`` and the next UTC midnight as ``Retry-After``
-        (README, Decisions). Counted where the rate limits are (shared with Redis)."""
-        if not self.enabled:
-            return
-        hit = await self.backend.hit(key, int(time.time()), int(now // 86400), 2**31 - 1, cap)
-        if hit.rejected:
-            self.rejected += 1
-            raise ZoomProblem.of(
-                E.DAILY_CREATE_LIMIT,
-                headers={
-                    rl.HEADER_TYPE: rl.TYPE_DAILY,
-                    rl.HEADER_LIMIT: str(cap),
-                    rl.HEADER_REMAINING: "0",
-                    rl.HEADER_RETRY_AFTER: next_utc_midnight(now),
-                },
-            )
+    def daily_cap_exceeded(self, now: float, cap: int) -> ZoomProblem:
+        """Zoom's 429 for a per-day cap used up (a host's 100 meeting
+        creates/updates), with ``X-RateLimit-Type: Daily-limit`` and the server clock's
+        next UTC midnight as ``Retry-After`` (README, Decisions). The count itself is
+        kept in the database, with the write it limits (``storage.lifecycle.Quota``)."""
+        self.rejected += 1
+        return ZoomProblem.of(
+            E.DAILY_CREATE_LIMIT,
+            headers={
+                rl.HEADER_TYPE: rl.TYPE_DAILY,
+                rl.HEADER_LIMIT: str(cap),
+                rl.HEADER_REMAINING: "0",
+                rl.HEADER_RETRY_AFTER: next_utc_midnight(now),
+            },
+        )
 
     async def reset(self) -> None:
         await self.backend.reset()

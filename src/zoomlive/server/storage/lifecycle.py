@@ -30,9 +30,36 @@ class Step(NamedTuple):
     deletes: bool = False
 
 
+class Quota(NamedTuple):
+    """One request against a host's cap for one day (Zoom's daily creates and
+    updates): taken in the database, so restarts and other processes see it."""
+
+    host_id: str
+    day: int
+    cap: int
+
+
+class QuotaExhausted(Exception):
+    """The host's cap for the day is used up: nothing was written."""
+
+
 class MeetingStore:
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    def _take(self, quota: Quota) -> Any:
+        """Compare-and-set: one more on the host's count, only while it is under the
+        cap on that day (another day starts it at one); returns the row it counted."""
+        c = t.daily_caps.c
+        ins = self._store._dialect_insert(t.daily_caps).values(
+            host_id=quota.host_id, day=quota.day, count=1
+        )
+        same_day = c.day == ins.excluded.day
+        return ins.on_conflict_do_update(
+            index_elements=[c.host_id],
+            set_={"day": ins.excluded.day, "count": sa.case((same_day, c.count + 1), else_=1)},
+            where=sa.or_(~same_day, c.count < quota.cap),
+        ).returning(c.count)
 
     # -- compare-and-set steps ----------------------------------------------------------
 
@@ -52,11 +79,19 @@ class MeetingStore:
         stmt = t.meetings.delete().where(t.meetings.c.id == meeting_id)
         return Step(stmt.returning(*t.meetings.c), extra, deletes=True)
 
-    async def apply(self, steps: Sequence[Step]) -> list[Meeting | None]:
+    async def apply(
+        self, steps: Sequence[Step], quota: Quota | None = None
+    ) -> list[Meeting | None]:
         """Run the steps in one transaction, in order; each step's row as it
-        returned it (None: the step changed nothing, and its extras did not run)."""
+        returned it (None: the step changed nothing, and its extras did not run).
 
-        async def op(conn: AsyncConnection) -> list[Meeting | None]:
+        With a ``quota``, the transaction first takes one from it, and gives it back
+        if no step changed a row; with the cap used up it writes nothing and raises
+        ``QuotaExhausted``."""
+
+        async def op(conn: AsyncConnection) -> list[Meeting | None] | None:
+            if quota is not None and (await conn.execute(self._take(quota))).first() is None:
+                return None
             out: list[Meeting | None] = []
             for step in steps:
                 row = (await conn.execute(step.statement)).first()
@@ -66,11 +101,18 @@ class MeetingStore:
                 for statement, params in step.extra:
                     await conn.execute(statement, params)
                 out.append(from_row(Meeting, row))
+            if quota is not None and steps and all(row is None for row in out):
+                c = t.daily_caps.c
+                await conn.execute(
+                    t.daily_caps.update()
+                    .where(c.host_id == quota.host_id)
+                    .values(count=c.count - 1)
+                )
             return out
 
-        def after(rows: list[Meeting | None]) -> None:
+        def after(rows: list[Meeting | None] | None) -> None:
             cache = self._store.cache
-            if cache is None:
+            if cache is None or rows is None:
                 return
             for step, row in zip(steps, rows, strict=True):
                 if row is None:
@@ -80,8 +122,15 @@ class MeetingStore:
                 else:
                     cache.meetings.put(row.id, row)
 
-        result: list[Meeting | None] = await self._store.writer.call(op, after=after)
+        result: list[Meeting | None] | None = await self._store.writer.call(op, after=after)
+        if result is None:
+            raise QuotaExhausted(quota)
         return result
+
+    async def take(self, quota: Quota) -> None:
+        """Take one from ``quota`` in a transaction of its own (a request that counts
+        whether or not it changes anything); ``QuotaExhausted`` past the cap."""
+        await self.apply([], quota)
 
     # -- a host's meetings, by id ---------------------------------------------------------
 

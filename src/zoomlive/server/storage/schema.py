@@ -150,3 +150,15 @@ attempts = sa.Table(
     # Each attempt of an event is numbered once.
     sa.Index("ux_zl_attempts_outbox_id_number", "outbox_id", "number", unique=True),
 )
+
+#: Zoom's daily cap on a host's meeting and webinar creates and updates: the host's
+#: count on one UTC day of the server clock (another day starts it over), one row per
+#: host, taken in the request's own transaction, so it outlives restarts and every
+#: process sees it (README, Decisions).
+daily_caps = sa.Table(
+    "zl_daily_caps",
+    metadata,
+    sa.Column("host_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Integer, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)

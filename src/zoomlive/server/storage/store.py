@@ -863,8 +863,9 @@ class Store:
                 await conn.execute(table.insert(), rows)
 
     async def reset(self, seed: Iterable[msgspec.Struct] = ()) -> None:
-        """Delete every account, user, app, token, meeting, subscription and queued
-        webhook (meta stays), then insert ``seed``: one transaction."""
+        """Delete every account, user, app, token, meeting, subscription, queued
+        webhook and daily cap count (meta stays), then insert ``seed``: one
+        transaction."""
         seed = list(seed)
         by_table = _group(seed)
 
@@ -942,7 +943,7 @@ def _pk(table: sa.Table) -> sa.Column[Any]:
 #: Children before parents, so a wipe never breaks a foreign key.
 _WIPE_ORDER = (
     t.attempts, t.outbox, t.subscriptions,
-    t.tokens, t.meetings, t.apps, t.users, t.accounts,
+    t.tokens, t.meetings, t.apps, t.users, t.accounts, t.daily_caps,
 )  # fmt: skip
 _OCCUPIED = sa.select(*(sa.exists().select_from(table).label(table.name) for table in _WIPE_ORDER))
 
