@@ -162,7 +162,7 @@ async def live(
     status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
     watch: Annotated[str, QueryParameter(pattern="^(|overview|webhooks|faults)$")] = "",
 ) -> ServerSentEvent:
-    who(request, rt)
+    await who(request, rt)
     resumed = request.headers.get("last-event-id", "")
     if resumed.isdigit():
         after = max(after, int(resumed))
