@@ -29,6 +29,7 @@ from litestar import Request, get
 from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from zoomlive.server.control.models import TEXT_PATTERN
 from zoomlive.server.control.params import RuntimeDep
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.failures import StorageUnavailable
@@ -36,6 +37,7 @@ from zoomlive.server.storage.records import Meeting
 from zoomlive.server.ui import views
 from zoomlive.server.ui.pages import who
 from zoomlive.server.ui.render import BASE, when
+from zoomlive.wire.ids import MAX_ID, parse_id, parse_uint
 
 POLL = 0.2
 LIFETIME = 15.0
@@ -43,15 +45,15 @@ LIFETIME = 15.0
 RETRY_MS = 250
 #: A page tracks at most this many meetings (a meetings page holds 50).
 MAX_IDS = 200
-Text = Annotated[str, QueryParameter(max_length=4096)]
+Text = Annotated[str, QueryParameter(max_length=4096, pattern=TEXT_PATTERN)]
 
 
 def _ids(raw: str) -> list[int]:
-    out = []
-    for part in raw.split(",")[:MAX_IDS]:
-        if part.strip().isdigit():
-            out.append(int(part))
-    return out
+    """The meeting ids the page shows; anything else in the list (not a meeting id:
+    past int64, ``²``, empty) names no meeting and is left out, so the stream's looks
+    only ever ask the database for ids it can hold."""
+    found = (parse_id(part.strip()) for part in raw.split(",", MAX_IDS)[:MAX_IDS])
+    return [i for i in found if i is not None]
 
 
 UNKNOWN = object()
@@ -156,16 +158,17 @@ async def live(
     rt: RuntimeDep,
     ids: Text = "",
     journal: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
-    after: Annotated[int, QueryParameter(ge=0)] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
     path: Text = "",
     method: Text = "",
     status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
     watch: Annotated[str, QueryParameter(pattern="^(|overview|webhooks|faults)$")] = "",
 ) -> ServerSentEvent:
     await who(request, rt)
-    resumed = request.headers.get("last-event-id", "")
-    if resumed.isdigit():
-        after = max(after, int(resumed))
+    # The browser sends back the last journal id it got; anything else is no id.
+    resumed = parse_uint(request.headers.get("last-event-id", ""))
+    if resumed is not None:
+        after = max(after, resumed)
     filters = {"path": path, "method": method, "status": status} if journal else None
     return ServerSentEvent(
         _events(rt, _ids(ids), filters, after, watch),

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
+from zoomlive.server.control.models import TEXT_PATTERN
 from zoomlive.server.control.params import PathMeetingId, RuntimeDep
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.ui import views
@@ -17,7 +18,8 @@ from zoomlive.server.ui.render import BASE, page
 from zoomlive.server.ui.session import LoginRequired, revoked_key, viewer
 from zoomlive.wire.ids import MAX_ID
 
-Text = Annotated[str, QueryParameter(max_length=256)]
+#: Printable text, bounded, as the control API's ``QueryText``: it reaches a LIKE.
+Text = Annotated[str, QueryParameter(max_length=256, pattern=TEXT_PATTERN)]
 Status = Annotated[int | None, QueryParameter(ge=100, le=599)]
 #: The meetings page's cursor: a meeting id (keyset paging, as the control API's lists).
 Cursor = Annotated[int | None, QueryParameter(ge=0, le=MAX_ID)]
