@@ -22,8 +22,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request, get
 from litestar.params import QueryParameter
@@ -57,6 +57,28 @@ def _ids(raw: str) -> list[int]:
 
 
 UNKNOWN = object()
+T = TypeVar("T")
+#: Looks under way, held until they finish (the loop keeps only weak references).
+_UNDER_WAY: set[asyncio.Future[Any]] = set()
+
+
+def _finished(task: asyncio.Future[Any]) -> None:
+    _UNDER_WAY.discard(task)
+    if not task.cancelled():
+        task.exception()  # a look nobody waits for any more: its failure is not news
+
+
+async def _uncut(look: Coroutine[Any, Any, T]) -> T:
+    """Await a look at the database that the stream's end does not interrupt. When
+    the browser goes away mid-look the response's task is cancelled; a read cancelled
+    inside the driver leaves its connection checked out, for the garbage collector to
+    drop (SQLAlchemy's "non-checked-in connection"). So the look runs as its own task,
+    shielded: the stream stops waiting for it, and it finishes and gives its
+    connection back to the pool."""
+    task = asyncio.ensure_future(look)
+    _UNDER_WAY.add(task)
+    task.add_done_callback(_finished)
+    return await asyncio.shield(task)
 
 
 class _Looks:
@@ -128,14 +150,14 @@ async def _events(
     second = ""
     if watch:
         with contextlib.suppress(StorageUnavailable):
-            looks.version = await views.version(rt, watch)
+            looks.version = await _uncut(views.version(rt, watch))
     rounds = 0
     yield ServerSentEventMessage(data=None, retry=RETRY_MS, comment="zoomlive live updates")
     deadline = time.monotonic() + LIFETIME
     while time.monotonic() < deadline:
         # The overview's counts take a few statements: looked at once a second.
         versions = watch != "overview" or rounds % 5 == 0
-        for message in await _look(rt, ids, watch, looks, versions):
+        for message in await _uncut(_look(rt, ids, watch, looks, versions)):
             yield message
         if journal is not None:
             for e in reversed(views.journal(rt, after=after, **journal)):
