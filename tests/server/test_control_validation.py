@@ -82,6 +82,20 @@ def test_user_type_and_meeting_numbers_in_range(api: Api) -> None:
     assert user["type"] == 99
 
 
+def test_bulk_create_keeps_to_its_documented_limit(api: Api) -> None:
+    """README: a JSON array of up to 20,000 creates them all; more is a 400 naming the
+    body, and none is created."""
+    host = host_id(api)
+    before = api.admin("GET", "/meetings?page_size=1").json()["total_records"]
+    for path in ("/meetings", "/webinars"):
+        for items in ([{"host_id": host}] * 20_001, []):
+            r = control(api, "POST", path, items)
+            message = bad_field(r, "meetings")
+            assert "20000" in message, message
+    assert api.admin("GET", "/meetings?page_size=1").json()["total_records"] == before
+    # (An array of exactly 20,000 is created: the dashboard's tests load that many.)
+
+
 def test_ids_in_paths_in_range(api: Api) -> None:
     for path in (f"/meetings/{INT64_OVER}", f"/meetings/{HUGE}/start", f"/meetings/{HUGE}/end"):
         method = "GET" if path.count("/") == 2 else "POST"

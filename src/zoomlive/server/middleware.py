@@ -13,7 +13,11 @@ It also holds what must be the same on every route, whichever front door serves 
 * HEAD is answered as GET without the body, and OPTIONS lists every method the
   path allows, HEAD included (RFC 9110 §9.3.2, §9.3.7);
 * a crash is a Zoom-shaped 500 with the tracking id, journalled as 500, its
-  traceback logged once and redacted (``crashes``).
+  traceback logged once and redacted (``crashes``);
+* every ``/_zoomlive`` answer (dashboard pages, the login form, the docs, the
+  control API, errors raised before any route) carries ``SECURITY_HEADERS``: no
+  other site may frame a page (its buttons reset and end things) and nothing runs
+  but the dashboard's own files.
 """
 
 from __future__ import annotations
@@ -47,6 +51,22 @@ log = logging.getLogger("zoomlive.server")
 _TRACKING = rl.HEADER_TRACKING_ID.encode()
 _RID_PREFIX = f"v=2.0;clid=zl;rid=ZL_{os.urandom(6).hex()}_"
 _rid = itertools.count(1)
+
+#: The dashboard and the docs load only their own files (no inline script or style:
+#: ``ui/static``, ``ui.docs``), talk only to this server, post forms only to it and
+#: are never framed (clickjacking: ``frame-ancestors``, and ``X-Frame-Options`` for
+#: browsers without CSP 2). Swagger UI's stylesheet draws its icons from ``data:``.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
 
 
 def new_tracking_id() -> str:
@@ -110,6 +130,8 @@ def front(rt: Runtime, app: ASGIApp, allow: Mapping[str, str] | None = None) -> 
                 headers = list(message.get("headers", ()))
                 headers.append((_TRACKING, info.tracking_id.encode()))
                 headers.extend((k.encode(), v.encode()) for k, v in info.headers)
+                if not observed:
+                    headers.extend(SECURITY_HEADERS)
                 message = {**message, "headers": headers}
             await send(message)
 

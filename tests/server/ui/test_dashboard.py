@@ -94,9 +94,18 @@ def page(browser: Browser, api: Api, session: Any) -> Iterator[Page]:
                                   storage_state=session)  # fmt: skip
     offline = Offline().install(context)
     p = context.new_page()
+    blocked = csp_violations(p)
     yield p
     context.close()
     assert offline.refused == []  # no page of ours reaches off this machine
+    assert blocked == []  # everything the pages run is allowed by the server's policy
+
+
+def csp_violations(p: Page) -> list[str]:
+    """What the page's Content-Security-Policy refused (Chromium logs each)."""
+    found: list[str] = []
+    p.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None)
+    return found
 
 
 def login(p: Page, token: str = ADMIN_TOKEN) -> None:
@@ -107,7 +116,7 @@ def login(p: Page, token: str = ADMIN_TOKEN) -> None:
 
 
 def live_connected(p: Page) -> None:
-    p.wait_for_function("document.getElementById('live-state').textContent.includes('live')")
+    p.wait_for_function("() => document.getElementById('live-state').textContent.includes('live')")
 
 
 def shot(p: Page, shots: Path, name: str, full_page: bool = False) -> float:
@@ -189,7 +198,7 @@ def test_a_stream_started_through_the_api_turns_the_badge_live_within_a_second(
 
     started = time.monotonic()
     assert go_live(api, token).status_code == 204
-    page.wait_for_function("document.getElementById('stream-badge').textContent === 'live'",
+    page.wait_for_function("() => document.getElementById('stream-badge').textContent === 'live'",
                            timeout=5000)  # fmt: skip
     elapsed = time.monotonic() - started
     assert elapsed < 1.0, f"{elapsed:.3f} s"
@@ -368,7 +377,7 @@ def test_a_delivery_that_failed_once_then_succeeded_shows_both_attempts(
         receiver.close()
 
     page.wait_for_function(
-        "document.querySelectorAll('tr[data-event] li.attempt').length === 2", timeout=5000
+        "() => document.querySelectorAll('tr[data-event] li.attempt').length === 2", timeout=5000
     )
     assert page.evaluate("window.__notReloaded") is True
     assert receiver.url in page.inner_text("#subscriptions")
@@ -426,6 +435,7 @@ def test_the_docs_work_offline_and_show_the_zoom_operations(
     context = browser.new_context(base_url=api.base_url, viewport=VIEWPORT)
     offline = Offline().install(context)
     p = context.new_page()
+    blocked = csp_violations(p)
     p.goto("/_zoomlive/docs")
     p.wait_for_selector(".opblock-summary-path[data-path='/oauth/token']")
     shown = {
@@ -447,6 +457,7 @@ def test_the_docs_work_offline_and_show_the_zoom_operations(
     blank = blank_stddev(browser)
     assert spread > blank + 10, (spread, blank)
     assert offline.refused == []
+    assert blocked == []
     context.close()
     served = api.http.get(f"{api.base_url}/_zoomlive/docs/openapi.json").json()
     status = served["paths"]["/v2/meetings/{meetingId}/livestream/status"]["patch"]

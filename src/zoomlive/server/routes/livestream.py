@@ -28,7 +28,7 @@ from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.auth import Principal, require_scope
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
-from zoomlive.wire.ids import parse_id
+from zoomlive.wire.ids import parse_id, parse_uint
 from zoomlive.wire.paths import LIVESTREAM_ROUTES, Kind, Operation, Route, match_livestream
 
 Headers = list[tuple[str, str]]
@@ -139,7 +139,9 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
             elif k == b"accept":
                 accept = v.decode("latin-1")
             elif k == b"content-length":
-                length = int(v) if v.isdigit() else -1
+                # Digits past int64 are still a body too large, not an unknown length.
+                found = parse_uint(v) if len(v) < 20 else (1 << 63 if v.isdigit() else None)
+                length = -1 if found is None else found
         if method == "PATCH" and (
             ctype is None or ctype.partition(";")[0].strip().lower() != "application/json"
         ):

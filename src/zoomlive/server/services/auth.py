@@ -7,6 +7,7 @@ import binascii
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -149,6 +150,9 @@ def _bearer_hash(authorization: str | None, token_in_query: bool) -> str:
     return hash_token(raw)
 
 
+_CLIENT_ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
+
+
 def _basic_credentials(authorization: str | None) -> tuple[str, str]:
     if not authorization or authorization[:6].lower() != "basic ":
         raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
@@ -157,6 +161,8 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT) from None
     client_id, sep, client_secret = decoded.partition(":")
-    if not sep or not client_id or not client_secret:
+    # No app's client id holds a control character or is longer than its column:
+    # such a one is refused before the database is asked.
+    if not sep or not _CLIENT_ID.fullmatch(client_id) or not client_secret:
         raise ZoomProblem.oauth(E.OAUTH_INVALID_CLIENT)
     return client_id, client_secret

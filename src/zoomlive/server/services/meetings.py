@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -48,6 +49,11 @@ LiveRows = Callable[[Meeting, bool], Awaitable[Extra]]
 JOIN_HOST = "https://zoom.us"
 #: Attempts at a compare-and-set before giving up to a concurrent writer.
 CAS_ROUNDS = 5
+
+
+#: What a ``userId`` can be before the database is asked: printable, and no longer
+#: than the longest email a user can have (a user id is shorter).
+_USER_KEY = re.compile(r"[^\x00-\x1f\x7f]{1,320}")
 
 
 def _problem(spec: E.ZoomErrorSpec, **values: object) -> ZoomProblem:
@@ -153,7 +159,9 @@ class MeetingService:
         """``userId`` as Zoom takes it: a user id, an email, or ``me`` (the app's
         owner, README Decisions). A user of another account does not exist here."""
         user: User | None = None
-        if raw == "me":
+        if _USER_KEY.fullmatch(raw) is None:
+            user = None  # no id or email is this long or holds a control character
+        elif raw == "me":
             app = await self._store.get_app(principal.client_id)
             owner = app.owner_id if app is not None else None
             user = await self._store.get_user(owner) if owner else None

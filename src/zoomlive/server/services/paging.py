@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.wire import errors as E
+from zoomlive.wire.ids import parse_uint
 from zoomlive.wire.models import FieldError
 
 #: Zoom: "The next page token … expires in 15 minutes."
@@ -74,18 +75,15 @@ class TokenCodec:
             after, colon, issued = body.decode().rpartition(":")
         except UnicodeDecodeError:  # pragma: no cover - the MAC held: we wrote it
             return None
-        if not colon or not (issued.isascii() and issued.isdigit()):
-            return None
-        if now - int(issued) > TOKEN_TTL_SECONDS:
+        issued_at = parse_uint(issued) if colon else None
+        if issued_at is None or now - issued_at > TOKEN_TTL_SECONDS:
             return None
         return after
 
     def decode(self, scope: str, token: str, now: float) -> int | None:
         """The numeric key the token resumes after, or None (see ``decode_key``)."""
         after = self.decode_key(scope, token, now)
-        if after is None or not (after.isascii() and after.isdigit()):
-            return None
-        return int(after)
+        return None if after is None else parse_uint(after)
 
 
 def _invalid(name: str) -> ZoomProblem:
@@ -100,9 +98,11 @@ def parse_page(codec: TokenCodec, scope: str, query: Mapping[str, str], now: flo
     raw_size = query.get("page_size")
     size = DEFAULT_PAGE_SIZE
     if raw_size:
-        if not raw_size.isascii() or not raw_size.isdigit() or int(raw_size) < 1:
+        # Above 300 is capped, not refused; a number past int64 is no page size.
+        found = parse_uint(raw_size, 1)
+        if found is None:
             raise _invalid("page_size")
-        size = min(int(raw_size), MAX_PAGE_SIZE)
+        size = min(found, MAX_PAGE_SIZE)
     token = query.get("next_page_token") or ""
     after = 0
     if token:
@@ -134,9 +134,10 @@ async def keyset_page(
     after: K | None = None
     if token:
         raw = codec.decode_key(scope, token, now)
-        if raw is None or (key_type is int and not (raw.isascii() and raw.isdigit())):
+        key = raw if raw is None or key_type is str else parse_uint(raw)
+        if key is None:
             raise _invalid("next_page_token")
-        after = key_type(raw)
+        after = key_type(key)
     rows = list(await fetch(after, page_size + 1))
     more = len(rows) > page_size
     rows = rows[:page_size]

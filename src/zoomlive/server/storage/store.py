@@ -61,6 +61,7 @@ from zoomlive.server.storage.records import (
 )
 from zoomlive.server.storage.writer import Writer
 from zoomlive.server.tasks import cancel, spawn
+from zoomlive.wire.ids import parse_id
 
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
@@ -636,8 +637,9 @@ class Store:
         if match.kind is not None:
             where.append(t.meetings.c.kind == match.kind)
         text = match.text.strip()
-        if text.isascii() and text.isdigit():
-            where.append(t.meetings.c.id == int(text))
+        number = parse_id(text)
+        if number is not None:
+            where.append(t.meetings.c.id == number)
         elif text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = f"%{escaped}%"

@@ -37,6 +37,9 @@ from zoomlive.server.ui.session import (
     SESSION_SECONDS,
     check_csrf,
     new_session,
+    revoked_key,
+    session_expires,
+    session_valid,
     token_matches,
 )
 from zoomlive.wire import errors as E
@@ -63,7 +66,7 @@ async def _act(
 ) -> Redirect:
     """Authenticate, check CSRF, run ``do`` (its answer is the confirmation), journal
     the action, and redirect to ``back`` with the confirmation or the refusal."""
-    viewer = who(request, rt)
+    viewer = await who(request, rt)
     started = time.perf_counter()
     form = await _form(request)
     given = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
@@ -126,6 +129,11 @@ async def login(request: Request[Any, Any, Any], rt: RuntimeDep) -> Redirect | T
 @post(f"{BASE}/logout", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any], rt: RuntimeDep) -> Redirect:
     async def do(_: dict[str, str]) -> str:
+        # The cookie is dropped by the browser and dead for everyone else: a copy
+        # replayed gets the login form (``session.revoked_key``).
+        value = request.cookies.get(COOKIE, "")
+        if session_valid(rt.admin_token, value):
+            await rt.store.set_meta(revoked_key(value), str(session_expires(value)))
         return "Logged out."
 
     response = await _act(request, rt, f"{BASE}/login", do)

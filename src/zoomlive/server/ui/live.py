@@ -22,13 +22,14 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request, get
 from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from zoomlive.server.control.models import TEXT_PATTERN
 from zoomlive.server.control.params import RuntimeDep
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.storage.failures import StorageUnavailable
@@ -36,6 +37,7 @@ from zoomlive.server.storage.records import Meeting
 from zoomlive.server.ui import views
 from zoomlive.server.ui.pages import who
 from zoomlive.server.ui.render import BASE, when
+from zoomlive.wire.ids import MAX_ID, parse_id, parse_uint
 
 POLL = 0.2
 LIFETIME = 15.0
@@ -43,18 +45,40 @@ LIFETIME = 15.0
 RETRY_MS = 250
 #: A page tracks at most this many meetings (a meetings page holds 50).
 MAX_IDS = 200
-Text = Annotated[str, QueryParameter(max_length=4096)]
+Text = Annotated[str, QueryParameter(max_length=4096, pattern=TEXT_PATTERN)]
 
 
 def _ids(raw: str) -> list[int]:
-    out = []
-    for part in raw.split(",")[:MAX_IDS]:
-        if part.strip().isdigit():
-            out.append(int(part))
-    return out
+    """The meeting ids the page shows; anything else in the list (not a meeting id:
+    past int64, ``²``, empty) names no meeting and is left out, so the stream's looks
+    only ever ask the database for ids it can hold."""
+    found = (parse_id(part.strip()) for part in raw.split(",", MAX_IDS)[:MAX_IDS])
+    return [i for i in found if i is not None]
 
 
 UNKNOWN = object()
+T = TypeVar("T")
+#: Looks under way, held until they finish (the loop keeps only weak references).
+_UNDER_WAY: set[asyncio.Future[Any]] = set()
+
+
+def _finished(task: asyncio.Future[Any]) -> None:
+    _UNDER_WAY.discard(task)
+    if not task.cancelled():
+        task.exception()  # a look nobody waits for any more: its failure is not news
+
+
+async def _uncut(look: Coroutine[Any, Any, T]) -> T:
+    """Await a look at the database that the stream's end does not interrupt. When
+    the browser goes away mid-look the response's task is cancelled; a read cancelled
+    inside the driver leaves its connection checked out, for the garbage collector to
+    drop (SQLAlchemy's "non-checked-in connection"). So the look runs as its own task,
+    shielded: the stream stops waiting for it, and it finishes and gives its
+    connection back to the pool."""
+    task = asyncio.ensure_future(look)
+    _UNDER_WAY.add(task)
+    task.add_done_callback(_finished)
+    return await asyncio.shield(task)
 
 
 class _Looks:
@@ -126,14 +150,14 @@ async def _events(
     second = ""
     if watch:
         with contextlib.suppress(StorageUnavailable):
-            looks.version = await views.version(rt, watch)
+            looks.version = await _uncut(views.version(rt, watch))
     rounds = 0
     yield ServerSentEventMessage(data=None, retry=RETRY_MS, comment="zoomlive live updates")
     deadline = time.monotonic() + LIFETIME
     while time.monotonic() < deadline:
         # The overview's counts take a few statements: looked at once a second.
         versions = watch != "overview" or rounds % 5 == 0
-        for message in await _look(rt, ids, watch, looks, versions):
+        for message in await _uncut(_look(rt, ids, watch, looks, versions)):
             yield message
         if journal is not None:
             for e in reversed(views.journal(rt, after=after, **journal)):
@@ -156,16 +180,17 @@ async def live(
     rt: RuntimeDep,
     ids: Text = "",
     journal: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
-    after: Annotated[int, QueryParameter(ge=0)] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
     path: Text = "",
     method: Text = "",
     status: Annotated[int | None, QueryParameter(ge=100, le=599)] = None,
     watch: Annotated[str, QueryParameter(pattern="^(|overview|webhooks|faults)$")] = "",
 ) -> ServerSentEvent:
-    who(request, rt)
-    resumed = request.headers.get("last-event-id", "")
-    if resumed.isdigit():
-        after = max(after, int(resumed))
+    await who(request, rt)
+    # The browser sends back the last journal id it got; anything else is no id.
+    resumed = parse_uint(request.headers.get("last-event-id", ""))
+    if resumed is not None:
+        after = max(after, resumed)
     filters = {"path": path, "method": method, "status": status} if journal else None
     return ServerSentEvent(
         _events(rt, _ids(ids), filters, after, watch),

@@ -10,22 +10,26 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
+from zoomlive.server.control.models import TEXT_PATTERN
 from zoomlive.server.control.params import PathMeetingId, RuntimeDep
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.ui import views
 from zoomlive.server.ui.render import BASE, page
-from zoomlive.server.ui.session import LoginRequired, viewer
+from zoomlive.server.ui.session import LoginRequired, revoked_key, viewer
 from zoomlive.wire.ids import MAX_ID
 
-Text = Annotated[str, QueryParameter(max_length=256)]
+#: Printable text, bounded, as the control API's ``QueryText``: it reaches a LIKE.
+Text = Annotated[str, QueryParameter(max_length=256, pattern=TEXT_PATTERN)]
 Status = Annotated[int | None, QueryParameter(ge=100, le=599)]
 #: The meetings page's cursor: a meeting id (keyset paging, as the control API's lists).
 Cursor = Annotated[int | None, QueryParameter(ge=0, le=MAX_ID)]
 
 
-def who(request: Request[Any, Any, Any], rt: Runtime) -> str:
+async def who(request: Request[Any, Any, Any], rt: Runtime) -> str:
+    """The caller (``viewer``), or ``LoginRequired``: also for a session that was
+    logged out (``session.revoked_key``), whichever worker it was logged out on."""
     found = viewer(request, rt.admin_token)
-    if found is None:
+    if found is None or (found != "bearer" and await rt.store.get_meta(revoked_key(found))):
         raise LoginRequired
     return found
 
@@ -52,7 +56,7 @@ class Pages(Controller):
     @get("/")
     async def overview(self, request: Request[Any, Any, Any], rt: RuntimeDep,
                        reveal: Text = "") -> Template:  # fmt: skip
-        return page(request, rt, "overview.html", who(request, rt), active="Overview",
+        return page(request, rt, "overview.html", await who(request, rt), active="Overview",
                     data=await views.overview(rt), reveal=reveal,
                     live=live_url(watch="overview"))  # fmt: skip
 
@@ -62,14 +66,14 @@ class Pages(Controller):
                        ) -> Template:  # fmt: skip
         found = await views.meetings_page(rt, q, kind, after, before)
         media_cols = sorted({k for m in found.items for k in views.media_fields(rt, m)})
-        return page(request, rt, "meetings.html", who(request, rt), active="Meetings",
+        return page(request, rt, "meetings.html", await who(request, rt), active="Meetings",
                     page=found, q=q, kind=kind, media_cols=media_cols,
                     live=live_url())  # fmt: skip
 
     @get("/meetings/{meeting_id:int}")
     async def meeting(self, request: Request[Any, Any, Any], rt: RuntimeDep,
                       meeting_id: PathMeetingId, reveal: Text = "") -> Template:  # fmt: skip
-        viewer_ = who(request, rt)
+        viewer_ = await who(request, rt)
         m = await rt.admin.get_meeting(meeting_id)
         events = await views.webhook_events(rt, meeting_id)
         entries = views.meeting_journal(rt, meeting_id)
@@ -80,7 +84,7 @@ class Pages(Controller):
 
     @get("/webhooks")
     async def webhooks(self, request: Request[Any, Any, Any], rt: RuntimeDep) -> Template:
-        return page(request, rt, "webhooks.html", who(request, rt), active="Webhooks",
+        return page(request, rt, "webhooks.html", await who(request, rt), active="Webhooks",
                     subscriptions=await views.subscriptions(rt),
                     events=await views.webhook_events(rt),
                     live=live_url(watch="webhooks"))  # fmt: skip
@@ -89,16 +93,16 @@ class Pages(Controller):
     async def journal(self, request: Request[Any, Any, Any], rt: RuntimeDep, path: Text = "",
                       method: Text = "", status: Status = None) -> Template:  # fmt: skip
         f = {"path": path, "method": method, "status": status}
-        return page(request, rt, "journal.html", who(request, rt), active="Journal", f=f,
+        return page(request, rt, "journal.html", await who(request, rt), active="Journal", f=f,
                     entries=views.journal(rt, path=path, method=method, status=status),
                     live=live_url(journal=1, **f))  # fmt: skip
 
     @get("/faults")
     async def faults(self, request: Request[Any, Any, Any], rt: RuntimeDep) -> Template:
-        return page(request, rt, "faults.html", who(request, rt), active="Faults",
+        return page(request, rt, "faults.html", await who(request, rt), active="Faults",
                     faults=rt.faults.list(), live=live_url(watch="faults"))  # fmt: skip
 
     @get("/clock")
     async def clock(self, request: Request[Any, Any, Any], rt: RuntimeDep) -> Template:
-        return page(request, rt, "clock.html", who(request, rt), active="Clock",
+        return page(request, rt, "clock.html", await who(request, rt), active="Clock",
                     live=live_url())  # fmt: skip

@@ -1,11 +1,14 @@
 """Who may see the dashboard: a signed session cookie, or the control API's bearer token.
 
-The session cookie holds no state of ours: ``<issued>.<HMAC(admin token, issued)>``,
-so any worker of a multi-process server accepts it, and changing the admin token
-ends every session. It is HttpOnly (no script reads it) and SameSite=Strict (no other
-site's page sends it). A state-changing form carries a CSRF token derived from the
-session (``HMAC(admin token, "csrf:" + session)``), so a request that rides on the
-cookie alone is refused. A bearer caller sends no cookie a browser could replay and
+The session cookie is ``<issued>.<id>.<HMAC(admin token, issued.id)>``: any worker of
+a multi-process server checks it without asking anyone, and changing the admin token
+ends every session. Logging out records the session's random id in the database
+(``revoked_key``), where every worker looks before it serves a page, so a copy of
+the cookie is dead from then on rather than until it expires. It is HttpOnly (no
+script reads it) and SameSite=Strict (no other site's page sends it). A
+state-changing form carries a CSRF token derived from the session
+(``HMAC(admin token, "csrf:" + session)``), so a request that rides on the cookie
+alone is refused. A bearer caller sends no cookie a browser could replay and
 needs no CSRF token (README, the dashboard). Every comparison is constant-time.
 """
 
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 import time
 from typing import Any
 
@@ -37,20 +42,38 @@ def _mac(key: str, message: str) -> str:
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+#: ``<issued>.<id>.<mac>``, each part bounded before anything reads it as a number.
+_SESSION = re.compile(r"([0-9]{1,12})\.([0-9a-f]{32})\.([0-9a-f]{64})")
+
+
 def new_session(admin_token: str, now: float | None = None) -> str:
     issued = str(int(time.time() if now is None else now))
-    return f"{issued}.{_mac(admin_token, 'session:' + issued)}"
+    body = f"{issued}.{secrets.token_hex(16)}"
+    return f"{body}.{_mac(admin_token, 'session:' + body)}"
 
 
 def session_valid(admin_token: str, value: str, now: float | None = None) -> bool:
-    issued, _, mac = value.partition(".")
-    if not issued.isdigit() or not mac:
+    """The cookie is one this server signed and has not expired (whether it was
+    revoked is the database's to say: ``revoked_key``)."""
+    found = _SESSION.fullmatch(value)
+    if found is None:
         return False
-    expected = _mac(admin_token, "session:" + issued)
+    issued, sid, mac = found.groups()
+    expected = _mac(admin_token, f"session:{issued}.{sid}")
     if not hmac.compare_digest(mac.encode(), expected.encode()):
         return False
     age = (time.time() if now is None else now) - int(issued)
     return -60 <= age <= SESSION_SECONDS
+
+
+def revoked_key(value: str) -> str:
+    """The database's ``zl_meta`` key marking a valid session ``value`` logged out:
+    its id, never the MAC (a stored key lets no one make a cookie)."""
+    return f"ui_logout:{value.split('.')[1]}"
+
+
+def session_expires(value: str) -> float:
+    return int(value.split(".")[0]) + SESSION_SECONDS
 
 
 def csrf_token(admin_token: str, session: str) -> str:
