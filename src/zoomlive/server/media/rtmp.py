@@ -5,8 +5,8 @@ URLs"), so this speaks nothing else: the URL is checked before a socket is opene
 no FFmpeg protocol (and none of its many schemes) is ever opened by the media worker.
 It replaces FFmpeg's RTMP protocol because PyAV opens that one holding the GIL and with
 no deadline (``avio_open`` in ``start_encoding``): an ingest that accepted TCP and never
-answered held every stream of the worker, not only its own (README Decision "One
-stalled ingest"). Here a connect, TLS, the RTMP handshake and the publish are bounded
+answered held every stream of the worker, not only its own (README, "Real media").
+Here a connect, TLS, the RTMP handshake and the publish are bounded
 by one deadline per stream, and stopping a stream that is connecting is seen within
 ``POLL`` seconds.
 
