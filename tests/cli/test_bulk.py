@@ -73,7 +73,7 @@ def test_apply_dry_run_shows_diff_and_failures_exit_1(limited_api: Api, cli: Cli
         path = Path(tmp) / "rows.yaml"
         path.write_text(
             "- {id: 68423085, stream_url: rtmp://a/b, stream_key: dry-key, page_url: https://p/q}\n"
-            "- {id: 12345678901, kind: webinar, stream_url: x, stream_key: y, page_url: https://p}\n"
+            "- {id: 12345678901, kind: webinar, stream_url: rtmp://x/y, stream_key: y, page_url: https://p}\n"
         )
         r = cli.run(api, "livestream", "apply", str(path), "--dry-run", "--json")
         assert r.returncode == 1, r.stderr

@@ -15,7 +15,9 @@ import pytest
 from tests.spec import documented_errors, operation, schema
 from tests.support import ROOT, Api, start_of_second
 
-SEED = {"stream_url": "https://example.com/livestream", "stream_key": "contact-it@example.com",
+# Zoom's example ``stream_url`` is ``https://example.com/livestream``: an RTMP URL in its
+# place (README Decision 26).
+SEED = {"stream_url": "rtmp://example.com/livestream", "stream_key": "contact-it@example.com",
         "page_url": "https://example.com/livestream/123", "resolution": "720p"}  # fmt: skip
 
 OPS = [

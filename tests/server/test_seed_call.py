@@ -1,4 +1,6 @@
-"""The seed's own curl call gets 204, and GET returns what it set."""
+"""The seed's own curl call, with an RTMP ``stream_url``, gets 204, and GET returns what
+it set; verbatim (``stream_url=aute``, not an RTMP URL) it gets Zoom's validation error
+(README Decision "Stream URLs")."""
 
 from __future__ import annotations
 
@@ -9,31 +11,39 @@ import pytest
 
 from tests.support import Api
 
+#: The seed's ``stream_url`` is ``aute``; an ingest URL in its place (README Decision
+#: "Stream URLs").
 SEED = {
-    "stream_url": "aute",
+    "stream_url": "rtmp://live.example.com/aute",
     "stream_key": "auteofficia",
     "page_url": "auteofficiahttps://IBrRnEbZoeJwPd.ixq+PqOQQZC-z42EWi",
 }
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
-def test_seed_curl_multipart_then_get(api: Api) -> None:
-    token = api.token()
-    # The seed's curl line, verbatim but for host, id and token.
+def _curl(api: Api, token: str, stream_url: str) -> str:
+    # The seed's curl line, verbatim but for host, id, token and stream_url.
     out = subprocess.run(
         [
             "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
             "-X", "PATCH",
             "-H", f"Authorization: Bearer {token}",
             "-H", "Content-Type: multipart/form-data",
-            "--form", f"stream_url={SEED['stream_url']}",
+            "--form", f"stream_url={stream_url}",
             "--form", f"stream_key={SEED['stream_key']}",
             "--form", f"page_url={SEED['page_url']}",
             f"{api.base_url}/v2/meetings/68423085/livestream",
         ],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert out.stdout == "204"
+    return out.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+def test_seed_curl_multipart_then_get(api: Api) -> None:
+    token = api.token()
+    assert _curl(api, token, "aute") == "400"
+    assert api.call("GET", "/meetings/68423085/livestream", token).json()["stream_url"] == ""
+    assert _curl(api, token, SEED["stream_url"]) == "204"
     r = api.call("GET", "/meetings/68423085/livestream", token)
     assert r.status_code == 200
     assert r.json() == SEED

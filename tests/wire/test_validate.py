@@ -15,7 +15,7 @@ from msgspec import UNSET
 from zoomlive.wire import models as m
 from zoomlive.wire.models import FieldError, LiveStreamSettings, LiveStreamUpdate
 from zoomlive.wire.paths import Kind
-from zoomlive.wire.validate import is_uri, validate_status, validate_update
+from zoomlive.wire.validate import is_stream_url, is_uri, validate_status, validate_update
 
 GOOD = {"stream_url": "rtmp://a/b", "stream_key": "k", "page_url": "https://p/q"}
 
@@ -53,11 +53,30 @@ def test_every_bad_update_field_is_reported_at_once() -> None:
      ("page_url", m.PAGE_URL_MAX)],
 )  # fmt: skip
 def test_length_limits_are_inclusive(name: str, limit: int) -> None:
-    at = "https://e/" + "x" * (limit - 10) if name == "page_url" else "x" * limit
+    prefix = {"page_url": "https://e/", "stream_url": "rtmp://e/"}.get(name, "")
+    at = prefix + "x" * (limit - len(prefix))
     assert not isinstance(validate_update({**GOOD, name: at}), list)
     assert validate_update({**GOOD, name: at + "x"}) == [
         FieldError(name, f"Length of {name} must be at most {limit}.")
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("rtmp://live.example.com/app", True), ("rtmps://h:443/a/b", True),
+        ("RTMP://h/a", True), ("rtmp://h", True), ("http://h/a", False),
+        ("https://h/a", False), ("tcp://h:1", False), ("udp://h:1", False),
+        ("ftp://h/a", False), ("icecast://h/a", False), ("rtmpt://h/a", False),
+        ("file:///etc/passwd", False), ("aute", False), ("rtmp://", False),
+        ("rtmp:///a", False), ("rtmp://h:x/a", False), ("rtmp://h:99999/a", False),
+        (" rtmp://h/a", False), ("rtmp://h/a b", False),
+    ],
+)  # fmt: skip
+def test_a_stream_url_is_an_rtmp_ingest_url(value: str, ok: bool) -> None:
+    assert is_stream_url(value) is ok
+    got = validate_update({**GOOD, "stream_url": value})
+    assert isinstance(got, list) is not ok
 
 
 @pytest.mark.parametrize(

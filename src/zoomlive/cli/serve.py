@@ -69,7 +69,7 @@ def banner(rt: Any, base_url: str, out: Any = None) -> None:
         f"TOKEN=$({token_cmd} | python3 -c {_EXTRACT}) && "
         'curl -s -o /dev/null -w "%{http_code}\\n" -X PATCH '
         '-H "Authorization: Bearer $TOKEN" -H "Content-Type: multipart/form-data" '
-        "--form 'stream_url=aute' --form 'stream_key=auteofficia' "
+        "--form 'stream_url=rtmp://live.example.com/aute' --form 'stream_key=auteofficia' "
         "--form 'page_url=auteofficiahttps://IBrRnEbZoeJwPd.ixq+PqOQQZC-z42EWi' "
         f"{base_url}/v2/meetings/68423085/livestream"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from msgspec import UNSET
 
@@ -27,6 +28,24 @@ _URI = re.compile(
 
 def is_uri(value: str) -> bool:
     return _URI.fullmatch(value) is not None
+
+
+#: The schemes a stream may be published by: Zoom's custom live streaming service takes
+#: RTMP ingest URLs (``zoom-facts-workflow-media.md`` §5.1-5.3), README Decision "Stream URLs".
+STREAM_SCHEMES = ("rtmp", "rtmps")
+
+
+def is_stream_url(value: str) -> bool:
+    """An RTMP(S) ingest URL with a host: the only thing the media worker may be
+    asked to connect to (README Decision "Stream URLs"), whatever path stored it."""
+    if not is_uri(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- a port that is not a number raises here
+    except ValueError:
+        return False
+    return parts.scheme.lower() in STREAM_SCHEMES and bool(parts.hostname)
 
 
 def _missing(name: str) -> FieldError:
@@ -61,6 +80,9 @@ def validate_update(body: Mapping[str, Any]) -> m.LiveStreamUpdate | list[FieldE
     """Check a ``PATCH …/livestream`` body. Unknown fields are ignored."""
     errors: list[FieldError] = []
     stream_url = _string(body, "stream_url", m.STREAM_URL_MAX, errors)
+    if stream_url is not None and not is_stream_url(stream_url):
+        errors.append(_invalid("stream_url"))
+        stream_url = None
     stream_key = _string(body, "stream_key", m.STREAM_KEY_MAX, errors)
     page_url = _string(body, "page_url", m.PAGE_URL_MAX, errors)
     if page_url is not None and not is_uri(page_url):

@@ -1,39 +1,46 @@
 """One stream's RTMP publisher: connect with retries, loop the variant's packets in
 real time, close cleanly.
 
-Runs as a thread of the media worker process. The muxer's socket writes release the
-GIL (PyAV), so the threads of many streams share the process without holding each
-other up. Retry policy (README, "Real media"):
+Runs as a thread of the media worker process. It publishes on a Python socket
+(``rtmp.Publisher``) whose every wait releases the GIL and has a deadline, so the
+threads of many streams share the process without holding each other up, however
+one ingest behaves. Retry policy (README, "Real media"):
 
-- starting: up to 3 attempts, 0.5 s then 1 s apart, each connect limited to 1 s, so an
-  unreachable or refusing ingest is ``failed`` within 5 s of the start;
+- starting: up to 3 attempts, 0.5 s then 1 s apart, so an unreachable or refusing
+  ingest is ``failed`` within 5 s of the start;
 - a connection that drops while live: up to 5 attempts, 0.5, 1, 2 and 4 s apart, then
-  ``failed``. Each new connection publishes again from timestamp 0 with a keyframe.
+  ``failed``. Each new connection publishes again from timestamp 0 with a keyframe;
+- each attempt: the TCP connect limited to 1 s, then TLS, the RTMP handshake and the
+  publish to ``SESSION_TIMEOUT`` more (``rtmp.Publisher``), so an ingest that accepts
+  TCP and never answers is ``failed`` too, and holds only its own stream.
 
-Closing the container writes FLV's trailer and closes the RTMP session, which sends
-FCUnpublish and deleteStream (FFmpeg's RTMP protocol), so a receiver sees the
-publisher leave at once.
+Closing sends FCUnpublish and deleteStream, so a receiver sees the publisher leave at
+once.
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
-from urllib.parse import urlsplit
 
-import av
-
-from zoomlive.server.media.encode import AAC_FRAME, FPS, GOP_FRAMES, SAMPLE_RATE, Encoded
+from zoomlive.server.media.encode import (
+    AAC_FRAME,
+    AUDIO_BITRATE,
+    FPS,
+    GOP_FRAMES,
+    SAMPLE_RATE,
+    Encoded,
+)
+from zoomlive.server.media.rtmp import Publisher, Stopped
 
 START_DELAYS = (0.5, 1.0)
 DROP_DELAYS = (0.5, 1.0, 2.0, 4.0)
 CONNECT_TIMEOUT = 1.0
-_MS = Fraction(1, 1000)
+#: TLS, the RTMP handshake and the publish, after the TCP connect.
+SESSION_TIMEOUT = 2.0
 
 Report = Callable[[int, dict[str, Any]], None]
 
@@ -122,16 +129,16 @@ class Sender(threading.Thread):
             out = self._connect(delays)
             if out is None:
                 return
-            error = self._pump(*out)
+            error = self._pump(out)
             if error is None:
-                self._close(out[0])
+                self._close(out)
                 self._set(state="stopped", reason="stopped")
                 return
-            self._abandon(out[0])
+            self._abandon(out)
             self._set(state="connecting", last_error=error, reason="connection lost")
             delays = DROP_DELAYS
 
-    def _connect(self, delays: tuple[float, ...]) -> tuple[Any, Any, Any] | None:
+    def _connect(self, delays: tuple[float, ...]) -> Publisher | None:
         last = ""
         attempts = (0.0, *delays)
         for delay in attempts:
@@ -140,17 +147,20 @@ class Sender(threading.Thread):
                 return None
             out = None
             try:
-                self._probe()
-                out = av.open(self._url, "w", format="flv")
-                video = out.add_stream_from_template(self._video.current.template)
-                audio = out.add_stream_from_template(self._audio.template)
-                out.start_encoding()  # connect, handshake, publish, FLV header
+                # the spec's url is stream_url + "/" + key (spec.publish_url)
+                stream_url = self._url[: len(self._url) - len(self._secret) - 1]
+                out = Publisher(stream_url, self._secret, self.stop_event)
+                out.connect(CONNECT_TIMEOUT, SESSION_TIMEOUT)
+                out.send_headers(self._metadata(), *self._configs())
                 self.status["connects"] += 1
-                return out, video, audio
+                return out
+            except Stopped:
+                self._abandon(out)
+                self._set(state="stopped", reason="stopped before connecting")
+                return None
             except Exception as exc:
                 last = self._scrub(exc)
-                if out is not None:
-                    self._abandon(out)
+                self._abandon(out)
                 self._set(last_error=last)
         self._set(
             state="failed",
@@ -158,15 +168,22 @@ class Sender(threading.Thread):
         )
         return None
 
-    def _probe(self) -> None:
-        """Connect to the ingest's TCP port with a deadline first: FFmpeg's RTMP
-        connect has none, and an unreachable host would otherwise hang the start."""
-        parts = urlsplit(self._url)
-        port = parts.port or (443 if parts.scheme == "rtmps" else 1935)
-        with socket.create_connection((parts.hostname or "", port), timeout=CONNECT_TIMEOUT):
-            pass
+    def _configs(self) -> tuple[bytes, bytes]:
+        """The H.264 (avcC) and AAC (AudioSpecificConfig) sequence headers."""
+        avcc = self._video.current.template.codec_context.extradata
+        asc = self._audio.template.codec_context.extradata
+        return bytes(avcc or b""), bytes(asc or b"")
 
-    def _pump(self, out: Any, vstream: Any, astream: Any) -> str | None:
+    def _metadata(self) -> dict[str, Any]:
+        return {
+            "duration": 0.0, "width": float(self.status["width"]),
+            "height": float(self.status["height"]), "framerate": float(FPS),
+            "videocodecid": 7.0, "audiodatarate": AUDIO_BITRATE / 1000,
+            "audiosamplerate": float(SAMPLE_RATE), "audiosamplesize": 16.0,
+            "stereo": True, "audiocodecid": 10.0, "encoder": "zoomlive", "filesize": 0.0,
+        }  # fmt: skip
+
+    def _pump(self, out: Publisher) -> str | None:
         """Send until stopped (returns None) or the connection fails (the reason)."""
         audio = self._audio.packets
         frame = 0  # video frames on this connection
@@ -187,7 +204,7 @@ class Sender(threading.Thread):
                 if index == 0:
                     gop = self._video.current.packets
                 data, key = gop[index]
-                self._send(out, vstream, data, round(vts), key)
+                out.send_video(data, round(vts), key)
                 self.status["frames_sent"] += 1
                 self.status["bytes_sent"] += len(data)
                 frame += 1
@@ -195,7 +212,7 @@ class Sender(threading.Thread):
                 while aframe * AAC_FRAME * 1000 / SAMPLE_RATE < frame * 1000 / FPS:
                     adata = audio[aframe % len(audio)][0]
                     ats = round(aframe * AAC_FRAME * 1000 / SAMPLE_RATE)
-                    self._send(out, astream, adata, ats, True)
+                    out.send_audio(adata, ats)
                     self.status["audio_frames_sent"] += 1
                     self.status["bytes_sent"] += len(adata)
                     aframe += 1
@@ -207,23 +224,9 @@ class Sender(threading.Thread):
             return self._scrub(exc)
         return None
 
-    @staticmethod
-    def _send(out: Any, stream: Any, data: bytes, ts: int, key: bool) -> None:
-        packet = av.Packet(data)
-        packet.pts = packet.dts = ts
-        packet.time_base = _MS
-        packet.stream = stream
-        packet.is_keyframe = key
-        out.mux_one(packet)
+    def _close(self, out: Publisher) -> None:
+        out.close(clean=True)
 
-    def _close(self, out: Any) -> None:
-        try:
-            out.close()
-        except Exception as exc:
-            self.status["last_error"] = self._scrub(exc)
-
-    def _abandon(self, out: Any) -> None:
-        try:
-            out.close()
-        except Exception:  # the connection is gone; closing it can only fail
-            return
+    def _abandon(self, out: Publisher | None) -> None:
+        if out is not None:  # the connection is gone; closing it can only fail
+            out.close(clean=False)

@@ -424,11 +424,17 @@ class MeetingService:
             )
         host = await self._store.get_user(meeting.host_id)
         now = self._clock.now()
+        # A meeting in progress ends first, for everyone, in the same transaction:
+        # its stream stops and ``live_streaming_stopped`` and ``ended`` precede
+        # ``deleted`` (README Decision "Deleting a meeting in progress").
+        steps, extras = await self._end_steps(meeting, host, now)
         extra = await self._rows(ev.deleted_event(meeting, host, now), meeting.account_id)
-        (row,) = await self.db.apply([self.db.delete(meeting.id, extra)])
+        *_, row = await self.db.apply([*steps, self.db.delete(meeting.id, extra)])
         if row is None:  # deleted meanwhile by another call: that one answered 204
             raise _problem(E.not_found(kind), id=meeting.id)
-        self._committed(extra)
+        self._committed([*extras, *extra])
+        if self._on_ended is not None:  # after the commit: its media feed closes
+            self._on_ended(meeting.id)
 
     # -- status: the API's end, and the host's side ---------------------------------------
 
@@ -475,24 +481,32 @@ class MeetingService:
         queued in that order, in one transaction, only by the call that ended it."""
         now = self._clock.now()
         host = await self._store.get_user(meeting.host_id)
-        steps: list[Step] = []
-        stopped = msgspec.structs.replace(meeting, stream_live=False, stream_changed_at=now)
-        live_extra = await self._live_rows(stopped, False) if self._live_rows else []
-        steps.append(self.db.update(
-            meeting.id, {"status": "started", "stream_live": True},
-            {"stream_live": False, "stream_changed_at": now}, live_extra,
-        ))  # fmt: skip
-        ended = msgspec.structs.replace(stopped, status="ended")
-        end_extra = await self._rows(ev.ended_event(ended, host, now), meeting.account_id)
-        steps.append(
-            self.db.update(meeting.id, {"status": "started"}, {"status": "ended"}, end_extra)
-        )
+        steps, extras = await self._end_steps(meeting, host, now)
         stream_row, end_row = await self.db.apply(steps)
         if stream_row is not None or end_row is not None:
-            self._committed(live_extra + end_extra)
+            self._committed(extras)
             if self._on_ended is not None:
                 self._on_ended(meeting.id)
         return end_row is not None
+
+    async def _end_steps(
+        self, meeting: Meeting, host: User | None, now: float
+    ) -> tuple[tuple[Step, Step], Extra]:
+        """Ending a meeting: stop its live stream, then end it, each compare-and-set
+        with its event (a step that changes nothing queues nothing); the two steps
+        and every event row."""
+        stopped = msgspec.structs.replace(meeting, stream_live=False, stream_changed_at=now)
+        live_extra = await self._live_rows(stopped, False) if self._live_rows else []
+        ended = msgspec.structs.replace(stopped, status="ended")
+        end_extra = await self._rows(ev.ended_event(ended, host, now), meeting.account_id)
+        steps = (
+            self.db.update(
+                meeting.id, {"status": "started", "stream_live": True},
+                {"stream_live": False, "stream_changed_at": now}, live_extra,
+            ),
+            self.db.update(meeting.id, {"status": "started"}, {"status": "ended"}, end_extra),
+        )  # fmt: skip
+        return steps, [*live_extra, *end_extra]
 
     # -- events -------------------------------------------------------------------------
 
