@@ -19,6 +19,7 @@ If the API process dies, the pipe closes: the worker closes every stream and exi
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 from multiprocessing.connection import Connection
@@ -119,6 +120,7 @@ class Worker:
                 with self._lock:
                     if self._senders.get(meeting_id, (None,))[0] == gen:
                         del self._senders[meeting_id]
+                gc.collect()
 
         name = f"media-{meeting_id}"
         threading.Thread(target=prepare_and_run, name=name, daemon=True).start()
