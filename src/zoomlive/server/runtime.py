@@ -238,6 +238,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.reconcile.stop()
         await self.media.close()
+        await self.reconcile.release()
         await self.retention.stop()
         await self.webhooks.stop()
         await self.store.close()

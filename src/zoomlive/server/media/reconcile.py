@@ -49,8 +49,8 @@ PERIOD = 0.5
 #: How long a lease lasts unless renewed (at every turn).
 LEASE_SECONDS = 2.0
 #: A failed stream's back-off before its next publish: doubles up to the most.
-BACKOFF_FIRST = 1.0
-BACKOFF_MAX = 30.0
+BACKOFF_FIRST = 5.0
+BACKOFF_MAX = 60.0
 #: Statuses looked up per statement when forgetting deleted meetings.
 SWEEP_BATCH = 500
 #: Seconds between two sweeps for deleted meetings' statuses.
@@ -101,10 +101,13 @@ class Reconciler:
             self._task = spawn(self._run(), "zoomlive-media-reconcile")
 
     async def stop(self) -> None:
-        """Stop the loop and give up this process's leases, so that another process
-        takes their streams at once rather than after the leases expire."""
+        """Stop the loop (before the worker closes: it publishes nothing more)."""
         await cancel(self._task)
         self._task = None
+
+    async def release(self) -> None:
+        """Give up this process's leases once its worker has closed their streams, so
+        that another process takes them at once rather than when they expire."""
         if self._store.sole_writer or not self._held_until:
             return
         c = t.media_leases.c
@@ -134,7 +137,7 @@ class Reconciler:
             0.0 if self._worker_deaths == 1 else backoff(self._worker_deaths - 1)
         )
         self._failures.clear()
-        self._retry_at.clear()
+        self._retry_at = dict.fromkeys(self._media.known_ids(), 0.0)  # due now
         self.wake()
 
     async def _run(self) -> None:
@@ -167,17 +170,17 @@ class Reconciler:
     def _publish(self, wanted: dict[int, Meeting]) -> None:
         media = self._media
         now = time.monotonic()
-        for mid in [m for m in media.publishing() if m not in wanted]:
+        active = set(media.publishing())
+        for mid in active - wanted.keys():
             media.withdraw(mid)
         if now < self._worker_at:
             return
         for mid, meeting in wanted.items():
             state = media.status(mid).state
-            if state == "live":
-                self._failures.pop(mid, None)
-                self._retry_at.pop(mid, None)
-                continue
-            if state == "connecting":
+            if mid in active:
+                if state == "live":
+                    self._failures.pop(mid, None)
+                    self._retry_at.pop(mid, None)
                 continue
             if state == "failed" and mid not in self._retry_at:
                 failures = self._failures[mid] = self._failures.get(mid, 0) + 1

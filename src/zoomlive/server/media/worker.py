@@ -120,7 +120,7 @@ class Worker:
                 with self._lock:
                     if self._senders.get(meeting_id, (None,))[0] == gen:
                         del self._senders[meeting_id]
-                gc.collect()
+                _collect()
 
         name = f"media-{meeting_id}"
         threading.Thread(target=prepare_and_run, name=name, daemon=True).start()
@@ -208,6 +208,16 @@ class Worker:
                 else:
                     with loop.lock:
                         loop.current, loop.clock = fresh, text
+            if due:
+                _collect()
+
+
+def _collect() -> None:
+    """Free what a finished stream or encode left in reference cycles. PyAV's
+    containers and streams refer to each other, and hold megabytes of FFmpeg's memory
+    that Python does not count: the worker allocates few Python objects, so its garbage
+    collector would seldom run and its memory would grow with every stream it ran."""
+    gc.collect()
 
 
 if __name__ == "__main__":  # python -m zoomlive.server.media.worker FD
