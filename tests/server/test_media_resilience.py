@@ -53,14 +53,11 @@ def until_published(ng: Nginx, keys: list[str], published: bool) -> None:
 
 
 def start_streams(api: Api, ng: Nginx, prefix: str, n: int) -> tuple[list[int], list[str]]:
-    """``n`` started meetings, each streaming to nginx under its own key, all published.
-    They share a topic, so one variant serves them: what is timed is publishing again,
-    not encoding (``test_the_first_start_starts_the_worker`` times that)."""
+    """``n`` started meetings, each streaming to nginx under its own key, all published."""
     keys = [f"{prefix}-{i}" for i in range(n)]
     ids = []
     for key in keys:
         meeting_id, token = configure(api, ng.url, key)
-        api.admin("PATCH", f"/meetings/{meeting_id}", {"topic": f"Media {prefix}"})
         status(api, meeting_id, "start", token)
         ids.append(meeting_id)
     ng.wait_for(lambda: publishing(ng, keys) == set(keys), 30, "not all published")

@@ -16,6 +16,8 @@ its lease in ``zl_media_leases``: a holder id and an expiry, renewed by the hold
 every turn and taken over by a compare-and-set once it has expired, so when a holder
 dies another process publishes its streams within ``LEASE_SECONDS`` and a turn. A
 holder that can no longer renew stops publishing once its lease would have expired.
+A process that sees live streams held by others starts its worker ahead (``warm``),
+so that a takeover publishes without waiting for a cold worker.
 Expiries are in real time (``time.time``), not the emulated clock, which a test may
 move; processes on several machines need their clocks in step to well within it.
 
@@ -164,6 +166,9 @@ class Reconciler:
             self._live = await store.read(_live_streams)
         live = self._live
         mine = set(live) if store.sole_writer else await self._leases(set(live))
+        if live and not mine and time.monotonic() >= self._worker_at:
+            # Another process publishes them: be ready to take over when it dies.
+            self._media.warm()
         self._publish({mid: m for mid, m in live.items() if mid in mine})
         await self._sweep(live)
 

@@ -136,6 +136,18 @@ class MediaSupervisor:
             log.warning("media worker unavailable: %s", type(exc).__name__)
             self._apply(meeting.id, gen, {"state": "failed", "reason": f"media worker: {exc}"})
 
+    def warm(self) -> None:
+        """Start the worker ahead of a publish: streams are live in the database (held
+        by another process), so this one may have to take them over at short notice."""
+        if not self.enabled or self._conn is not None:
+            return
+        try:
+            with self._send_lock:
+                if self._conn is None:
+                    self._spawn()
+        except Exception as exc:  # a publish will say so on its stream
+            log.warning("media worker unavailable: %s", type(exc).__name__)
+
     def stopped(self, meeting_id: int) -> None:
         """A stream stopped: close its RTMP session."""
         if self.on_change is not None:
