@@ -145,12 +145,12 @@ class Reconciler:
     async def _run(self) -> None:
         woke = True
         while True:
+            self._wake.clear()  # before the turn: a wake during it makes another
             try:
                 await self.turn(woke)
             except Exception as exc:  # the database is away: keep only what we surely hold
                 log.warning("media: reconcile failed: %s", type(exc).__name__)
                 self._expire_held()
-            self._wake.clear()
             woke = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), PERIOD)
