@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock
 from zoomlive.server.health import OK
+from zoomlive.server.media.reconcile import Reconciler
 from zoomlive.server.media.supervisor import MediaSupervisor
 from zoomlive.server.services.admin import AdminService
 from zoomlive.server.services.auth import AuthService
@@ -48,6 +49,8 @@ class Runtime:
     webhooks: WebhookService
     retention: Retention
     media: MediaSupervisor
+    #: What media publishes follows the database (media/reconcile.py).
+    reconcile: Reconciler
     admin_token: str = ""
     #: What the demo seeding produced (credentials and ids), for the start banner.
     demo: dict[str, Any] = field(default_factory=dict)
@@ -100,6 +103,7 @@ class Runtime:
             webhooks=webhooks,
             retention=Retention(store, webhooks.db, clock, settings.retention_days * 86400),
             media=media,
+            reconcile=Reconciler(store, media),
         )
 
     async def start(self) -> None:
@@ -108,6 +112,7 @@ class Runtime:
         the seed is one transaction, and the admin token is set once."""
         await self.store.open()
         self.media.open()
+        self.reconcile.start()
         self.webhooks.start()
         self.retention.start()
         if self.settings.admin_token:
@@ -232,7 +237,9 @@ class Runtime:
         return {"status": "ok" if ok else "degraded", "dependencies": deps, "media": media}
 
     async def stop(self) -> None:
+        await self.reconcile.stop()
         await self.media.close()
+        await self.reconcile.release()
         await self.retention.stop()
         await self.webhooks.stop()
         await self.store.close()

@@ -9,12 +9,18 @@ the first 50 ms of each second, 48 kHz stereo, encoded once per process.
 
 Packets go through an in-memory FLV container and are read back from it, so they are
 in the form FLV carries (AVCC, raw AAC) and the container's streams serve as templates
-(codec parameters, extradata) for each RTMP output.
+(codec parameters, extradata) for each RTMP output. Reading a container back opens
+its decoder (FFmpeg probes the stream), which holds megabytes of frame buffers for
+as long as the container is open, so only one container is kept open per distinct
+codec setup (the same frame size and encoder settings give the same parameters,
+whatever the card shows): every variant of it shares that template and keeps just
+its packets, and the worker's memory does not grow with the variants it has seen.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -43,6 +49,12 @@ X264_OPTIONS = {
     "threads": "1",
 }
 
+#: Open template containers by codec setup (``_shared``): a few at most, one per frame
+#: size in practice. Past the bound a variant keeps its own (correct, just heavier).
+_TEMPLATES: dict[tuple[str, bytes], tuple[Any, Any]] = {}
+_TEMPLATES_MAX = 8
+_TEMPLATES_LOCK = threading.Lock()
+
 
 @dataclass
 class Encoded:
@@ -69,7 +81,24 @@ def encode_video(card: Card, clock: str) -> Encoded:
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
-    return _read_back(buf, "video", GOP_FRAMES, skip=0)
+    return _shared(_read_back(buf, "video", GOP_FRAMES, skip=0))
+
+
+def _shared(encoded: Encoded) -> Encoded:
+    """The variant with the template of its codec setup, its own container closed
+    (see the module's docstring)."""
+    ctx = encoded.template.codec_context
+    key = (f"{ctx.name} {ctx.width}x{ctx.height} {ctx.pix_fmt} {ctx.profile}",
+           bytes(ctx.extradata or b""))  # fmt: skip
+    with _TEMPLATES_LOCK:
+        found = _TEMPLATES.get(key)
+        if found is None:
+            if len(_TEMPLATES) >= _TEMPLATES_MAX:
+                return encoded
+            found = _TEMPLATES[key] = (encoded.container, encoded.template)
+            return encoded
+    encoded.container.close()
+    return Encoded(found[0], found[1], encoded.packets)
 
 
 def audio_signal(seconds: int) -> np.ndarray[Any, np.dtype[np.float32]]:

@@ -4,7 +4,9 @@ The livestream service calls ``started``/``stopped`` from its after-commit hook,
 when a compare-and-set actually changed the stream, in commit order; the control API
 calls ``meeting_ended``. None of these waits: a start answers 204 at once and the
 media state follows (Zoom starts a stream asynchronously, ``zoom-facts-workflow-media.md``
-§5.5).
+§5.5). What is published follows the database (``reconcile``): a start wakes the
+reconcile loop, which publishes the streams live in the database that this process
+holds, again after a restart or the worker's death.
 
 Media costs the API process nothing until a stream starts (README, "Real media"):
 this module imports neither PyAV nor numpy (``spec`` is plain data), configuring a
@@ -22,11 +24,12 @@ import importlib.metadata
 import importlib.util
 import itertools
 import logging
+import os
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -40,6 +43,13 @@ from zoomlive.server.storage.records import Meeting
 log = logging.getLogger("zoomlive.media")
 
 HOW_TO_ENABLE = "install the media extra: pip install 'zoomlive[media]'"
+
+#: The worker's environment beyond ours (ours wins). Two malloc arenas: each thread
+#: that encodes would otherwise get an arena of its own and keep its peak, so the
+#: worker's memory would grow with the streams it has run, not with those it runs.
+WORKER_ENV = {"MALLOC_ARENA_MAX": "2"}
+#: How long a worker that closed its pipe has to exit before it is killed.
+REAP_SECONDS = 2.0
 
 
 def probe(mode: str) -> tuple[bool, str]:
@@ -65,6 +75,8 @@ class MediaSupervisor:
         self._now = now
         self._statuses: dict[int, MediaStatus] = {}
         self._gens: dict[int, int] = {}
+        #: Streams told to stop whose worker has not said so yet.
+        self._stopping: set[int] = set()
         self._next_gen = itertools.count(1)
         self._proc: Any = None
         self._conn: Connection | None = None
@@ -72,7 +84,13 @@ class MediaSupervisor:
         self._bye = threading.Event()
         self._send_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Told after a commit started or stopped a stream, and when the worker dies
+        #: (set by the reconcile loop).
+        self.on_change: Callable[[], None] | None = None
+        self.on_worker_lost: Callable[[], None] | None = None
         self.starts = 0
+        #: Worker processes that exited unasked (each reaped).
+        self.worker_exits = 0
         self.failures = 0
         #: The worker has started and encoded the audio.
         self.ready = False
@@ -86,13 +104,21 @@ class MediaSupervisor:
     # -- hooks (after commit) ---------------------------------------------------------
 
     def started(self, meeting: Meeting) -> None:
-        """A stream went live: publish to its ingest (the worker is started by the
-        first one)."""
+        """A stream went live: the reconcile loop publishes it (or, without one, at
+        once)."""
         if not self.enabled:
             self._apply(meeting.id, 0, {"state": "off", "reason": self.description})
             return
+        if self.on_change is not None:
+            self.on_change()
+            return
+        self.publish(meeting)
+
+    def publish(self, meeting: Meeting) -> None:
+        """Publish a live stream to its ingest (the worker is started by the first)."""
         gen = next(self._next_gen)
         self._gens[meeting.id] = gen
+        self._stopping.discard(meeting.id)
         self.starts += 1
         card = _card_of(meeting)
         spec = {
@@ -110,10 +136,29 @@ class MediaSupervisor:
             log.warning("media worker unavailable: %s", type(exc).__name__)
             self._apply(meeting.id, gen, {"state": "failed", "reason": f"media worker: {exc}"})
 
+    def warm(self) -> None:
+        """Start the worker ahead of a publish: streams are live in the database (held
+        by another process), so this one may have to take them over at short notice."""
+        if not self.enabled or self._conn is not None:
+            return
+        try:
+            with self._send_lock:
+                if self._conn is None:
+                    self._spawn()
+        except Exception as exc:  # a publish will say so on its stream
+            log.warning("media worker unavailable: %s", type(exc).__name__)
+
     def stopped(self, meeting_id: int) -> None:
         """A stream stopped: close its RTMP session."""
-        if meeting_id not in self._gens:
+        if self.on_change is not None:
+            self.on_change()
+        self.withdraw(meeting_id)
+
+    def withdraw(self, meeting_id: int) -> None:
+        """Close the stream's RTMP session, if it has one."""
+        if meeting_id not in self._gens or meeting_id in self._stopping:
             return
+        self._stopping.add(meeting_id)
         if self._conn is not None:
             try:
                 self._command(("stop", meeting_id))
@@ -133,6 +178,25 @@ class MediaSupervisor:
             return found
         return MediaStatus(reason=None if self.enabled else self.description)
 
+    def publishing(self) -> list[int]:
+        """The streams this process connects or publishes."""
+        return [
+            m
+            for m in self._gens
+            if m not in self._stopping and self.status(m).state in ("connecting", "live")
+        ]
+
+    def known_ids(self) -> list[int]:
+        """The meetings this process holds a media state for."""
+        return list(self._statuses.keys() | self._gens.keys())
+
+    def forget(self, meeting_ids: Iterable[int]) -> None:
+        """The meetings are gone (deleted): their media state with them."""
+        for meeting_id in meeting_ids:
+            self._gens.pop(meeting_id, None)
+            self._statuses.pop(meeting_id, None)
+            self._stopping.discard(meeting_id)
+
     def stats(self) -> dict[str, int]:
         states = [s.state for s in self._statuses.values()]
         return {
@@ -142,6 +206,8 @@ class MediaSupervisor:
             "media_live": states.count("live"),
             "media_connecting": states.count("connecting"),
             "media_failed": self.failures,
+            "media_worker_exits": self.worker_exits,
+            "media_states": len(self._statuses),
             "media_bytes_sent": sum(s.bytes_sent for s in self._statuses.values()),
             "media_frames_sent": sum(s.frames_sent for s in self._statuses.values()),
         }
@@ -152,6 +218,7 @@ class MediaSupervisor:
             self.stopped(meeting_id)
         self._gens.clear()
         self._statuses.clear()
+        self._stopping.clear()
 
     async def close(self) -> None:
         """Close every stream and the worker: within 1 s."""
@@ -191,15 +258,16 @@ class MediaSupervisor:
             [sys.executable, "-m", "zoomlive.server.media.worker", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
+            env={**WORKER_ENV, **os.environ},
         )
         theirs.close()
         conn = Connection(ours.detach())
         self._proc, self._conn = proc, conn
         self._bye.clear()
-        self._reader = threading.Thread(target=self._read, args=(conn,), daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(conn, proc), daemon=True)
         self._reader.start()
 
-    def _read(self, conn: Connection) -> None:
+    def _read(self, conn: Connection, proc: Any) -> None:
         while True:
             try:
                 message = conn.recv()
@@ -216,6 +284,7 @@ class MediaSupervisor:
                 self._bye.set()
                 return
         self._bye.set()
+        _reap(proc)
         self._call(self._worker_lost, conn)
 
     def _worker_lost(self, conn: Connection) -> None:
@@ -224,10 +293,13 @@ class MediaSupervisor:
             return
         self._conn = None
         self.ready = False
+        self.worker_exits += 1
         log.warning("media worker exited")
         for meeting_id, gen in list(self._gens.items()):
             if self.status(meeting_id).state in ("connecting", "live"):
                 self._apply(meeting_id, gen, {"state": "failed", "reason": "media worker exited"})
+        if self.on_worker_lost is not None:
+            self.on_worker_lost()
 
     def _call(self, fn: Any, *args: Any) -> None:
         loop = self._loop
@@ -254,6 +326,16 @@ class MediaSupervisor:
                 self.failures += 1
             self._journal.add_media(self._now(), meeting_id, after.state, after.reason)
         self._statuses[meeting_id] = after
+
+
+def _reap(proc: Any) -> None:
+    """Wait for the worker that closed its pipe, so it leaves no zombie; killed if it
+    lingers (it closes its streams within ``SHUTDOWN_SECONDS`` of the pipe closing)."""
+    try:
+        proc.wait(REAP_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _card_of(meeting: Meeting) -> Card:

@@ -104,6 +104,30 @@ meetings = sa.Table(
     sa.Index("ix_zl_meetings_host_id", "host_id", "kind", "id"),
 )
 
+# The live streams, which the media reconcile loop reads at every turn (a partial
+# index: a few entries whatever the number of meetings).
+sa.Index(
+    "ix_zl_meetings_live",
+    meetings.c.id,
+    sqlite_where=meetings.c.stream_live.is_(True),
+    postgresql_where=meetings.c.stream_live.is_(True),
+)
+
+# Who publishes a live stream's media when processes share the database: the holder
+# renews its lease; another takes it over once it has expired (media/reconcile.py).
+media_leases = sa.Table(
+    "zl_media_leases",
+    metadata,
+    sa.Column(
+        "meeting_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("holder", sa.String(32), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
 subscriptions = sa.Table(
     "zl_subscriptions",
     metadata,
