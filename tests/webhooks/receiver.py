@@ -37,6 +37,8 @@ class Receiver:
     hang_seconds: float = 4.0
     #: Seconds every event waits before its answer (a slow receiver).
     delay: float = 0.0
+    #: Until this time (``time.time()``), every event is answered 503 (a receiver down).
+    down_until: float = 0.0
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,6 +90,8 @@ class Receiver:
                 return 400, b'{"error":"no"}'
             result = WebhookReceiver(self.secret_token).handle(got.body, got.headers)
             return result.status, json.dumps(result.body).encode()
+        if got.at < self.down_until:
+            return 503, b""
         with self.lock:
             step = self.script.popleft() if self.script else 200
         if step == "hang":
