@@ -39,6 +39,9 @@ class Receiver:
     delay: float = 0.0
     #: Until this time (``time.time()``), every event is answered 503 (a receiver down).
     down_until: float = 0.0
+    #: Answer 503 to the first attempt of every event (by ``x-zm-request-id``).
+    fail_first: bool = False
+    seen: set[str] = field(default_factory=set)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -92,6 +95,13 @@ class Receiver:
             return result.status, json.dumps(result.body).encode()
         if got.at < self.down_until:
             return 503, b""
+        if self.fail_first:
+            rid = got.headers.get("x-zm-request-id", "")
+            with self.lock:
+                first = rid not in self.seen
+                self.seen.add(rid)
+            if first:
+                return 503, b""
         with self.lock:
             step = self.script.popleft() if self.script else 200
         if step == "hang":
