@@ -266,7 +266,7 @@ def test_a_process_killed_inside_an_end_leaves_it_to_the_other_process() -> None
                             while not await watcher.fetchval(
                                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type ="
                                 " 'Lock' AND datname = current_database() AND query ILIKE"
-                                " 'UPDATE zl_meetings%'"
+                                f" '{LOCKS_MEETING}%'"
                             ):
                                 assert time.monotonic() < deadline and not doomed.done()
                                 await asyncio.sleep(0.01)
@@ -408,6 +408,12 @@ async def _fail_while_blocked(
         b.proxy.set_mode("forward")
 
 
+#: How the server's state change begins on PostgreSQL: it locks its meeting's row
+#: (the writer's ``lock_rows``), so that is the statement that waits on a held lock
+#: (an ILIKE pattern).
+LOCKS_MEETING = "SELECT zl_meetings.id%FROM zl_meetings%FOR UPDATE"
+
+
 def _row_lock(mid: int) -> str:
     return f"SELECT 1 FROM zl_meetings WHERE id = {mid} FOR UPDATE"
 
@@ -434,7 +440,7 @@ def test_an_end_that_postgresql_fails_is_a_503_with_no_state_change_and_no_event
                                   json={"action": "end"},
                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
 
-        r = asyncio.run(_fail_while_blocked(b, _row_lock(mid), "UPDATE zl_meetings", end, how))
+        r = asyncio.run(_fail_while_blocked(b, _row_lock(mid), LOCKS_MEETING, end, how))
         _zoom_503(r)
         assert _row(b.db, mid) == ("started", True)
         assert _meeting_events(b.db, mid) == before
@@ -465,7 +471,7 @@ def test_a_start_whose_first_try_postgresql_fails_is_retried_and_queues_one_even
             return await http.post(f"{b.api.base_url}/_zoomlive/meetings/{mid}/start",
                                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
 
-        r = asyncio.run(_fail_while_blocked(b, _row_lock(mid), "UPDATE zl_meetings", start,
+        r = asyncio.run(_fail_while_blocked(b, _row_lock(mid), LOCKS_MEETING, start,
                                             "terminate", release_after=1))  # fmt: skip
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "started"
@@ -501,7 +507,7 @@ def test_a_dashboard_end_that_postgresql_fails_is_an_error_page(fresh: Broken) -
             async def end(_: httpx.AsyncClient) -> httpx.Response:
                 return await browser.post(f"{UI}/meetings/{mid}/end", data=form, headers=html)
 
-            failed = await _fail_while_blocked(b, _row_lock(mid), "UPDATE zl_meetings", end,
+            failed = await _fail_while_blocked(b, _row_lock(mid), LOCKS_MEETING, end,
                                                "unreachable")  # fmt: skip
             after.extend([await asyncio.to_thread(_row, b.db, mid),
                           await asyncio.to_thread(_meeting_events, b.db, mid)])  # fmt: skip

@@ -37,6 +37,11 @@ class Receiver:
     hang_seconds: float = 4.0
     #: Seconds every event waits before its answer (a slow receiver).
     delay: float = 0.0
+    #: Until this time (``time.time()``), every event is answered 503 (a receiver down).
+    down_until: float = 0.0
+    #: Answer 503 to the first attempt of every event (by ``x-zm-request-id``).
+    fail_first: bool = False
+    seen: set[str] = field(default_factory=set)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,6 +93,15 @@ class Receiver:
                 return 400, b'{"error":"no"}'
             result = WebhookReceiver(self.secret_token).handle(got.body, got.headers)
             return result.status, json.dumps(result.body).encode()
+        if got.at < self.down_until:
+            return 503, b""
+        if self.fail_first:
+            rid = got.headers.get("x-zm-request-id", "")
+            with self.lock:
+                first = rid not in self.seen
+                self.seen.add(rid)
+            if first:
+                return 503, b""
         with self.lock:
             step = self.script.popleft() if self.script else 200
         if step == "hang":

@@ -17,7 +17,7 @@ from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.storage.records import Account, Meeting, User
-from zoomlive.server.storage.store import Store
+from zoomlive.server.storage.store import Queued, Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import parse_id
 from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate
@@ -26,7 +26,7 @@ from zoomlive.wire.validate import validate_status, validate_update
 
 #: Given a meeting's new state and whether it went live: the statements (webhook
 #: outbox rows) to run in the same transaction as the state change.
-EventRows = Callable[[Meeting, bool], Awaitable[list[tuple[Any, Any]]]]
+EventRows = Callable[[Meeting, bool], Awaitable[list[Queued]]]
 
 
 class StreamMedia(Protocol):
@@ -155,15 +155,14 @@ class LiveStreamService:
         return await self._transition(meeting, live=True, settings=settings)
 
     async def _transition(self, meeting: Meeting, *, live: bool, settings: dict[str, Any]) -> bool:
-        now = self._clock.now()
-        values = {**settings, "stream_changed_at": now}
-        expected = msgspec.structs.replace(meeting, **values, stream_live=live)
+        expected = msgspec.structs.replace(meeting, **settings, stream_live=live)
         extra = await self._events(expected, live) if self._events is not None else []
         changed, seen = await self._store.transition_stream(
             meeting.id,
             live=live,
-            values=values,
+            values=settings,
             require_started=live,
+            now=self._clock.now,
             extra=extra,
             on_changed=self._media_hook(live),
         )

@@ -17,21 +17,23 @@ concurrent ends exactly one queues the events.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
 
 from zoomlive.server.clock import Clock, iso_utc
-from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.services.paging import TokenCodec, parse_page
 from zoomlive.server.services.ratelimit import RateLimiter
-from zoomlive.server.storage.lifecycle import Extra, MeetingStore, Quota, QuotaExhausted, Step
+from zoomlive.server.storage.lifecycle import NOW, Extra, MeetingStore, Quota, QuotaExhausted, Step
 from zoomlive.server.storage.records import Account, Meeting, User
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks import events as ev
@@ -41,14 +43,21 @@ from zoomlive.wire.ids import parse_id
 from zoomlive.wire.meeting_body import validate_meeting_body, validate_status_action
 from zoomlive.wire.paths import Kind
 
-#: Builds the outbox rows of one event (``body["event"]`` names it) for an account.
-EventRows = Callable[[str, dict[str, Any]], Awaitable[Extra]]
+#: The whole event at the moment of the change (``["event"]`` names it).
+Body = Callable[[float], dict[str, Any]]
+#: Builds the outbox rows of one event for an account.
+EventRows = Callable[[str, Body], Awaitable[Extra]]
 #: The live streaming event's rows for a meeting's new stream state.
 LiveRows = Callable[[Meeting, bool], Awaitable[Extra]]
 
 JOIN_HOST = "https://zoom.us"
 #: Attempts at a compare-and-set before giving up to a concurrent writer.
 CAS_ROUNDS = 5
+#: How long an update keeps comparing and setting while other writers change the
+#: meeting under it. Each round it loses is a round another update won, so every
+#: one of a burst of concurrent edits lands well inside this; a 503 only under
+#: edits that never let up.
+UPDATE_CAS_SECONDS = 10.0
 
 
 #: What a ``userId`` can be before the database is asked: printable, and no longer
@@ -327,10 +336,14 @@ class MeetingService:
                 settings=json.dumps(settings, separators=(",", ":")),
                 **fields,
             )
-            extra = await self._rows(ev.created_event(meeting, host, join_url(meeting), now),
-                                     meeting.account_id)  # fmt: skip
+            extra = await self._rows(
+                functools.partial(ev.created_event, meeting, host, join_url(meeting)),
+                meeting.account_id,
+            )
             try:
-                (row,) = await self.db.apply([self.db.insert(meeting, extra)], quota)
+                (row,) = await self.db.apply(
+                    [self.db.insert(meeting, extra)], self._clock.now, quota
+                )
             except QuotaExhausted:
                 raise self._capped() from None
             if row is not None:
@@ -387,7 +400,8 @@ class MeetingService:
         host = await self._store.get_user(meeting.host_id)
         assert host is not None  # target checked it
         await self._cap(host)
-        for _ in range(CAS_ROUNDS):
+        deadline = time.monotonic() + UPDATE_CAS_SECONDS
+        while True:
             changes = {
                 k: v for k, v in fields.items() if k != "settings" and getattr(meeting, k) != v
             }
@@ -399,18 +413,24 @@ class MeetingService:
             if not changes:
                 return False
             after = msgspec.structs.replace(meeting, **changes)
-            now = self._clock.now()
             extra = await self._rows(
-                ev.updated_event(meeting, after, host, changes, now), meeting.account_id
+                functools.partial(ev.updated_event, meeting, after, host, changes),
+                meeting.account_id,
             )
             expect = {k: getattr(meeting, k) for k in changes}
-            (row,) = await self.db.apply([self.db.update(meeting.id, expect, changes, extra)])
+            step = self.db.update(meeting.id, expect, changes, extra)
+            (row,) = await self.db.apply([step], self._clock.now)
             if row is not None:
                 self._committed(extra)
                 return True
-            # Changed meanwhile: compare with what is there now.
-            meeting = await self.target(principal, kind, raw_id, mt.Op.UPDATE)
-        raise _problem(E.SERVICE_UNAVAILABLE)
+            if time.monotonic() > deadline:
+                raise unavailable()
+            # Changed meanwhile: compare with what is there now. A round lost is
+            # one read: the checks that found the meeting hold unless it went away.
+            found = await self._store.get_meeting(meeting.id)
+            if found is None or found.account_id != meeting.account_id:
+                found = await self.target(principal, kind, raw_id, mt.Op.UPDATE)  # Zoom's error
+            meeting = found
 
     async def delete(
         self, principal: Principal, kind: Kind, raw_id: str, occurrence_id: str | None = None
@@ -423,13 +443,14 @@ class MeetingService:
                 E.INVALID_OCCURRENCE if kind is Kind.MEETING else E.WEBINAR_OCCURRENCE_NOT_FOUND
             )
         host = await self._store.get_user(meeting.host_id)
-        now = self._clock.now()
         # A meeting in progress ends first, for everyone, in the same transaction:
         # its stream stops and ``live_streaming_stopped`` and ``ended`` precede
         # ``deleted`` (README Decision "Deleting a meeting in progress").
-        steps, extras = await self._end_steps(meeting, host, now)
-        extra = await self._rows(ev.deleted_event(meeting, host, now), meeting.account_id)
-        *_, row = await self.db.apply([*steps, self.db.delete(meeting.id, extra)])
+        steps, extras = await self._end_steps(meeting, host)
+        extra = await self._rows(
+            functools.partial(ev.deleted_event, meeting, host), meeting.account_id
+        )
+        *_, row = await self.db.apply([*steps, self.db.delete(meeting.id, extra)], self._clock.now)
         if row is None:  # deleted meanwhile by another call: that one answered 204
             raise _problem(E.not_found(kind), id=meeting.id)
         self._committed([*extras, *extra])
@@ -461,11 +482,12 @@ class MeetingService:
                 return False
             host = await self._store.get_user(meeting.host_id)
             started = msgspec.structs.replace(meeting, status="started")
-            now = self._clock.now()
-            extra = await self._rows(ev.started_event(started, host, now), meeting.account_id)
+            extra = await self._rows(
+                functools.partial(ev.started_event, started, host), meeting.account_id
+            )
             step = self.db.update(meeting.id, {"status": meeting.status}, {"status": "started"},
                                   extra)  # fmt: skip
-            (row,) = await self.db.apply([step])
+            (row,) = await self.db.apply([step], self._clock.now)
             if row is not None:
                 self._committed(extra)
                 return True
@@ -478,11 +500,11 @@ class MeetingService:
     async def end(self, meeting: Meeting) -> bool:
         """The meeting ends (the host leaves, or ``status end``): a live stream stops
         with it, and ``meeting.live_streaming_stopped`` then ``meeting.ended`` are
-        queued in that order, in one transaction, only by the call that ended it."""
-        now = self._clock.now()
+        queued in that order, in one transaction, only by the call that ended it, at
+        one moment (their shared ``event_ts``, README, Decisions)."""
         host = await self._store.get_user(meeting.host_id)
-        steps, extras = await self._end_steps(meeting, host, now)
-        stream_row, end_row = await self.db.apply(steps)
+        steps, extras = await self._end_steps(meeting, host)
+        stream_row, end_row = await self.db.apply(steps, self._clock.now)
         if stream_row is not None or end_row is not None:
             self._committed(extras)
             if self._on_ended is not None:
@@ -490,19 +512,21 @@ class MeetingService:
         return end_row is not None
 
     async def _end_steps(
-        self, meeting: Meeting, host: User | None, now: float
+        self, meeting: Meeting, host: User | None
     ) -> tuple[tuple[Step, Step], Extra]:
         """Ending a meeting: stop its live stream, then end it, each compare-and-set
-        with its event (a step that changes nothing queues nothing); the two steps
-        and every event row."""
-        stopped = msgspec.structs.replace(meeting, stream_live=False, stream_changed_at=now)
+        with its event (a step that changes nothing queues nothing), both at the
+        moment the transaction reads (``NOW``); the two steps and every event row."""
+        stopped = msgspec.structs.replace(meeting, stream_live=False)
         live_extra = await self._live_rows(stopped, False) if self._live_rows else []
         ended = msgspec.structs.replace(stopped, status="ended")
-        end_extra = await self._rows(ev.ended_event(ended, host, now), meeting.account_id)
+        end_extra = await self._rows(
+            functools.partial(ev.ended_event, ended, host), meeting.account_id
+        )
         steps = (
             self.db.update(
                 meeting.id, {"status": "started", "stream_live": True},
-                {"stream_live": False, "stream_changed_at": now}, live_extra,
+                {"stream_live": False, "stream_changed_at": NOW}, live_extra,
             ),
             self.db.update(meeting.id, {"status": "started"}, {"status": "ended"}, end_extra),
         )  # fmt: skip
@@ -510,7 +534,7 @@ class MeetingService:
 
     # -- events -------------------------------------------------------------------------
 
-    async def _rows(self, body: dict[str, Any], account_id: str) -> Extra:
+    async def _rows(self, body: Body, account_id: str) -> Extra:
         return await self._event_rows(account_id, body) if self._event_rows else []
 
     def _committed(self, extra: Extra) -> None:

@@ -5,12 +5,16 @@ A ``Step`` is one conditional statement (an INSERT that does nothing when the ke
 exists, or an UPDATE/DELETE guarded by the state it expects) with ``RETURNING``;
 its ``extra`` statements (the webhook outbox rows) run in the same transaction,
 and only when the step changed a row. So an event is queued exactly once per real
-change, however many callers race (README, Concurrency).
+change, however many callers race (README, Concurrency). The moment of the change
+(the events' ``event_ts``, and a value given as ``NOW``) is read from the clock in
+that transaction, under the meeting row's lock: per meeting, the events' times
+follow the order of the commits, and the events of one change share one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -18,13 +22,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zoomlive.server.storage import schema as t
 from zoomlive.server.storage.records import Meeting, from_row, to_row
-from zoomlive.server.storage.store import Store
+from zoomlive.server.storage.store import Queued, Store
 
-Extra = list[tuple[Any, Any]]
+Extra = list[Queued]
+
+
+class _Now:
+    def __repr__(self) -> str:
+        return "NOW"
+
+
+#: A value that is the moment of the change, read in its transaction (``apply``).
+NOW: Any = _Now()
 
 
 class Step(NamedTuple):
-    statement: Any
+    #: The statement, given the moment of the change.
+    statement: Callable[[float], Any]
+    #: The meeting the step changes.
+    meeting_id: int
     extra: Extra = []
     #: The step removes the row (the read model forgets it).
     deletes: bool = False
@@ -65,41 +81,55 @@ class MeetingStore:
 
     def insert(self, meeting: Meeting, extra: Extra) -> Step:
         stmt = self._store._insert_new(t.meetings).values(to_row(meeting))
-        return Step(stmt.returning(*t.meetings.c), extra)
+        return Step(lambda _: stmt.returning(*t.meetings.c), meeting.id, extra)
 
     def update(self, meeting_id: int, expect: dict[str, Any], values: dict[str, Any],
                extra: Extra) -> Step:  # fmt: skip
-        """Set ``values`` where the row still holds ``expect`` (column: value)."""
+        """Set ``values`` (``NOW``: the moment of the change) where the row still
+        holds ``expect`` (column: value)."""
         c = t.meetings.c
         where = sa.and_(c.id == meeting_id, *(c[k] == v for k, v in expect.items()))
-        stmt = t.meetings.update().where(where).values(values).returning(*t.meetings.c)
-        return Step(stmt, extra)
+
+        def statement(at: float) -> Any:
+            now = {k: at if v is NOW else v for k, v in values.items()}
+            return t.meetings.update().where(where).values(now).returning(*t.meetings.c)
+
+        return Step(statement, meeting_id, extra)
 
     def delete(self, meeting_id: int, extra: Extra) -> Step:
         stmt = t.meetings.delete().where(t.meetings.c.id == meeting_id)
-        return Step(stmt.returning(*t.meetings.c), extra, deletes=True)
+        return Step(lambda _: stmt.returning(*t.meetings.c), meeting_id, extra, deletes=True)
 
     async def apply(
-        self, steps: Sequence[Step], quota: Quota | None = None
+        self,
+        steps: Sequence[Step],
+        now: Callable[[], float],
+        quota: Quota | None = None,
     ) -> list[Meeting | None]:
-        """Run the steps in one transaction, in order; each step's row as it
-        returned it (None: the step changed nothing, and its extras did not run).
+        """Run the steps, all of one meeting, in one transaction, in order; each
+        step's row as it returned it (None: the step changed nothing, and its extras
+        did not run). The moment of the change is ``now()``, read once in that
+        transaction under the meeting's lock (the writer's ``lock_key``).
 
         With a ``quota``, the transaction first takes one from it, and gives it back
         if no step changed a row; with the cap used up it writes nothing and raises
         ``QuotaExhausted``."""
+        ids = {step.meeting_id for step in steps}
+        assert len(ids) <= 1, "the steps of one transaction are of one meeting"
+        meeting_id = next(iter(ids), None)
 
         async def op(conn: AsyncConnection) -> list[Meeting | None] | None:
             if quota is not None and (await conn.execute(self._take(quota))).first() is None:
                 return None
+            at = now()
             out: list[Meeting | None] = []
             for step in steps:
-                row = (await conn.execute(step.statement)).first()
+                row = (await conn.execute(step.statement(at))).first()
                 if row is None:
                     out.append(None)
                     continue
-                for statement, params in step.extra:
-                    await conn.execute(statement, params)
+                for queued in step.extra:
+                    await conn.execute(*queued(at))
                 out.append(from_row(Meeting, row))
             if quota is not None and steps and all(row is None for row in out):
                 c = t.daily_caps.c
@@ -122,7 +152,9 @@ class MeetingStore:
                 else:
                     cache.meetings.put(row.id, row)
 
-        result: list[Meeting | None] | None = await self._store.writer.call(op, after=after)
+        result: list[Meeting | None] | None = await self._store.writer.call(
+            op, after=after, lock_key=meeting_id
+        )
         if result is None:
             raise QuotaExhausted(quota)
         return result
@@ -130,7 +162,7 @@ class MeetingStore:
     async def take(self, quota: Quota) -> None:
         """Take one from ``quota`` in a transaction of its own (a request that counts
         whether or not it changes anything); ``QuotaExhausted`` past the cap."""
-        await self.apply([], quota)
+        await self.apply([], time.time, quota)
 
     # -- a host's meetings, by id ---------------------------------------------------------
 

@@ -89,6 +89,18 @@ UPDATE_STREAM = (
 )
 INSERT_TOKEN = t.tokens.insert()
 
+#: A statement to run in a state change's transaction (an outbox row), given the
+#: moment of the change: read from the clock inside that transaction, under the
+#: row's lock, so that an event's ``event_ts`` follows the order of the commits
+#: and the events of one change share one.
+Queued = Callable[[float], tuple[Any, Any]]
+
+
+async def lock_meetings(conn: AsyncConnection, ids: list[Any]) -> None:
+    """Lock these meetings' rows, in key order (the writer's ``lock_rows``)."""
+    c = t.meetings.c
+    await conn.execute(sa.select(c.id).where(c.id.in_(ids)).order_by(c.id).with_for_update())
+
 
 class Store:
     def __init__(
@@ -110,6 +122,7 @@ class Store:
             maintenance=restart_wal(wal) if wal else None,
             dependency=self.dependency,
             driver_batches=database_url.startswith("sqlite"),
+            lock_rows=None if self._sqlite else lock_meetings,
         )
         self.cache = ReadModel(cache_size) if cache_reads else None
         #: Whether a PATCH livestream whose meeting the read model does not hold skips
@@ -405,7 +418,8 @@ class Store:
             if record is not None:
                 self._cache_records([record])
 
-        result: R | None = await self.writer.call(op, after=after)
+        lock_key = key if table is t.meetings else None
+        result: R | None = await self.writer.call(op, after=after, lock_key=lock_key)
         return result
 
     # -- meta ---------------------------------------------------------------------------
@@ -776,32 +790,36 @@ class Store:
         live: bool,
         values: dict[str, Any],
         require_started: bool,
-        extra: Iterable[tuple[Any, Any]] = (),
+        now: Callable[[], float],
+        extra: Iterable[Queued] = (),
         on_changed: Callable[[Meeting], None] | None = None,
     ) -> tuple[bool, Meeting | None]:
         """Compare-and-set a stream's live state: the row changes only where it is
         not already ``live`` (and, for a start, where the meeting has started). The
         ``extra`` writes (the webhook outbox rows) run in the same transaction, and
-        only when the row changed. ``on_changed(row)`` runs after the commit, only
-        when the row changed, in commit order (the media feed starts and stops
-        there). Returns whether it changed, and the row as the transaction saw it."""
+        only when the row changed. The moment of the change (``stream_changed_at``,
+        and the events' time) is ``now()`` read in that transaction, under the row's
+        lock. ``on_changed(row)`` runs after the commit, only when the row changed,
+        in commit order (the media feed starts and stops there). Returns whether it
+        changed, and the row as the transaction saw it."""
         c = t.meetings.c
         where = sa.and_(c.id == meeting_id, c.stream_live.is_(not live))
         if require_started:
             where = sa.and_(where, c.status == "started")
-        stmt = (
-            t.meetings.update()
-            .where(where)
-            .values({**values, "stream_live": live})
-            .returning(*t.meetings.c)
-        )
         extras = list(extra)
 
         async def op(conn: AsyncConnection) -> tuple[bool, Meeting | None]:
+            at = now()
+            stmt = (
+                t.meetings.update()
+                .where(where)
+                .values({**values, "stream_live": live, "stream_changed_at": at})
+                .returning(*t.meetings.c)
+            )
             row = (await conn.execute(stmt)).first()
             if row is not None:
-                for statement, params in extras:
-                    await conn.execute(statement, params)
+                for queued in extras:
+                    await conn.execute(*queued(at))
                 return True, from_row(Meeting, row)
             found = (await conn.execute(sa.select(t.meetings).where(c.id == meeting_id))).first()
             return False, None if found is None else from_row(Meeting, found)
@@ -812,7 +830,9 @@ class Store:
                 if result[0] and on_changed is not None:
                     on_changed(result[1])
 
-        outcome: tuple[bool, Meeting | None] = await self.writer.call(op, after=after)
+        outcome: tuple[bool, Meeting | None] = await self.writer.call(
+            op, after=after, lock_key=meeting_id
+        )
         return outcome
 
     async def end_meeting(self, meeting_id: int, now: float) -> Meeting | None:

@@ -99,14 +99,16 @@ class WebhookStore:
 
     async def claim(self, now: float, real_now: float, lease: float, limit: int) -> list[OutboxRow]:
         """Take up to ``limit`` due deliveries for ``lease`` seconds (real time), each
-        under a new lease token."""
-        free = sa.or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < real_now)
-        pick = (
-            sa.select(t.outbox.c.id)
-            .where(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= now, free)
-            .order_by(t.outbox.c.id)
-            .limit(limit)
-        )
+        under a new lease token.
+
+        The claiming UPDATE checks everything the look checked, due time included:
+        between the two another process may claim the row, fail to deliver it and
+        schedule the retry, and a claim that checked only status and lease would then
+        send the retry at once, burning Zoom's schedule in seconds."""
+        c = t.outbox.c
+        free = sa.or_(c.lease_until.is_(None), c.lease_until < real_now)
+        claimable = sa.and_(c.status == "pending", c.next_attempt_at <= now, free)
+        pick = sa.select(c.id).where(claimable).order_by(c.id).limit(limit)
 
         # Look first without writing: an idle worker polls often, and should not
         # cost a write transaction each time.
@@ -122,7 +124,7 @@ class WebhookStore:
             for oid in ids:
                 res = await conn.execute(
                     t.outbox.update()
-                    .where(t.outbox.c.id == oid, t.outbox.c.status == "pending", free)
+                    .where(c.id == oid, claimable)
                     .values(lease_until=real_now + lease, lease_token=secrets.token_hex(16))
                 )
                 if res.rowcount == 1:

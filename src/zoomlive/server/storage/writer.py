@@ -18,6 +18,14 @@ A batch that is one statement (on SQLite: a run of stream PATCHes, made one
 transaction, committed before it returns, in one hop to the driver's thread instead
 of two (statement, then COMMIT). Each hop waits for a turn of the busy event loop.
 
+Rows are locked in one order, by key, in every batch of every process: a run of
+stream PATCHes goes in key order, and a batch that holds a keyed ``call`` (a state
+change) first locks every row its operations name, in key order
+(``lock_rows``). Two processes whose batches change the same meetings then wait
+for each other instead of deadlocking, and a state change that reads the clock
+inside its transaction reads it under its row's lock, so that per row the order
+of the moments read is the order of the commits.
+
 An operation may carry an ``after`` hook: it runs right after the commit, in commit
 order, before any waiter resumes. The in-memory read model is updated there, so it
 always follows the database in the order the database applied the writes.
@@ -88,6 +96,8 @@ Many = Callable[[list[tuple[Any, ...]]], tuple[str, tuple[Any, ...]]]
 class _Call:
     fn: ConnFn
     after: After | None = None
+    #: The key of the row the call changes (``call(..., lock_key=)``).
+    lock_key: Any = None
 
 
 _Op = _Exec | _Driver | _Call
@@ -96,6 +106,11 @@ _Op = _Exec | _Driver | _Call
 @dataclass(slots=True)
 class _Maintain:
     """Asked for by ``maintain_now``: run the maintenance between two batches."""
+
+
+#: Given a transaction's connection and row keys in order, lock those rows (on
+#: PostgreSQL, ``SELECT … ORDER BY key FOR UPDATE``), before the batch's operations.
+LockRows = Callable[[AsyncConnection, list[Any]], Awaitable[None]]
 
 
 #: Between batches, on the writer's own connection (so no other writer can be in
@@ -113,8 +128,11 @@ class Writer:
         maintenance_every: float = 0.5,
         dependency: Dependency | None = None,
         driver_batches: bool = False,
+        lock_rows: LockRows | None = None,
     ) -> None:
         self._engine = engine
+        #: None where one writer is all there is (SQLite): nothing to wait for.
+        self._lock_rows = lock_rows
         #: Batches of driver statements go straight to aiosqlite's connection
         #: (``_commit_driver``): set for SQLite only.
         self._driver_batches = driver_batches
@@ -181,10 +199,14 @@ class Writer:
         Otherwise it is None."""
         return await self._submit(_Driver(sql, params, after, many, returns_key))
 
-    async def call(self, fn: ConnFn, after: After | None = None) -> Any:
+    async def call(self, fn: ConnFn, after: After | None = None, lock_key: Any = None) -> Any:
         """Run ``fn(conn)`` inside a group-committed transaction; returns its result.
-        ``after(result)`` runs once the transaction has committed, in commit order."""
-        return await self._submit(_Call(fn, after))
+        ``after(result)`` runs once the transaction has committed, in commit order.
+
+        ``lock_key`` names the row ``fn`` changes: the batch then locks it, with every
+        row its other operations name, in key order before any of them runs (see the
+        module's docstring), so ``fn`` already holds its row's lock when it starts."""
+        return await self._submit(_Call(fn, after, lock_key))
 
     async def maintain_now(self) -> None:
         """Run the maintenance once, asked for, between two batches (at once if the
@@ -326,6 +348,7 @@ class Writer:
             return await self._commit_driver(conn, ops)  # type: ignore[arg-type]
         trans = await conn.begin()
         try:
+            await self._lock(conn, ops)
             results = await self._apply(conn, ops)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -338,6 +361,16 @@ class Writer:
                 raise CommitOutcomeUnknown(type(exc).__name__) from exc
             raise
         return results
+
+    async def _lock(self, conn: AsyncConnection, ops: list[_Op]) -> None:
+        """Lock the rows a batch with a keyed ``call`` names, in key order. A batch of
+        statement runs only needs none: each run already goes in key order."""
+        if self._lock_rows is None:
+            return
+        if not any(type(op) is _Call and op.lock_key is not None for op in ops):
+            return
+        keys = {op.lock_key for op in ops if not isinstance(op, _Driver)} - {None}
+        await self._lock_rows(conn, sorted(keys))
 
     async def _commit_driver(self, conn: AsyncConnection, ops: list[_Driver]) -> list[Any]:
         """A batch of driver statements straight on aiosqlite's connection, without

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -33,9 +35,9 @@ from zoomlive.server.crashes import redact
 from zoomlive.server.health import ThrottledLog
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.journal import Journal
-from zoomlive.server.storage.failures import StorageUnavailable
+from zoomlive.server.storage.failures import CommitOutcomeUnknown, StorageUnavailable
 from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription
-from zoomlive.server.storage.store import Store
+from zoomlive.server.storage.store import Queued, Store
 from zoomlive.server.storage.webhooks import WebhookStore
 from zoomlive.server.tasks import cancel, spawn
 from zoomlive.server.webhooks.events import live_streaming_event
@@ -261,9 +263,10 @@ class WebhookService:
 
     # -- events -------------------------------------------------------------------------
 
-    async def outbox_rows(self, meeting: Meeting, started: bool) -> list[tuple[Any, Any]]:
+    async def outbox_rows(self, meeting: Meeting, started: bool) -> list[Queued]:
         """Statements that queue this stream change's event for every subscriber; the
-        caller runs them in the transaction that changes the state."""
+        caller runs them in the transaction that changes the state, given the moment
+        of the change (its ``event_ts``)."""
         if meeting.kind != "meeting":
             return []  # Zoom has no webinar live streaming events
         event_name = wh.LIVE_STREAMING_STARTED if started else wh.LIVE_STREAMING_STOPPED
@@ -271,41 +274,55 @@ class WebhookService:
         if not subs:
             return []
         host = await self._store.get_user(meeting.host_id)
-        body = wh.encode(live_streaming_event(meeting, host, started, self._clock.now()))
-        return self._rows(subs, meeting.account_id, event_name, body.decode())
 
-    async def event_rows(self, account_id: str, body: dict[str, Any]) -> list[tuple[Any, Any]]:
-        """The outbox rows for one event (``body`` is the whole event, ``event``
-        naming it), one per subscriber of the account's apps that takes it."""
-        name = str(body["event"])
+        def body(at: float) -> str:
+            return wh.encode(live_streaming_event(meeting, host, started, at)).decode()
+
+        return self._rows(subs, meeting.account_id, event_name, body)
+
+    async def event_rows(
+        self, account_id: str, body: Callable[[float], dict[str, Any]]
+    ) -> list[Queued]:
+        """The outbox rows for one event (``body(at)`` is the whole event at the moment
+        of the change, ``event`` naming it), one per subscriber of the account's apps
+        that takes it."""
+        name = str(body(self._clock.now())["event"])  # the same at any moment
         subs = await self.db.subscribers(account_id, name)
         if not subs:
             return []
-        return self._rows(subs, account_id, name, msgspec.json.encode(body).decode())
+        return self._rows(subs, account_id, name, lambda at: msgspec.json.encode(body(at)).decode())
 
     def _rows(
-        self, subs: list[Subscription], account_id: str, event_name: str, body: str
-    ) -> list[tuple[Any, Any]]:
-        now = self._clock.now()
-        return [
-            self.db.outbox_insert(
+        self,
+        subs: list[Subscription],
+        account_id: str,
+        event_name: str,
+        body: Callable[[float], str],
+    ) -> list[Queued]:
+        made: dict[float, str] = {}  # one body per moment, for all subscribers
+
+        def row(sub: Subscription, at: float) -> tuple[Any, Any]:
+            if at not in made:
+                made.clear()
+                made[at] = body(at)
+            return self.db.outbox_insert(
                 {
                     "request_id": uuid.uuid4().hex,
                     "client_id": sub.client_id,
                     "account_id": account_id,
                     "event": event_name,
-                    "body": body,
+                    "body": made[at],
                     "status": "pending",
                     "attempts": 0,
-                    "next_attempt_at": now,
+                    "next_attempt_at": at,
                     "lease_until": None,
                     "lease_token": None,
-                    "created_at": now,
+                    "created_at": at,
                     "finished_at": None,
                 }
             )
-            for sub in subs
-        ]
+
+        return [functools.partial(row, sub) for sub in subs]
 
     # -- the worker ---------------------------------------------------------------------
 
@@ -352,11 +369,53 @@ class WebhookService:
         return len(rows)
 
     async def _deliver(self, row: OutboxRow) -> None:
+        """One delivery, as a task of its own: nothing it raises may go unretrieved.
+        Losing the database here only delays the event: its claim lapses with the
+        lease, and the next claim sends it."""
+        try:
+            await self._attempt(row)
+        except asyncio.CancelledError:
+            raise
+        except StorageUnavailable as exc:
+            self._tick_errors.warning(
+                f"deliver: {type(exc).__name__}",
+                f"webhook {row.id}: the database is unavailable ({type(exc).__name__}); "
+                "the event is sent again when its lease ends",
+            )
+        except Exception as exc:
+            trace = redact("".join(traceback.format_exception(exc))).rstrip()
+            self._tick_errors.warning(
+                f"deliver: {type(exc).__name__}: {exc}", f"webhook delivery:\n{trace}"
+            )
+
+    async def _finish(self, row: OutboxRow, **result: Any) -> bool:
+        """``finish_attempt``, tried again while the database is unavailable and the
+        lease lasts. Safe to repeat even when a COMMIT's outcome was unknown: the
+        write applies only under this claim's lease token, which it clears, so a
+        repeat after a landed write changes nothing. Inside the lease no other claim
+        can clear the token, so such a repeat that finds it gone means the first
+        write landed."""
+        assert row.lease_until is not None
+        pause = 0.05
+        unknown = False
+        while True:
+            try:
+                done = await self.db.finish_attempt(row, **result)
+            except StorageUnavailable as exc:
+                unknown = unknown or isinstance(exc, CommitOutcomeUnknown)
+                if time.time() + pause >= row.lease_until:
+                    raise
+            else:
+                return done or (unknown and time.time() < row.lease_until)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    async def _attempt(self, row: OutboxRow) -> None:
         import httpx
 
         sub = await self.db.get_subscription(row.client_id)
         if sub is None or not sub.enabled:
-            await self.db.finish_attempt(
+            await self._finish(
                 row, at=self._clock.now(), url=sub.url if sub else "", status_code=None,
                 error="no enabled subscription", duration_ms=0.0, outcome="failed",
                 next_attempt_at=row.next_attempt_at,
@@ -394,7 +453,7 @@ class WebhookService:
             next_at = now + wh.RETRY_SCHEDULE_SECONDS[number - 1] * self._scale
         else:
             outcome, next_at = "failed", now
-        recorded = await self.db.finish_attempt(
+        recorded = await self._finish(
             row, at=now, url=sub.url, status_code=status_code, error=error,
             duration_ms=duration, outcome=outcome, next_attempt_at=next_at,
         )  # fmt: skip
