@@ -36,10 +36,11 @@ from zoomlive.server.media.spec import Card, card_for, publish_url
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.storage.records import Meeting
+from zoomlive.wire.dist import install_hint
 
 log = logging.getLogger("zoomlive.media")
 
-HOW_TO_ENABLE = "install the media extra: pip install 'zoomlive[media]'"
+HOW_TO_ENABLE = install_hint("media")
 
 
 def probe(mode: str) -> tuple[bool, str]:

@@ -30,6 +30,7 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from zoomlive.wire import models as m
+from zoomlive.wire.dist import install_hint, version
 from zoomlive.wire.models import (
     ErrorBody,
     LiveStream,
@@ -68,7 +69,7 @@ def swagger_assets() -> Path:
     imported: its Python side is for other frameworks)."""
     spec = importlib.util.find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("swagger-ui-py is not installed (pip install zoomlive[server])")
+        raise RuntimeError(f"swagger-ui-py is not installed; {install_hint('server')}")
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
@@ -86,7 +87,7 @@ def static_routers() -> list[Router]:
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="zoomlive",
-        version="0.1.0",
+        version=version(),
         description=(
             "A Zoom-compatible live stream API (the six /v2 live stream operations and "
             "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
