@@ -51,20 +51,30 @@ def _flag(value: str | None, default: bool) -> bool:
 class ServerSettings:
     """Everything the server needs to run. Build it with ``from_env`` or directly."""
 
+    #: The database: a SQLite file (WAL) by path or ``sqlite:///…``, or
+    #: ``postgresql://user@host/db``. Any other scheme, a folder that does not exist
+    #: (never created) or a PostgreSQL that does not answer is one line and exit 2.
     database_url: str = field(default_factory=lambda: sqlite_url(DEFAULT_DB_PATH))
     #: Bearer token for the /_zoomlive control API; generated and stored when empty.
     admin_token: str = ""
     #: Seed the demo account, app and meetings into a new database.
     demo: bool = True
+    #: The demo's account id; generated once per database when empty.
     demo_account_id: str = ""
+    #: The demo app's client id; generated once per database when empty.
     demo_client_id: str = ""
+    #: The demo app's client secret; generated once per database when empty.
     demo_client_secret: str = ""
     #: ``api_url`` returned by the token endpoint; defaults to the request's base URL.
     public_url: str = ""
+    #: Lifetime of an access token (Zoom's ``expires_in``), in seconds.
     token_ttl_seconds: int = 3600
+    #: Largest request body, in bytes; more gets a 413.
     max_body_bytes: int = 64 * 1024
     #: Rate limits as Zoom enforces them (Decision 9).
     rate_limits: bool = True
+    #: Redis holding the rate-limit counters several server processes share; empty:
+    #: each process counts alone.
     redis_url: str = ""
     #: Seconds a Redis connect or call may take before the rate limits fall back to
     #: this process's counters (README, "When Redis or PostgreSQL fails").
@@ -80,6 +90,7 @@ class ServerSettings:
     read_cache_size: int = 10_000
     #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
     webhook_retry_scale: float = 1.0
+    #: Request journal entries each process keeps (the oldest leave first).
     journal_size: int = 1000
     #: HTTP limits, enforced by the server's protocol (``zoomlive.server.protocol``).
     #: The request line and header fields together, in bytes; more gets a 431.
