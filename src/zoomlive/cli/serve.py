@@ -44,6 +44,10 @@ def banner(rt: Any, base_url: str, out: Any = None) -> None:
     say(f"  Admin token     {rt.admin_token}")
     say(f"  Database        {rt.settings.database_url}")
     say(f"  Media           {rt.media.description}")
+    from zoomlive.server.ui.docs import MANUAL, manual_dir
+
+    if manual_dir(rt.settings) is not None:
+        say(f"  Manual          {base_url}{MANUAL}/  (this documentation, offline)")
     if not demo:
         say("  (no demo data: --no-demo, or seeded elsewhere)")
         say(f"\nexport ZOOMLIVE_ADMIN_TOKEN={shlex.quote(rt.admin_token)}")

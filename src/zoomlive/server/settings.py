@@ -107,6 +107,9 @@ class ServerSettings:
     #: Real media (README, "Real media"): ``auto`` streams when PyAV is installed,
     #: ``off`` never does.
     media: str = "auto"
+    #: A built documentation site (what ``mkdocs build`` writes) served at
+    #: ``/_zoomlive/manual``; empty: the clone's ``site/``, when one is built there.
+    manual_dir: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -131,6 +134,7 @@ class ServerSettings:
             ("public_url", "ZOOMLIVE_PUBLIC_URL"),
             ("redis_url", "ZOOMLIVE_REDIS_URL"),
             ("seed_file", "ZOOMLIVE_SEED"),
+            ("manual_dir", "ZOOMLIVE_MANUAL_DIR"),
         ):
             if e.get(name):
                 values[key] = e[name]
