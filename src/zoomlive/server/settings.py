@@ -77,7 +77,7 @@ class ServerSettings:
     #: each process counts alone.
     redis_url: str = ""
     #: Seconds a Redis connect or call may take before the rate limits fall back to
-    #: this process's counters (README, "When Redis or PostgreSQL fails").
+    #: this process's counters (docs: deployment, "When Redis or PostgreSQL fails").
     redis_timeout: float = 1.0
     #: Keep a read model in memory. Right for one process on SQLite; a multi-process
     #: deployment on PostgreSQL turns it off so every instance reads the database.
@@ -104,7 +104,7 @@ class ServerSettings:
     retention_days: float = 7.0
     #: A seed file (YAML or JSON) loaded at start (``zoomlive.server.seeding``).
     seed_file: str = ""
-    #: Real media (README, "Real media"): ``auto`` streams when PyAV is installed,
+    #: Real media (docs: real media): ``auto`` streams when PyAV is installed,
     #: ``off`` never does.
     media: str = "auto"
     #: A built documentation site (what ``mkdocs build`` writes) served at
