@@ -1,24 +1,51 @@
-"""The README's client and CLI examples, run as written against a real server."""
+"""The examples of the README and of the documentation site (``docs/``), run as
+written against a real server. A code block whose first line is ``# example: NAME`` is
+an example; every one found must be run by a test here (or in
+``tests/testing/test_readme_testkit.py``), so an example that drifts fails CI."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api, CliRecorder
 
 BLOCK = re.compile(r"```(python|bash)\n# example: ([\w-]+)\n(.*?)```", re.S)
 
 
+#: Where examples live: the README and every page of the documentation site.
+SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+#: Every example name, and so every example, that a test runs.
+RUN = {
+    "sync", "async", "meetings", "cli", "workflow", "testkit", "testkit_mock", "testkit_media",
+    "quick_server", "quick_client", "quick_kit", "first_test",
+}  # fmt: skip
+
+
+def _found() -> list[tuple[Path, str, str]]:
+    return [
+        (path, name.replace("-pytest", "").replace("-", "_"), code)
+        for path in SOURCES
+        for _l, name, code in BLOCK.findall(path.read_text())
+    ]
+
+
 def examples() -> dict[str, str]:
-    text = (ROOT / "README.md").read_text()
-    return {
-        name.replace("-pytest", "").replace("-", "_"): code
-        for _l, name, code in BLOCK.findall(text)
-    }
+    return {name: code for _path, name, code in _found()}
+
+
+def docs_text(page: str) -> str:
+    """A page of the documentation site, where the README's long sections now live."""
+    return (ROOT / "docs" / page).read_text()
 
 
 def env_for(api: Api) -> dict[str, str]:
@@ -34,7 +61,48 @@ def env_for(api: Api) -> dict[str, str]:
 
 
 def test_readme_has_the_examples() -> None:
-    assert set(examples()) >= {"sync", "async", "cli", "workflow", "meetings"}
+    found = _found()
+    names = [name for _p, name, _c in found]
+    assert [n for n, count in Counter(names).items() if count > 1] == []  # one block each
+    assert set(names) >= {"sync", "async", "cli", "workflow", "meetings"}
+    assert set(names) == RUN, set(names) ^ RUN  # each example found is run, and no more
+    in_docs = {name for path, name, _c in found if path.parent.name != ROOT.name}
+    assert {"sync", "async", "cli", "workflow", "meetings", "testkit"} <= in_docs
+
+
+def _pytest_file(code: str, passed: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "test_user_example.py"
+        path.write_text(code)
+        r = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+            cwd=tmp, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert passed in r.stdout, r.stdout
+
+
+def test_quick_kit_and_first_test_examples_pass_under_pytest() -> None:
+    _pytest_file(examples()["quick_kit"] + "\n\n" + examples()["first_test"], "2 passed")
+
+
+def test_quick_client_example(api: Api, cli: CliRecorder) -> None:
+    cli.secret("my-key")
+    r = subprocess.run([sys.executable, "-c", examples()["quick_client"]], env=env_for(api),
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "rtmp://live.example.com/app" in r.stdout and "my-key" not in r.stdout
+    assert "3001 Webinar does not exist: 12345678901." in r.stdout
+    assert api.admin("GET", "/meetings/68423085").json()["stream_live"] is True
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+def test_quick_server_example(api: Api) -> None:
+    r = subprocess.run(["bash", "-ec", examples()["quick_server"]], env=env_for(api),
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    status, body = r.stdout.splitlines()
+    assert status == "204" and '"stream_key":"my-key"' in body, r.stdout
 
 
 def test_sync_example(api: Api, cli: CliRecorder) -> None:
@@ -102,7 +170,7 @@ def test_webhook_snippets_read_the_id_of_every_event_they_receive() -> None:
     from zoomlive.server.webhooks import events as ev
     from zoomlive.wire import webhooks as wh
 
-    text = (ROOT / "README.md").read_text()
+    text = docs_text("webhooks.md")
     used = re.findall(r"result\.event\.event, result\.event\.([\w.\[\]\"']+)\)", text)
     assert len(used) == 3, used  # one per framework snippet
     meeting = Meeting(id=81234567890, kind="meeting", uuid="u==", account_id="A", host_id="H",
@@ -125,3 +193,17 @@ def test_webhook_snippets_read_the_id_of_every_event_they_receive() -> None:
         for expression in set(used):
             got = eval(f"event.{expression}", {}, {"event": result.event})
             assert got == meeting.id, (result.event_name, expression, got)
+
+
+def test_the_readme_is_a_front_page_whose_links_resolve() -> None:
+    """At most 150 lines, and every relative link names a file of the repository
+    (GitHub shows ``docs/*.md`` as pages); the long sections live on the site."""
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 150
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert len(links) >= 10
+    for link in links:
+        if link.startswith(("http://", "https://")):
+            continue
+        path, _, _anchor = link.partition("#")
+        assert (ROOT / path).is_file(), link

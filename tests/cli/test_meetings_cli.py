@@ -33,7 +33,12 @@ def test_cli_webinars(api: Api, cli: CliRecorder) -> None:
     assert r.returncode == 0, r.stderr
     wid = json.loads(r.stdout)["id"]
     r = cli.run(api, "webinars", "list")
-    assert str(wid) in r.stdout
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["ID", "STATUS", "TOPIC"], r.stdout  # a header, then rows
+    row = next(line for line in lines if line.startswith(str(wid)))
+    assert row.index("Webinar") == lines[0].index("TOPIC")  # columns aligned
+    r = cli.run(api, "webinars", "create", "--help")
+    assert "POST /users/{userId}/webinars" in r.stdout and "/meetings" not in r.stdout
     r = cli.run(api, "webinars", "delete", str(wid), "--json")
     assert json.loads(r.stdout)["deleted"] is True
     r = cli.run(api, "webinars", "get", "not-a-number")

@@ -7,16 +7,17 @@ from __future__ import annotations
 import argparse
 
 from zoomlive.cli.common import DEFAULT_URL, NEEDS_CLI, CliError, die, env_command, version
+from zoomlive.wire.dist import install_hint
 
-FULL_ONLY = ("livestream", "token")
+FULL_ONLY = ("livestream", "token", "meetings", "webinars", "openapi")
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="zoomlive",
         description="Zoom live streams: an offline Zoom-compatible server, and a client "
-        "for real Zoom. (This install lacks the cli extra: `livestream` and `token` "
-        "need pip install 'zoomlive[cli]'.)",
+        "for real Zoom. (This install lacks the cli extra, which the other commands "
+        f"need: {install_hint('cli')}.)",
     )
     p.add_argument("--version", action="version", version=f"zoomlive {version()}")
     p.add_argument("--debug", action="store_true", help="Show tracebacks on errors.")

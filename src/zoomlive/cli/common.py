@@ -15,11 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoomlive.wire.dist import install_hint
+from zoomlive.wire.dist import version as version  # the CLI's --version
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-NEEDS_SERVER = "zoomlive serve needs the server extra: pip install 'zoomlive[server]'"
-NEEDS_CLI = "this command needs the cli extra: pip install 'zoomlive[cli]'"
+NEEDS_SERVER = f"zoomlive serve needs the server extra; {install_hint('server')}"
+NEEDS_CLI = f"this command needs the cli extra; {install_hint('cli')}"
 DEFAULT_URL = "http://127.0.0.1:8040"
 
 
@@ -30,16 +33,6 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("zoomlive")
-    except PackageNotFoundError:  # a source tree on sys.path, not installed
-        return "0+unknown"
 
 
 def env_lines(demo: Mapping[str, Any], base_url: str) -> list[str]:

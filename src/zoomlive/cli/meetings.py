@@ -80,7 +80,8 @@ def group(kind: str) -> typer.Typer:
     webinar = kind == "webinar"
     app = typer.Typer(help=f"Create, read, list, delete and end {kind}s.", no_args_is_help=True)
 
-    @app.command("create")
+    # The help names this kind's own operation (Typer reads help, not a formatted docstring).
+    @app.command("create", help=f"Create one for a user (POST /users/{{userId}}/{kind}s).")
     def create(
         topic: Annotated[str | None, typer.Option(help="Topic (at most 200 characters).")] = None,
         start_time: Annotated[str | None, typer.Option(help="yyyy-mm-ddThh:mm:ssZ.")] = None,
@@ -93,7 +94,6 @@ def group(kind: str) -> typer.Typer:
         base_url: BaseUrl = None,
         oauth_url: OAuthUrl = None,
     ) -> None:
-        """Create one for a user (POST /users/{userId}/meetings)."""
         fields = {"topic": topic, "start_time": start_time, "duration": duration,
                   "timezone": timezone, "agenda": agenda}  # fmt: skip
         made = _run(base_url, oauth_url, webinar, lambda ns: ns.create(user, **fields))
@@ -128,8 +128,11 @@ def group(kind: str) -> typer.Typer:
         if as_json:
             out.print(json.dumps(rows, sort_keys=True), markup=False)
             return
-        for row in rows:
-            out.print(f"{row['id']}  {row.get('status', '')}  {row['topic']}", markup=False)
+        table = [("ID", "STATUS", "TOPIC")]
+        table += [(str(r["id"]), str(r.get("status", "")), str(r["topic"])) for r in rows]
+        width = [max(len(line[i]) for line in table) for i in (0, 1)]
+        for oid, status, topic in table:
+            out.print(f"{oid:<{width[0]}}  {status:<{width[1]}}  {topic}", markup=False)
 
     _action(app, kind, webinar, "delete", "deleted", "Delete one.", lambda ns, i: ns.delete(i))
     ending = 'End a running one (PUT …/status {"action": "end"}).'

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zoomlive.cli.common import NEEDS_SERVER, CliError, env_lines, token_file
+from zoomlive.cli.common import DEFAULT_URL, NEEDS_SERVER, CliError, env_lines, token_file
 
 _EXTRACT = shlex.quote('import json,sys; print(json.load(sys.stdin)["access_token"])')
 SCHEMES = "a file path, sqlite:///path, or postgresql://user@host:port/db"
@@ -46,6 +46,10 @@ def banner(rt: Any, base_url: str, out: Any = None) -> None:
     say(f"  Admin token     {rt.admin_token}")
     say(f"  Database        {rt.settings.database_url}")
     say(f"  Media           {rt.media.description}")
+    from zoomlive.server.ui.docs import MANUAL, manual_dir
+
+    if manual_dir(rt.settings) is not None:
+        say(f"  Manual          {base_url}{MANUAL}/  (this documentation, offline)")
     if not demo:
         say("  (no demo data: --no-demo, or seeded elsewhere)")
         say(f"\nexport ZOOMLIVE_ADMIN_TOKEN={shlex.quote(rt.admin_token)}")
@@ -55,7 +59,8 @@ def banner(rt: Any, base_url: str, out: Any = None) -> None:
     say(f"  Demo account_id     {demo['account_id']}")
     say(f"  Demo client_id      {demo['client_id']}")
     say(f"  Demo client_secret  {demo['client_secret']}")
-    say('\nFor a shell (or run: eval "$(zoomlive env)"):')
+    env_cmd = "zoomlive env" if base_url == DEFAULT_URL else f"zoomlive env --url {base_url}"
+    say(f'\nFor a shell (or run: eval "$({env_cmd})"):')
     for line in env_lines(demo, base_url):
         say(line)
     say(f"export ZOOMLIVE_ADMIN_TOKEN={shlex.quote(rt.admin_token)}")

@@ -134,7 +134,7 @@ def create_app(
             *livestream_handlers(endpoints),
             *meeting_handlers(rt),
             control_router(),
-            *ui_handlers(),
+            *ui_handlers(settings),
         ],
         lifespan=[lifespan],
         exception_handlers={

@@ -51,23 +51,33 @@ def _flag(value: str | None, default: bool) -> bool:
 class ServerSettings:
     """Everything the server needs to run. Build it with ``from_env`` or directly."""
 
+    #: The database: a SQLite file (WAL) by path or ``sqlite:///…``, or
+    #: ``postgresql://user@host/db``. Any other scheme, a folder that does not exist
+    #: (never created) or a PostgreSQL that does not answer is one line and exit 2.
     database_url: str = field(default_factory=lambda: sqlite_url(DEFAULT_DB_PATH))
     #: Bearer token for the /_zoomlive control API; generated and stored when empty.
     admin_token: str = ""
     #: Seed the demo account, app and meetings into a new database.
     demo: bool = True
+    #: The demo's account id; generated once per database when empty.
     demo_account_id: str = ""
+    #: The demo app's client id; generated once per database when empty.
     demo_client_id: str = ""
+    #: The demo app's client secret; generated once per database when empty.
     demo_client_secret: str = ""
     #: ``api_url`` returned by the token endpoint; defaults to the request's base URL.
     public_url: str = ""
+    #: Lifetime of an access token (Zoom's ``expires_in``), in seconds.
     token_ttl_seconds: int = 3600
+    #: Largest request body, in bytes; more gets a 413.
     max_body_bytes: int = 64 * 1024
     #: Rate limits as Zoom enforces them (Decision 9).
     rate_limits: bool = True
+    #: Redis holding the rate-limit counters several server processes share; empty:
+    #: each process counts alone.
     redis_url: str = ""
     #: Seconds a Redis connect or call may take before the rate limits fall back to
-    #: this process's counters (README, "When Redis or PostgreSQL fails").
+    #: this process's counters (docs: deployment, "When Redis or PostgreSQL fails").
     redis_timeout: float = 1.0
     #: Keep a read model in memory. Right for one process on SQLite; a multi-process
     #: deployment on PostgreSQL turns it off so every instance reads the database.
@@ -80,6 +90,7 @@ class ServerSettings:
     read_cache_size: int = 10_000
     #: Webhook retry schedule scale (1.0 = Zoom's 5/20/60 minutes).
     webhook_retry_scale: float = 1.0
+    #: Request journal entries each process keeps (the oldest leave first).
     journal_size: int = 1000
     #: HTTP limits, enforced by the server's protocol (``zoomlive.server.protocol``).
     #: The request line and header fields together, in bytes; more gets a 431.
@@ -93,9 +104,12 @@ class ServerSettings:
     retention_days: float = 7.0
     #: A seed file (YAML or JSON) loaded at start (``zoomlive.server.seeding``).
     seed_file: str = ""
-    #: Real media (README, "Real media"): ``auto`` streams when PyAV is installed,
+    #: Real media (docs: real media): ``auto`` streams when PyAV is installed,
     #: ``off`` never does.
     media: str = "auto"
+    #: A built documentation site (what ``mkdocs build`` writes) served at
+    #: ``/_zoomlive/manual``; empty: the clone's ``site/``, when one is built there.
+    manual_dir: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,6 +134,7 @@ class ServerSettings:
             ("public_url", "ZOOMLIVE_PUBLIC_URL"),
             ("redis_url", "ZOOMLIVE_REDIS_URL"),
             ("seed_file", "ZOOMLIVE_SEED"),
+            ("manual_dir", "ZOOMLIVE_MANUAL_DIR"),
         ):
             if e.get(name):
                 values[key] = e[name]

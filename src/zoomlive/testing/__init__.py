@@ -38,11 +38,14 @@ _WHERE = {
     "ServerThread": "zoomlive.testing.runner",
 }
 
-#: What to tell a user whose install lacks the server (one line, no traceback).
-NEEDS_SERVER = (
-    "zoomlive's test kit runs the emulator, which needs the server extra: "
-    "pip install 'zoomlive[server]'"
-)
+
+def needs_server() -> str:
+    """What to tell a user whose install lacks the server (one line, no traceback).
+    Built when needed: the plugin loads in every pytest run and imports nothing first."""
+    from zoomlive.wire.dist import install_hint
+
+    hint = install_hint("server")
+    return f"zoomlive's test kit runs the emulator, which needs the server extra; {hint}"
 
 
 class MissingExtraError(ImportError):
@@ -56,7 +59,7 @@ def load(module: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] == "zoomlive":
             raise
-        raise MissingExtraError(f"{NEEDS_SERVER} (missing module: {exc.name})") from None
+        raise MissingExtraError(f"{needs_server()} (missing module: {exc.name})") from None
 
 
 def __getattr__(name: str) -> Any:

@@ -39,10 +39,11 @@ from zoomlive.server.media.spec import Card, card_for, publish_url
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.storage.records import Meeting
+from zoomlive.wire.dist import install_hint
 
 log = logging.getLogger("zoomlive.media")
 
-HOW_TO_ENABLE = "install the media extra: pip install 'zoomlive[media]'"
+HOW_TO_ENABLE = install_hint("media")
 
 #: The worker's environment beyond ours (ours wins). Two malloc arenas: each thread
 #: that encodes would otherwise get an arena of its own and keep its peak, so the

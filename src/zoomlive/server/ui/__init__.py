@@ -14,6 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from zoomlive.server.control.routes import runtime
 from zoomlive.server.problems import ZoomProblem, unavailable
+from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.ui.actions import HANDLERS
 from zoomlive.server.ui.docs import document, openapi_config, static_routers
@@ -63,10 +64,10 @@ def _on_unavailable(request: Request[Any, Any, Any], _: StorageUnavailable) -> R
     return response
 
 
-def ui_handlers() -> list[ControllerRouterHandler]:
+def ui_handlers(settings: ServerSettings) -> list[ControllerRouterHandler]:
     return [
         root,
-        *static_routers(),
+        *static_routers(settings),
         Router(
             "/",
             route_handlers=[login_form, Pages, live, *HANDLERS],

@@ -30,7 +30,9 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
+from zoomlive.server.settings import ServerSettings
 from zoomlive.wire import models as m
+from zoomlive.wire.dist import install_hint, version
 from zoomlive.wire.models import (
     ErrorBody,
     LiveStream,
@@ -47,6 +49,10 @@ STATIC = "/_zoomlive/ui/static"
 CORRECTED = "x-zoomlive-corrected"
 SWAGGER = f"{STATIC}/swagger"
 DOCS = "/_zoomlive/docs"
+MANUAL = "/_zoomlive/manual"
+#: Where ``mkdocs build`` writes the documentation site in a clone (this file is
+#: ``src/zoomlive/server/ui/docs.py``); an installed wheel has none.
+CLONE_SITE = Path(__file__).resolve().parents[4] / "site"
 
 #: Statuses each kind of operation answers with Zoom's error body (README, errors).
 #: 413 and 415 only come with a body; 500 is a server fault, 503 storage unavailable.
@@ -69,14 +75,26 @@ def swagger_assets() -> Path:
     imported: its Python side is for other frameworks)."""
     spec = importlib.util.find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("swagger-ui-py is not installed (pip install zoomlive[server])")
+        raise RuntimeError(f"swagger-ui-py is not installed; {install_hint('server')}")
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-def static_routers() -> list[Router]:
+def manual_dir(settings: ServerSettings) -> Path | None:
+    """The built documentation site to serve offline at ``/_zoomlive/manual``, if any."""
+    site = Path(settings.manual_dir) if settings.manual_dir else CLONE_SITE
+    return site if (site / "index.html").is_file() else None
+
+
+def static_routers(settings: ServerSettings) -> list[Router]:
     ours = Path(__file__).parent / "static"
     swagger = swagger_assets()
+    manual = manual_dir(settings)
+    site = [] if manual is None else [
+        create_static_files_router(MANUAL, directories=[manual], html_mode=True,
+                                   include_in_schema=False, name="manual"),
+    ]  # fmt: skip
     return [
+        *site,
         create_static_files_router(SWAGGER, directories=[swagger], include_in_schema=False,
                                    name="swagger-assets"),
         create_static_files_router(STATIC, directories=[ours], include_in_schema=False,
@@ -87,7 +105,7 @@ def static_routers() -> list[Router]:
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="zoomlive",
-        version="0.1.0",
+        version=version(),
         description=(
             "A Zoom-compatible live stream API (the six /v2 live stream operations and "
             "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
