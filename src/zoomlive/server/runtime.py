@@ -96,7 +96,7 @@ class Runtime:
                 store, clock, webhooks.outbox_rows, webhooks.wake, media=media
             ),
             meetings=meetings,
-            admin=AdminService(store, clock, meetings, on_meeting_ended=media.meeting_ended),
+            admin=AdminService(store, clock, meetings),
             limiter=limiter,
             faults=FaultBook(),
             journal=journal,

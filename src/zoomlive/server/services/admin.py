@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 import string
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zoomlive.server.clock import Clock, iso_utc
@@ -93,15 +93,13 @@ class AdminService:
         self,
         store: Store,
         clock: Clock,
-        lifecycle: MeetingService | None = None,
-        on_meeting_ended: Callable[[int], None] | None = None,
+        lifecycle: MeetingService,
     ) -> None:
         self._store = store
         self._clock = clock
-        #: Starts and ends meetings with their events (the host's side).
+        #: Starts and ends meetings with their events (the host's side), as the API's
+        #: ``status`` operation does; it tells the media feed after its commit.
         self.lifecycle = lifecycle
-        #: Told when a meeting ends, after the commit (the media feed closes there).
-        self._on_meeting_ended = on_meeting_ended
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -321,8 +319,6 @@ class AdminService:
         """The host joins: the meeting starts, and ``meeting.started`` (or
         ``webinar.started``) is queued if it was not started."""
         meeting = await self.get_meeting(meeting_id)
-        if self.lifecycle is None:
-            return await self.update_meeting(meeting_id, status="started")
         await self.lifecycle.start(meeting)
         return await self.get_meeting(meeting_id)
 
@@ -331,13 +327,6 @@ class AdminService:
         closes), and a later start of the stream gets 4927. Events as for ``status
         end`` (README, Decisions)."""
         meeting = await self.get_meeting(meeting_id)
-        if self.lifecycle is None:
-            ended = await self._store.end_meeting(meeting_id, self._clock.now())
-            if ended is None:
-                raise not_found("Meeting", meeting_id)
-            if self._on_meeting_ended is not None:
-                self._on_meeting_ended(meeting_id)
-            return ended
         await self.lifecycle.end(meeting)  # tells the media feed itself
         return await self.get_meeting(meeting_id)
 

@@ -36,7 +36,6 @@ from typing import Any, Generic, TypeVar
 import msgspec
 import sqlalchemy as sa
 
-from zoomlive.server.storage import schema as t
 from zoomlive.server.storage.records import Account, App, Meeting, Token, User
 
 K = TypeVar("K")
@@ -311,8 +310,3 @@ class GroupReads:
                 for fut in futs:
                     if not fut.done():
                         fut.set_exception(sqlite3.ProgrammingError("the store is closed"))
-
-
-TABLE_OF: dict[type, sa.Table] = {
-    Account: t.accounts, User: t.users, App: t.apps, Meeting: t.meetings, Token: t.tokens,
-}  # fmt: skip

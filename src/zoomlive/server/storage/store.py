@@ -835,20 +835,6 @@ class Store:
         )
         return outcome
 
-    async def end_meeting(self, meeting_id: int, now: float) -> Meeting | None:
-        """End a meeting; a live stream stops with it (one conditional UPDATE)."""
-        c = t.meetings.c
-        return await self._update(
-            Meeting,
-            t.meetings,
-            meeting_id,
-            {
-                "status": "ended",
-                "stream_live": False,
-                "stream_changed_at": sa.case((c.stream_live, now), else_=c.stream_changed_at),
-            },
-        )
-
     # -- reset ----------------------------------------------------------------------------
 
     async def insert_all(self, records: Iterable[msgspec.Struct]) -> None:
