@@ -1,17 +1,23 @@
 """MkDocs hook: the reference pages' tables, generated at build time from the code.
 
-A page holds a marker line, ``<!-- generated: settings -->`` or ``<!-- generated: cli -->``,
-and the build replaces it with a table read from what the program itself uses: the
-frozen ``ServerSettings`` dataclass (each field's name, its ``ZOOMLIVE_*`` variable as
-``ServerSettings.from_env`` reads it, its default, and its ``#:`` comment), or the
-Typer app behind ``zoomlive`` (every command's help, usage, arguments and options).
-So a setting or an option is described in one place, the code, and never typed twice.
+A page holds a marker line, ``<!-- generated: settings -->``, ``<!-- generated: cli -->``,
+``<!-- generated: zoom_api -->`` or ``<!-- generated: control_api -->``, and the build
+replaces it with a table read from what the program itself uses: the frozen
+``ServerSettings`` dataclass (each field's name, its ``ZOOMLIVE_*`` variable as
+``ServerSettings.from_env`` reads it, its default, and its ``#:`` comment), the Typer
+app behind ``zoomlive`` (every command's help, usage, arguments and options), or the
+OpenAPI document the server serves (``openapi_document``, what ``zoomlive openapi``
+prints: every operation's id, method, path, summary and statuses).
+So a setting, an option or a route is described in one place, the code, and never
+typed twice.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
+import html
 import inspect
 import re
 from typing import Any
@@ -129,4 +135,57 @@ def cli_reference() -> str:
     return "\n".join(parts)
 
 
-GENERATORS = {"settings": settings_table, "cli": cli_reference}
+#: The control API's routes; every other path is Zoom's (``/v2``, ``/oauth``).
+CONTROL_PREFIX = "/_zoomlive/"
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@functools.cache
+def _served_document() -> dict[str, Any]:
+    from zoomlive.server.app import openapi_document
+
+    return openapi_document()
+
+
+def _operations_table(control: bool) -> str:
+    """Each operation of one API, grouped by its tag in the served document's order."""
+    groups: dict[str, list[str]] = {}
+    for path, item in _served_document()["paths"].items():
+        if path.startswith(CONTROL_PREFIX) != control:
+            continue
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            statuses = ", ".join(
+                f'<span title="{html.escape(_cell(r.get("description", "")))}">`{code}`</span>'
+                for code, r in op["responses"].items()
+            )
+            tag = (op.get("tags") or ["Other"])[0]
+            groups.setdefault(tag, []).append(
+                f"| `{op.get('operationId', '')}` | `{method.upper()}` | `{path}` "
+                f"| {_cell(op.get('summary', ''))} | {statuses} |"
+            )
+    if not groups:
+        raise RuntimeError("the served OpenAPI document has no operations for this page")
+    parts: list[str] = []
+    for tag, rows in groups.items():
+        parts += [f"## {tag}\n", "| operation | method | path | summary | statuses |",
+                  "|---|---|---|---|---|", *rows, ""]  # fmt: skip
+    return "\n".join(parts)
+
+
+def zoom_api() -> str:
+    return _operations_table(control=False)
+
+
+def control_api() -> str:
+    return _operations_table(control=True)
+
+
+GENERATORS = {
+    "settings": settings_table,
+    "cli": cli_reference,
+    "zoom_api": zoom_api,
+    "control_api": control_api,
+}

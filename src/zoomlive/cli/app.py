@@ -128,13 +128,9 @@ def openapi() -> None:
     """Print the server's OpenAPI document (JSON) to stdout (needs zoomlive[server])."""
     import json
 
-    from zoomlive.server.app import create_app
-    from zoomlive.server.settings import ServerSettings
-    from zoomlive.server.ui import document
+    from zoomlive.server.app import openapi_document
 
-    # Building the app opens no database: the URL is never connected to.
-    server = create_app(ServerSettings(database_url="sqlite+aiosqlite:///:memory:"))
-    typer.echo(json.dumps(document(server.litestar), indent=2))
+    typer.echo(json.dumps(openapi_document(), indent=2))
 
 
 def _register() -> None:

@@ -24,7 +24,7 @@ from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
-from zoomlive.server.ui import openapi_config, template_config, ui_handlers
+from zoomlive.server.ui import document, openapi_config, template_config, ui_handlers
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 
@@ -163,4 +163,14 @@ def create_app(
     return ZoomliveApp(app, rt, front(rt, fast_path(rt, endpoints, app), allow))
 
 
-__all__ = ["MediaType", "ZoomliveApp", "create_app"]
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document the server serves at ``/_zoomlive/docs/openapi.json``, built
+    in-process: ``zoomlive openapi`` prints it and the documentation site's API reference
+    pages are generated from it. Building the app opens no database (the URL is never
+    connected to), so this needs no running server.
+    """
+    server = create_app(ServerSettings(database_url="sqlite+aiosqlite:///:memory:"))
+    return document(server.litestar)
+
+
+__all__ = ["MediaType", "ZoomliveApp", "create_app", "openapi_document"]
