@@ -14,10 +14,20 @@ from typing import Annotated
 
 import typer
 
-from zoomlive.cli.common import DEFAULT_URL, CliError, version
+from zoomlive.cli.common import (
+    DEFAULT_URL,
+    ENV_HELP,
+    ENV_SUMMARY,
+    SERVE_HELP,
+    SERVE_SUMMARY,
+    CliError,
+    version,
+)
+from zoomlive.cli.groups import FullSummaries
 
 app = typer.Typer(
     name="zoomlive",
+    cls=FullSummaries,
     help="Zoom live streams: an offline Zoom-compatible server, and a client for real Zoom.",
     no_args_is_help=True,
     add_completion=True,
@@ -58,42 +68,20 @@ def _root(
     _debug = _debug or debug
 
 
-@app.command()
+@app.command(help=SERVE_SUMMARY)
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8040,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            help="SQLite file path, sqlite:///path or postgresql://user@host/db "
-            "(default: ZOOMLIVE_DATABASE_URL, else ./zoomlive.db)."
-        ),
-    ] = None,
-    no_demo: Annotated[
-        bool, typer.Option("--no-demo", help="Do not seed demo data into a new database.")
-    ] = False,
-    log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warning,
+    host: Annotated[str, typer.Option(help=SERVE_HELP["host"])] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help=SERVE_HELP["port"])] = 8040,
+    db: Annotated[str | None, typer.Option(help=SERVE_HELP["db"])] = None,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help=SERVE_HELP["no_demo"])] = False,
+    log_level: Annotated[LogLevel, typer.Option(help=SERVE_HELP["log_level"])] = LogLevel.warning,
     access_log: Annotated[
-        bool,
-        typer.Option(
-            "--access-log",
-            help="One line per request: method, path, status, Zoom code, ms, tracking id.",
-        ),
+        bool, typer.Option("--access-log", help=SERVE_HELP["access_log"])
     ] = False,
-    seed: Annotated[
-        str | None,
-        typer.Option(
-            help="Seed file (YAML or JSON) loaded at start; default ZOOMLIVE_SEED.",
-            show_default=False,
-        ),
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    workers: Annotated[
-        int,
-        typer.Option(min=1, help="Server processes on the port (more than 1 needs PostgreSQL)."),
-    ] = 1,
+    seed: Annotated[str | None, typer.Option(help=SERVE_HELP["seed"], show_default=False)] = None,
+    debug: Annotated[bool, typer.Option("--debug", help=SERVE_HELP["debug"])] = False,
+    workers: Annotated[int, typer.Option(min=1, help=SERVE_HELP["workers"])] = 1,
 ) -> None:
-    """Run the Zoom-compatible live stream server (needs zoomlive[server])."""
     from zoomlive.cli.serve import run
 
     global _debug
@@ -105,19 +93,13 @@ def serve(
     raise typer.Exit(code)
 
 
-@app.command("env")
+@app.command("env", help=ENV_SUMMARY)
 def env_cmd(
-    url: Annotated[str, typer.Option(help="The server's URL.")] = DEFAULT_URL,
+    url: Annotated[str, typer.Option(help=ENV_HELP["url"])] = DEFAULT_URL,
     admin_token: Annotated[
-        str | None,
-        typer.Option(
-            help="Control-API token (default: ZOOMLIVE_ADMIN_TOKEN, else the one a "
-            "zoomlive serve on this machine left for this port).",
-            show_default=False,
-        ),
+        str | None, typer.Option(help=ENV_HELP["admin_token"], show_default=False)
     ] = None,
 ) -> None:
-    """Print `export ZOOM_…` lines for a running server's demo app: eval "$(zoomlive env)"."""
     from zoomlive.cli.common import env_command
 
     print(env_command(url, admin_token))

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import argparse
 
-from zoomlive.cli.common import DEFAULT_URL, NEEDS_CLI, CliError, die, env_command, version
+from zoomlive.cli.common import (
+    DEFAULT_URL,
+    ENV_HELP,
+    ENV_SUMMARY,
+    NEEDS_CLI,
+    SERVE_HELP,
+    SERVE_SUMMARY,
+    CliError,
+    die,
+    env_command,
+    version,
+)
 from zoomlive.wire.dist import install_hint
 
 FULL_ONLY = ("livestream", "token", "meetings", "webinars", "openapi")
@@ -22,22 +33,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"zoomlive {version()}")
     p.add_argument("--debug", action="store_true", help="Show tracebacks on errors.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    s = sub.add_parser("serve", help="Run the Zoom-compatible server (needs zoomlive[server]).")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8040)
-    s.add_argument("--db", default=None)
-    s.add_argument("--no-demo", action="store_true")
-    s.add_argument(
-        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
-    )
-    s.add_argument("--access-log", action="store_true")
-    s.add_argument("--seed", default=None)
-    s.add_argument("--debug", action="store_true", dest="serve_debug")
-    e = sub.add_parser(
-        "env", help='Print export lines for a running server: eval "$(zoomlive env)".'
-    )
-    e.add_argument("--url", default=DEFAULT_URL)
-    e.add_argument("--admin-token", default=None)
+    s = sub.add_parser("serve", help=SERVE_SUMMARY, description=SERVE_SUMMARY)
+    s.add_argument("--host", default="127.0.0.1", help=SERVE_HELP["host"])
+    s.add_argument("--port", type=int, default=8040, help=SERVE_HELP["port"])
+    s.add_argument("--db", default=None, help=SERVE_HELP["db"])
+    s.add_argument("--no-demo", action="store_true", help=SERVE_HELP["no_demo"])
+    s.add_argument("--log-level", default="warning", help=SERVE_HELP["log_level"],
+                   choices=["critical", "error", "warning", "info", "debug"])  # fmt: skip
+    s.add_argument("--access-log", action="store_true", help=SERVE_HELP["access_log"])
+    s.add_argument("--seed", default=None, help=SERVE_HELP["seed"])
+    s.add_argument("--debug", action="store_true", dest="serve_debug", help=SERVE_HELP["debug"])
+    s.add_argument("--workers", type=int, default=1, help=SERVE_HELP["workers"])
+    e = sub.add_parser("env", help=ENV_SUMMARY, description=ENV_SUMMARY)
+    e.add_argument("--url", default=DEFAULT_URL, help=ENV_HELP["url"])
+    e.add_argument("--admin-token", default=None, help=ENV_HELP["admin_token"])
     for name in FULL_ONLY:
         sub.add_parser(name, help=f"(needs zoomlive[cli]) {name} commands", add_help=False)
     return p
@@ -55,6 +64,7 @@ def main(argv: list[str]) -> int:
             return run(
                 args.host, args.port, args.db, not args.no_demo, args.log_level,
                 access_log=args.access_log, debug=args.debug or args.serve_debug, seed=args.seed,
+                workers=args.workers,
             )  # fmt: skip
         if args.command == "env":
             print(env_command(args.url, args.admin_token))

@@ -25,6 +25,30 @@ NEEDS_SERVER = f"zoomlive serve needs the server extra; {install_hint('server')}
 NEEDS_CLI = f"this command needs the cli extra; {install_hint('cli')}"
 DEFAULT_URL = "http://127.0.0.1:8040"
 
+#: ``zoomlive serve``'s and ``zoomlive env``'s summaries and option help, said once for
+#: the Typer commands and for the bare ones an install without the cli extra runs.
+SERVE_SUMMARY = "Run the Zoom-compatible live stream server (needs zoomlive[server])."
+SERVE_HELP = {
+    "host": "Interface to bind.",
+    "port": "Port to listen on.",
+    "db": "SQLite file path, sqlite:///path or postgresql://user@host/db "
+    "(default: ZOOMLIVE_DATABASE_URL, else ./zoomlive.db).",
+    "no_demo": "Do not seed demo data into a new database.",
+    "log_level": "Server log level.",
+    "access_log": "One line per request: method, path, status, Zoom code, ms, tracking id.",
+    "seed": "Seed file (YAML or JSON) loaded at start; default ZOOMLIVE_SEED.",
+    "debug": "Show tracebacks.",
+    "workers": "Server processes on the port (more than 1 needs PostgreSQL).",
+}
+ENV_SUMMARY = (
+    'Print `export ZOOM_…` lines for a running server\'s demo app: eval "$(zoomlive env)".'
+)
+ENV_HELP = {
+    "url": "The server's URL.",
+    "admin_token": "Control-API token (default: ZOOMLIVE_ADMIN_TOKEN, else the one a "
+    "zoomlive serve on this machine left for this port).",
+}
+
 
 class CliError(Exception):
     """One line for the user and the exit status; never a traceback."""

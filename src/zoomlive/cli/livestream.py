@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from zoomlive.cli.common import CliError, LazyConsole, bad_id, no_answer, reason
+from zoomlive.cli.groups import FullSummaries
 
 # The client (httpx) is imported only when a command runs: `zoomlive serve` shares
 # this process and should not carry it.
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from zoomlive.client.config import ClientSettings
 
 livestream = typer.Typer(
+    cls=FullSummaries,
     help="Read, set, start and stop live streams.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from zoomlive.cli.groups import FullSummaries
 from zoomlive.cli.livestream import BaseUrl, OAuthUrl, _client, describe, out
 
 if TYPE_CHECKING:
@@ -78,7 +79,9 @@ SHOWN = ("id", "topic", "type", "status", "start_time", "duration", "timezone", 
 def group(kind: str) -> typer.Typer:
     """The command group for ``meetings`` or ``webinars``."""
     webinar = kind == "webinar"
-    app = typer.Typer(help=f"Create, read, list, delete and end {kind}s.", no_args_is_help=True)
+    app = typer.Typer(
+        cls=FullSummaries, help=f"Create, read, list, delete and end {kind}s.", no_args_is_help=True
+    )
 
     # The help names this kind's own operation (Typer reads help, not a formatted docstring).
     @app.command("create", help=f"Create one for a user (POST /users/{{userId}}/{kind}s).")
