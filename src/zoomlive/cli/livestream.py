@@ -161,7 +161,7 @@ def get_cmd(
         data["resolution"] = stream.resolution
     if not show_secrets and data["stream_key"]:
         data["stream_key"] = "***"
-    out.print(json.dumps(data))
+    out.print(json.dumps(data), markup=False, crop=False, overflow="ignore")
 
 
 @livestream.command("update")
