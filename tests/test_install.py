@@ -20,6 +20,7 @@ import tempfile
 import tomllib
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -43,6 +44,18 @@ def dists() -> Iterator[tuple[Path, Path]]:
         subprocess.run([UV, "build", "-q", "-o", tmp], cwd=ROOT, check=True,
                        capture_output=True, timeout=300)  # fmt: skip
         yield next(Path(tmp).glob("zoomlive-*.whl")), next(Path(tmp).glob("zoomlive-*.tar.gz"))
+
+
+@pytest.fixture(scope="module")
+def venvs(dists: tuple[Path, Path]) -> Iterator[dict[str, Path]]:
+    """A fresh venv per extra, each with the wheel installed, made side by side (uv's
+    work is mostly linking from its cache: waiting, not computing)."""
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(len(EXTRAS)) as pool:
+        made = {
+            name: pool.submit(_venv, Path(tmp) / name, dists[0], extra)
+            for name, extra in EXTRAS.items()
+        }
+        yield {name: future.result() for name, future in made.items()}
 
 
 def _venv(where: Path, wheel: Path, extra: str) -> Path:
@@ -122,9 +135,9 @@ def _serve_answers_health(bin_: Path, work: Path, has_media: bool) -> None:
 
 @pytest.mark.parametrize("name", list(EXTRAS))
 def test_each_install_runs_pytest_and_the_cli(
-    dists: tuple[Path, Path], name: str, tmp_path: Path
+    venvs: dict[str, Path], name: str, tmp_path: Path
 ) -> None:
-    bin_ = _venv(tmp_path / "venv", dists[0], EXTRAS[name])
+    bin_ = venvs[name]
     work = tmp_path / "project"
     work.mkdir()
     (work / "test_trivial.py").write_text(TRIVIAL)

@@ -223,7 +223,7 @@ def test_the_workers_memory_does_not_grow_with_distinct_streams(
             api = Api(srv.base_url, http)
             base: float | None = None
             done: list[tuple[int, str]] = []
-            total, batch = 200, 4
+            total, batch = 200, 10
             for first in range(0, total, batch):
                 streams = [
                     configure(api, nginx.url, f"mem-{i}") for i in range(first, first + batch)

@@ -115,11 +115,7 @@ class Reconciler:
         c = t.media_leases.c
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
-                self._store.writer.call(
-                    lambda conn: conn.execute(
-                        t.media_leases.delete().where(c.holder == self.holder)
-                    )
-                ),
+                self._alone(t.media_leases.delete().where(c.holder == self.holder)),
                 1.0,
             )
         self._held_until.clear()
@@ -228,31 +224,45 @@ class Reconciler:
         if not held and not free and not stale:
             self._held_until.clear()
             return set()
-        insert = pg_insert(t.media_leases).on_conflict_do_nothing()
-
-        async def op(conn: AsyncConnection) -> set[int]:
-            if stale:
-                await conn.execute(t.media_leases.delete().where(
-                    c.meeting_id.in_(stale), sa.or_(c.holder == self.holder, c.expires_at < now)
-                ))  # fmt: skip
-            await conn.execute(
-                t.media_leases.update().where(c.holder == self.holder).values(expires_at=until)
+        # Each write is one statement in a transaction of its own, on a pooled
+        # connection rather than the writer's batches (whose other rows would join its
+        # locks), and takes its rows in meeting id order: two processes doing this at
+        # once wait for each other and never deadlock.
+        if stale:
+            await self._alone(
+                t.media_leases.delete().where(
+                    c.meeting_id.in_(sorted(stale)),
+                    sa.or_(c.holder == self.holder, c.expires_at < now),
+                )
             )
-            for mid in free:
-                await conn.execute(
-                    insert.values(meeting_id=mid, holder=self.holder, expires_at=until)
+        want = sorted((held & live) | set(free))
+        if want:
+            upsert = pg_insert(t.media_leases).values(
+                [{"meeting_id": mid, "holder": self.holder, "expires_at": until} for mid in want]
+            )
+            await self._alone(
+                upsert.on_conflict_do_update(
+                    index_elements=[c.meeting_id],
+                    set_={
+                        "holder": upsert.excluded.holder,
+                        "expires_at": upsert.excluded.expires_at,
+                    },
+                    where=sa.or_(c.holder == self.holder, c.expires_at < now),
                 )
-                await conn.execute(
-                    t.media_leases.update()
-                    .where(c.meeting_id == mid, c.expires_at < now)
-                    .values(holder=self.holder, expires_at=until)
-                )
+            )
+
+        async def mine_now(conn: AsyncConnection) -> set[int]:
             rows = await conn.execute(sa.select(c.meeting_id).where(c.holder == self.holder))
             return {int(r[0]) for r in rows}
 
-        mine: set[int] = await self._store.writer.call(op)
+        mine = await self._store.read(mine_now)
         self._held_until = {mid: until for mid in mine}
         return mine & live
+
+    async def _alone(self, statement: Any) -> None:
+        """One statement, committed in a transaction of its own."""
+        async with self._store.engine.begin() as conn:
+            await conn.execute(statement)
 
     async def _sweep(self, live: dict[int, Meeting]) -> None:
         """Forget the media state of meetings deleted since (by any process)."""
