@@ -409,15 +409,10 @@ def _records(seed: SeedFile) -> list[Account | User | App | Meeting]:
     as a bulk create does: one way to create each, whichever door they come in by."""
     import time
 
-    from zoomlive.server.clock import iso_utc
-    from zoomlive.server.services.admin import (
-        account_record,
-        app_record,
-        meeting_records,
-        user_record,
-    )
+    from zoomlive.server.services.admin import meeting_records
+    from zoomlive.server.services.factory import account_record, app_record, user_record
 
-    start = iso_utc(time.time())
+    now = time.time()
 
     out: list[Account | User | App | Meeting] = []
     hosts: dict[str, User] = {}
@@ -431,7 +426,7 @@ def _records(seed: SeedFile) -> list[Account | User | App | Meeting]:
         for a in acct.apps:
             out.append(app_record(acct.id, **msgspec.structs.asdict(a)))
     for kind, items in (("meeting", seed.meetings), ("webinar", seed.webinars)):
-        out.extend(meeting_records(kind, map(_meeting_fields, items), hosts, iter(()), start))
+        out.extend(meeting_records(kind, map(_meeting_fields, items), hosts, iter(()), now))
     return out
 
 

@@ -10,74 +10,30 @@ it cannot undo a concurrent write to other fields (a stream PATCH, a start).
 
 from __future__ import annotations
 
-import base64
 import secrets
-import string
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from zoomlive.server.clock import Clock, iso_utc
+from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.services.factory import (
+    account_record,
+    app_record,
+    every_scope,
+    new_meeting,
+    new_meeting_id,
+    user_record,
+    zoom_user_id,
+)
 from zoomlive.server.storage.records import Account, App, Meeting, User
 from zoomlive.server.storage.store import Conflict, Match, Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import MAX_ID
-from zoomlive.wire.meetings import all_meeting_scopes
-from zoomlive.wire.scopes import all_livestream_scopes
 
 if TYPE_CHECKING:
     from zoomlive.server.services.meetings import MeetingService
 
-_ALNUM = string.ascii_letters + string.digits
 SEED_MEETING_ID = 68423085
-
-
-def zoom_user_id() -> str:
-    """A 22-character id shaped like Zoom's user and account ids."""
-    return "".join(secrets.choice(_ALNUM) for _ in range(22))
-
-
-def zoom_uuid() -> str:
-    return base64.b64encode(secrets.token_bytes(16)).decode()
-
-
-def every_scope() -> tuple[str, ...]:
-    """Every granular scope zoomlive checks: live streams, meetings and webinars."""
-    return all_livestream_scopes() + all_meeting_scopes()
-
-
-def account_record(**fields: Any) -> Account:
-    """An account as the control API creates it (and a seed file, ``seeding``)."""
-    return Account(id=fields.pop("id", None) or zoom_user_id(), **fields)
-
-
-def user_record(account_id: str, **fields: Any) -> User:
-    """A user as the control API creates it (and a seed file): a Zoom-shaped id and an
-    ``example.com`` email unless given."""
-    user_id = fields.pop("id", None) or zoom_user_id()
-    email = fields.pop("email", None) or f"{user_id.lower()}@example.com"
-    return User(id=user_id, account_id=account_id, email=email, **fields)
-
-
-def app_record(
-    account_id: str,
-    *,
-    scopes: list[str] | None = None,
-    client_id: str | None = None,
-    client_secret: str | None = None,
-    name: str = "Server-to-Server app",
-    owner_id: str | None = None,
-) -> App:
-    """An app as the control API creates it (and a seed file): every scope zoomlive
-    checks unless ``scopes`` are given, and fresh credentials unless given."""
-    return App(
-        client_id=client_id or secrets.token_urlsafe(16),
-        client_secret=client_secret or secrets.token_urlsafe(24),
-        account_id=account_id,
-        name=name,
-        scopes=" ".join(every_scope() if scopes is None else scopes),
-        owner_id=owner_id,
-    )
 
 
 def not_found(what: str, key: object) -> ZoomProblem:
@@ -253,7 +209,7 @@ class AdminService:
             clash = any(run.start <= g < run.stop for g in given)
             if not clash and not await self._store.meeting_ids_between(run.start, run.stop - 1):
                 fresh = list(run)
-        meetings = meeting_records(kind, items, hosts, iter(fresh), iso_utc(self._clock.now()))
+        meetings = meeting_records(kind, items, hosts, iter(fresh), self._clock.now())
         try:
             await self._store.insert_all(meetings)
         except Conflict:
@@ -262,7 +218,7 @@ class AdminService:
 
     async def new_meeting_id(self) -> int:
         while True:
-            candidate = secrets.randbelow(90_000_000_000) + 10_000_000_000  # 11 digits
+            candidate = new_meeting_id()
             if not await self._store.meeting_exists(candidate):
                 return candidate
 
@@ -275,17 +231,7 @@ class AdminService:
         if id is not None and not 0 < id <= MAX_ID:
             raise ZoomProblem.of(E.INVALID_MEETING_ID)
         meeting_id = id if id is not None else await self.new_meeting_id()
-        fields.setdefault("type", 5 if kind == "webinar" else 2)
-        fields.setdefault("topic", "zoomlive webinar" if kind == "webinar" else "zoomlive meeting")
-        fields.setdefault("start_time", iso_utc(self._clock.now()))
-        meeting = Meeting(
-            id=meeting_id,
-            kind=kind,
-            uuid=zoom_uuid(),
-            account_id=host.account_id,
-            host_id=host_id,
-            **fields,
-        )
+        meeting = new_meeting(kind, host, self._clock.now(), id=meeting_id, **fields)
         try:
             return await self._store.add_meeting(meeting)
         except Conflict:
@@ -353,13 +299,10 @@ class AdminService:
         )
         scheduled_id = secrets.randbelow(90_000_000_000) + 10_000_000_000
         webinar_id = scheduled_id + 1
-        start = iso_utc(self._clock.now())
+        now = self._clock.now()
 
         def meeting(mid: int, kind: str, topic: str, status: str) -> Meeting:
-            return Meeting(
-                id=mid, kind=kind, uuid=zoom_uuid(), account_id=account.id, host_id=host_id,
-                topic=topic, type=5 if kind == "webinar" else 2, status=status, start_time=start,
-            )  # fmt: skip
+            return new_meeting(kind, host, now, id=mid, topic=topic, status=status)
 
         records: list[Account | User | App | Meeting] = [
             account,
@@ -397,23 +340,16 @@ def meeting_records(
     items: Iterable[Mapping[str, Any]],
     hosts: Mapping[str, User],
     fresh_ids: Iterator[int],
-    start_time: str,
+    now: float,
 ) -> list[Meeting]:
     """Meeting (or webinar) records from their fields, as many-at-once creation makes
-    them: the control API's bulk create and a seed file (``seeding``) alike. Each
-    item names its ``host_id`` (a key of ``hosts``, whose account it joins) and may
-    give its ``id`` (else the next of ``fresh_ids``); a Zoom-style UUID is drawn, and
-    ``type``, ``topic`` and ``start_time`` default as Zoom's create does."""
+    them: the control API's bulk create and a seed file (``seeding``) alike, by the one
+    factory. Each item names its ``host_id`` (a key of ``hosts``, whose account it
+    joins) and may give its ``id`` (else the next of ``fresh_ids``)."""
     meetings = []
     for item in items:
         fields = {k: v for k, v in item.items() if k not in ("host_id", "id")}
-        fields.setdefault("type", 5 if kind == "webinar" else 2)
-        fields.setdefault("topic", f"zoomlive {kind}")
-        fields.setdefault("start_time", start_time)
         host = hosts[str(item["host_id"])]
         meeting_id = item.get("id") or next(fresh_ids)
-        meetings.append(
-            Meeting(id=meeting_id, kind=kind, uuid=zoom_uuid(),
-                    account_id=host.account_id, host_id=host.id, **fields)
-        )  # fmt: skip
+        meetings.append(new_meeting(kind, host, now, id=meeting_id, **fields))
     return meetings

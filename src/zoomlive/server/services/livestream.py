@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import msgspec
 from msgspec import UNSET
 
+from zoomlive.server import licence
 from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.auth import Principal
@@ -199,30 +200,36 @@ def _settings_of(status: LiveStreamStatusUpdate) -> dict[str, Any]:
 
 
 def _account_may_stream(kind: Kind, account: Account | None) -> bool:
-    """``_check_host``'s conditions on the account: the rest are the host's, which
-    ``streams_sqlite.HOST_MAY_STREAM`` holds in SQL (a test holds the two equal)."""
-    return (
-        account is not None
-        and account.live_streaming
-        and (kind is Kind.MEETING or account.webinar_plan)
-    )
+    """``_check_host``'s conditions on the account; the host's are
+    ``licence.HOST_MAY_STREAM``, which the unread write checks in SQL."""
+    return licence.account_may_stream(kind is Kind.WEBINAR, account)
 
 
 def _check_host(
     kind: Kind, host: User | None, account: Account | None, meeting: Meeting, account_id: str
 ) -> None:
-    if host is None or host.deleted:
+    """Zoom's error for the first of ``licence.HOST_MAY_STREAM`` the host fails, in
+    Zoom's order (the webinar plan is checked before the host's licence)."""
+    if host is None or not licence.PRESENT.holds(host):
         # Zoom's 2025 spec: webinars answer 400/1001 "User does not exist: {userId}.";
         # meetings keep the 2023 wording and 404 (README, Decision 4).
         spec = E.USER_NOT_EXIST if kind is Kind.MEETING else E.WEBINAR_HOST_NOT_EXIST
         raise ZoomProblem.of(spec, user_id=meeting.host_id)
-    if host.account_id != account_id or not host.in_account:
-        raise ZoomProblem.of(E.USER_NOT_IN_ACCOUNT, account_id=account_id)
-    if kind is Kind.WEBINAR and (account is None or not account.webinar_plan):
-        raise ZoomProblem.of(E.WEBINAR_PLAN_MISSING)
-    if host.type != 2:
-        raise ZoomProblem.of(E.PAID_USER_ONLY, user_id=host.id)
-    if not host.can_host:
-        raise ZoomProblem.of(E.HOSTING_NOT_ALLOWED)
+    for rule in licence.HOST_MAY_STREAM:
+        if rule is licence.IN_ACCOUNT and host.account_id != account_id:
+            raise ZoomProblem.of(E.USER_NOT_IN_ACCOUNT, account_id=account_id)
+        webinar_unplanned = account is None or not account.webinar_plan
+        if rule is licence.LICENSED and kind is Kind.WEBINAR and webinar_unplanned:
+            raise ZoomProblem.of(E.WEBINAR_PLAN_MISSING)
+        if not rule.holds(host):
+            raise _STREAM_REFUSAL[rule](host, account_id)
     if account is None or not account.live_streaming:
         raise ZoomProblem.of(E.streaming_disabled(kind))
+
+
+#: Zoom's answer when the host fails one of ``licence.HOST_MAY_STREAM``.
+_STREAM_REFUSAL: dict[licence.Rule, Callable[[User, str], ZoomProblem]] = {
+    licence.IN_ACCOUNT: lambda _h, acct: ZoomProblem.of(E.USER_NOT_IN_ACCOUNT, account_id=acct),
+    licence.LICENSED: lambda h, _a: ZoomProblem.of(E.PAID_USER_ONLY, user_id=h.id),
+    licence.MAY_HOST: lambda _h, _a: ZoomProblem.of(E.HOSTING_NOT_ALLOWED),
+}

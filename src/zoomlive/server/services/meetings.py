@@ -16,9 +16,7 @@ concurrent ends exactly one queues the events.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import json
 import re
 import secrets
@@ -28,9 +26,11 @@ from typing import Any
 
 import msgspec
 
-from zoomlive.server.clock import Clock, iso_utc
+from zoomlive.server import licence
+from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.services.auth import Principal
+from zoomlive.server.services.factory import JOIN_HOST, encrypted_password, join_url, new_meeting
 from zoomlive.server.services.paging import TokenCodec, parse_page
 from zoomlive.server.services.ratelimit import RateLimiter
 from zoomlive.server.storage.lifecycle import NOW, Extra, MeetingStore, Quota, QuotaExhausted, Step
@@ -50,7 +50,6 @@ EventRows = Callable[[str, Body], Awaitable[Extra]]
 #: The live streaming event's rows for a meeting's new stream state.
 LiveRows = Callable[[Meeting, bool], Awaitable[Extra]]
 
-JOIN_HOST = "https://zoom.us"
 #: Attempts at a compare-and-set before giving up to a concurrent writer.
 CAS_ROUNDS = 5
 #: How long an update keeps comparing and setting while other writers change the
@@ -76,17 +75,6 @@ _PLAN_MISSING = {
     mt.Op.GET: E.WEBINAR_PLAN_MISSING_GET,
     mt.Op.UPDATE: E.WEBINAR_PLAN_MISSING_UPDATE,
 }
-
-
-def encrypted_password(meeting: Meeting) -> str:
-    """Zoom's newer 30-character form plus ``.1``; stable for a meeting's passcode."""
-    digest = hashlib.sha256(f"{meeting.uuid}:{meeting.password}".encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:30] + ".1"
-
-
-def join_url(meeting: Meeting) -> str:
-    url = f"{JOIN_HOST}/{'j' if meeting.kind == 'meeting' else 'w'}/{meeting.id}"
-    return f"{url}?pwd={encrypted_password(meeting)}" if meeting.password else url
 
 
 class _Tail:
@@ -193,15 +181,17 @@ class MeetingService:
                           op: mt.Op) -> None:  # fmt: skip
         """Licence prerequisites: a webinar needs the account's webinar plan and a
         licensed host; any meeting needs a host allowed to host (3161)."""
-        if not host.in_account:
+        if not licence.IN_ACCOUNT.holds(host):
             raise _problem(E.USER_NOT_IN_ACCOUNT, account_id=host.account_id)
-        if kind is Kind.WEBINAR and (account is None or not account.webinar_plan or host.type != 2):
+        if kind is Kind.WEBINAR and (
+            account is None or not account.webinar_plan or not licence.LICENSED.holds(host)
+        ):
             spec = _PLAN_MISSING.get(op, E.WEBINAR_PLAN_MISSING)
             raise _problem(spec, user_id=host.id)
-        if not host.can_host and kind is Kind.WEBINAR:
+        if not licence.MAY_HOST.holds(host) and kind is Kind.WEBINAR:
             # The webinar operations document no 3161; their refusal is this one.
             raise _problem(E.NO_PERMISSION)
-        if not host.can_host or host.type not in (1, 2):
+        if licence.first_failing(licence.HOST_MAY_HOST, host) is not None:
             spec = (
                 E.HOSTING_NOT_ALLOWED_FOR_USER
                 if op in (mt.Op.CREATE, mt.Op.GET, mt.Op.UPDATE)
@@ -321,21 +311,8 @@ class MeetingService:
         quota = self._quota(host)
         now = self._clock.now()
         settings = fields.pop("settings", {})
-        fields.setdefault("type", 2 if kind is Kind.MEETING else 5)
-        fields.setdefault("topic", "Zoom Meeting" if kind is Kind.MEETING else "Zoom Webinar")
-        fields.setdefault("start_time", iso_utc(now))
-        fields.setdefault("password", f"{secrets.randbelow(1_000_000):06d}")
         for _ in range(CAS_ROUNDS):
-            meeting = Meeting(
-                id=secrets.randbelow(90_000_000_000) + 10_000_000_000,  # 11 digits
-                kind=kind.value,
-                uuid=base64.b64encode(secrets.token_bytes(16)).decode(),
-                account_id=host.account_id,
-                host_id=host.id,
-                created_at=iso_utc(now),
-                settings=json.dumps(settings, separators=(",", ":")),
-                **fields,
-            )
+            meeting = new_meeting(kind.value, host, now, settings=settings, **fields)
             extra = await self._rows(
                 functools.partial(ev.created_event, meeting, host, join_url(meeting)),
                 meeting.account_id,

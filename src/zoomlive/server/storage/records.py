@@ -61,7 +61,7 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
     uuid: str
     account_id: str
     host_id: str
-    topic: str = "zoomlive meeting"
+    topic: str = "Zoom Meeting"
     type: int = 2
     status: str = "waiting"
     e2ee: bool = False

@@ -19,6 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+
+from zoomlive.server import licence
 from zoomlive.server.storage import schema as t
 
 #: The columns a PATCH livestream writes, in the order of its parameters.
@@ -26,13 +30,23 @@ FIELDS = ("stream_url", "stream_key", "page_url", "resolution", "configured")
 
 _M = t.meetings.name
 
-#: The meeting's host may stream from this account: ``_check_host``'s conditions on
-#: the host (services/livestream.py), on its row. A test holds the two equal.
-HOST_MAY_STREAM = (
-    f"EXISTS (SELECT 1 FROM {t.users.name} AS u WHERE u.id = {_M}.host_id "  # noqa: S608
-    f"AND u.account_id = {_M}.account_id AND u.in_account AND NOT u.deleted "
-    "AND u.type = 2 AND u.can_host)"
-)
+
+def _host_may_stream() -> str:
+    """The meeting's host may stream from the meeting's account: the host's rows of
+    ``licence.HOST_MAY_STREAM`` (the same table the domain checks in Python), as a
+    condition on the meeting's row. The account's own flags are the caller's."""
+    u = t.users.alias("u")
+    m = t.meetings
+    rules = [
+        u.c[r.field] == r.passes[0] if len(r.passes) == 1 else u.c[r.field].in_(r.passes)
+        for r in licence.HOST_MAY_STREAM
+    ]
+    match = sa.and_(u.c.id == m.c.host_id, u.c.account_id == m.c.account_id, *rules)
+    where = match.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    return f"EXISTS (SELECT 1 FROM {t.users.name} AS u WHERE {where})"  # noqa: S608
+
+
+HOST_MAY_STREAM = _host_may_stream()
 
 Many = Callable[[list[tuple[Any, ...]]], tuple[str, tuple[Any, ...]]]
 
