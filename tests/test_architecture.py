@@ -196,3 +196,101 @@ def test_zoom_header_names_live_in_wire_only(tmp_path: Path) -> None:
     (tmp_path / "zoomlive").mkdir()
     (tmp_path / "zoomlive" / "x.py").write_text('H = "x-zm-trackingid"\n')
     assert _header_literals(tmp_path) == ["zoomlive/x.py:1: x-zm-trackingid"]
+
+
+# -- inside server/ -----------------------------------------------------------------------
+#
+# Today's folders and the layers they are: ``routes``, ``protocol``, ``middleware`` and
+# ``app`` are the HTTP door; ``services`` is the domain (Zoom's rules); ``storage`` the
+# repositories; ``webhooks`` and ``media`` the side effects; ``control`` and ``ui`` the
+# emulator's own API and dashboard.
+
+#: Third-party packages of the web tier.
+WEB = frozenset({"litestar", "uvicorn", "starlette", "httptools", "multipart"})
+#: Folders that hold no HTTP: they may not import the web tier nor its modules.
+NO_HTTP = ("services", "storage", "webhooks", "media")
+HTTP_MODULES = ("routes", "control", "ui", "app", "protocol", "middleware")
+
+
+def folder(module: str) -> str | None:
+    """The folder (or top module) of ``server`` a module belongs to, else None."""
+    parts = module.split(".")
+    return parts[2] if parts[:2] == [TOP, "server"] and len(parts) > 2 else None
+
+
+def third_party(src: Path, top: str = TOP) -> dict[str, set[str]]:
+    """The top-level packages not of ours each module imports."""
+    out: dict[str, set[str]] = {}
+    for name, path in modules(src, top).items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+        out[name] = found - {top}
+    return out
+
+
+def server_violations(edges: dict[str, set[str]], outside: dict[str, set[str]]) -> list[str]:
+    found = []
+    for src, dsts in sorted(edges.items()):
+        here = folder(src)
+        if here in NO_HTTP:
+            found += [f"{src} imports {p}" for p in sorted(outside[src] & WEB)]
+            found += [f"{src} imports {d}" for d in sorted(dsts) if folder(d) in HTTP_MODULES]
+        if here == "storage":
+            found += [f"{src} imports {d}" for d in sorted(dsts) if folder(d) == "services"]
+        if here in ("ui", "control") and "sqlalchemy" in outside[src]:
+            found.append(f"{src} imports sqlalchemy")
+    return found
+
+
+def folder_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Import cycles between the folders of ``server`` (a module's own folder aside)."""
+    between: dict[str, set[str]] = {}
+    for src, dsts in edges.items():
+        a = folder(src)
+        if a is None:
+            continue
+        between.setdefault(a, set()).update(
+            b for d in dsts if (b := folder(d)) is not None and b != a
+        )
+    return cycles(between)
+
+
+def test_inside_server_the_layers_hold(edges: dict[str, set[str]]) -> None:
+    """The domain, storage, webhooks and media import no web framework and no route,
+    control or dashboard module; storage imports no domain module; the dashboard and
+    the control API import no SQLAlchemy."""
+    assert server_violations(edges, third_party(SRC)) == []
+
+
+def test_no_import_cycles_between_server_folders(edges: dict[str, set[str]]) -> None:
+    assert folder_cycles(edges) == []
+
+
+def test_the_server_checks_can_fail(tmp_path: Path) -> None:
+    """Each rule, planted broken once, is reported."""
+    server = tmp_path / "zoomlive" / "server"
+    for d in ("services", "storage", "ui", "routes", "webhooks"):
+        (server / d).mkdir(parents=True)
+        (server / d / "__init__.py").write_text("")
+    (tmp_path / "zoomlive" / "__init__.py").write_text("")
+    (server / "__init__.py").write_text("")
+    (server / "services" / "rules.py").write_text(
+        "import litestar\nfrom zoomlive.server.routes import door\n"
+        "from zoomlive.server.webhooks import send\n"
+    )
+    (server / "routes" / "door.py").write_text("")
+    (server / "storage" / "repo.py").write_text("from zoomlive.server.services import rules\n")
+    (server / "ui" / "page.py").write_text("import sqlalchemy as sa\n")
+    (server / "webhooks" / "send.py").write_text("from zoomlive.server.services import rules\n")
+    g = graph(tmp_path)
+    assert server_violations(g, third_party(tmp_path)) == [
+        "zoomlive.server.services.rules imports litestar",
+        "zoomlive.server.services.rules imports zoomlive.server.routes.door",
+        "zoomlive.server.storage.repo imports zoomlive.server.services.rules",
+        "zoomlive.server.ui.page imports sqlalchemy",
+    ]
+    assert folder_cycles(g) == [["services", "webhooks"]]

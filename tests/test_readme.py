@@ -166,8 +166,8 @@ def test_webhook_snippets_read_the_id_of_every_event_they_receive() -> None:
     import msgspec
 
     from zoomlive.client.webhooks import WebhookReceiver
+    from zoomlive.server.services import events as ev
     from zoomlive.server.storage.records import Meeting, User
-    from zoomlive.server.webhooks import events as ev
     from zoomlive.wire import webhooks as wh
 
     text = docs_text("webhooks.md")

@@ -32,7 +32,10 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from zoomlive.server.control.models import (
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.services.factory import subscription_record
+from zoomlive.server.services.faults import FaultSpec
+from zoomlive.server.services.inputs import (
     AccountId,
     AccountIn,
     AppIn,
@@ -44,11 +47,8 @@ from zoomlive.server.control.models import (
     UserId,
     UserIn,
 )
-from zoomlive.server.control.reasons import reason
-from zoomlive.server.problems import ZoomProblem
-from zoomlive.server.services.faults import FaultSpec
+from zoomlive.server.services.reasons import reason
 from zoomlive.server.storage.records import Account, App, Meeting, Subscription, User
-from zoomlive.server.webhooks.service import subscription_record
 from zoomlive.wire.validate import validate_update
 
 #: The largest seed, file or body. Parsing YAML costs far more than its size in the

@@ -7,7 +7,15 @@ from typing import Any
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
-from zoomlive.server.control.models import (
+from zoomlive.server.control.params import (
+    PageSize,
+    PageToken,
+    PathStr,
+    RuntimeDep,
+    paged,
+)
+from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.inputs import (
     AccountIn,
     AccountPatch,
     AppIn,
@@ -17,14 +25,6 @@ from zoomlive.server.control.models import (
     UserPatch,
     changes,
 )
-from zoomlive.server.control.params import (
-    PageSize,
-    PageToken,
-    PathStr,
-    RuntimeDep,
-    paged,
-)
-from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Account, App, User
 

@@ -15,9 +15,9 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from zoomlive.server.control.reasons import reason as _reason
 from zoomlive.server.middleware import render_error
 from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.services.reasons import reason as _reason
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError
 

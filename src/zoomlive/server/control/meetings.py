@@ -10,7 +10,6 @@ from litestar.params import JSONBody
 from msgspec import Meta
 
 from zoomlive.server.control.errors import field_problem
-from zoomlive.server.control.models import MeetingIn, MeetingPatch, changes
 from zoomlive.server.control.params import (
     PageSize,
     PageToken,
@@ -21,6 +20,7 @@ from zoomlive.server.control.params import (
 )
 from zoomlive.server.media.status import MediaStatus
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.inputs import MeetingIn, MeetingPatch, changes
 from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Meeting
 

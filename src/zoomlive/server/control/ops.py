@@ -13,7 +13,6 @@ from litestar.params import FromQuery, JSONBody
 from zoomlive.server.clock import in_range
 from zoomlive.server.control.errors import field_problem
 from zoomlive.server.control.meetings import BULK_BODY_BYTES
-from zoomlive.server.control.models import ClockIn, ClockOut, ResetIn
 from zoomlive.server.control.params import (
     PageSize,
     PageToken,
@@ -27,6 +26,7 @@ from zoomlive.server.control.params import (
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.faults import Fault, FaultSpec
+from zoomlive.server.services.inputs import ClockIn, ClockOut, ResetIn
 from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import FieldError

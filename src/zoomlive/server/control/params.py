@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
-from zoomlive.server.control.models import ID_PATTERN, INT32_MAX, TEXT_PATTERN
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.inputs import ID_PATTERN, INT32_MAX, TEXT_PATTERN
 from zoomlive.server.services.paging import MAX_PAGE_SIZE, keyset_page
 from zoomlive.wire.ids import MAX_ID
 

@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Controller, get, post, put
 from litestar.params import FromQuery, JSONBody
 
-from zoomlive.server.control.models import AttemptOut, EventOut, SubscriptionIn
 from zoomlive.server.control.params import (
     OutboxStatus,
     PageSize,
@@ -16,6 +15,7 @@ from zoomlive.server.control.params import (
     RuntimeDep,
     paged,
 )
+from zoomlive.server.services.inputs import AttemptOut, EventOut, SubscriptionIn
 from zoomlive.server.services.paging import DEFAULT_PAGE_SIZE
 from zoomlive.server.storage.records import Attempt, OutboxRow, Subscription
 

@@ -31,16 +31,11 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from collections.abc import Callable
 
 from zoomlive.server.media.supervisor import MediaSupervisor
-from zoomlive.server.storage import schema as t
-from zoomlive.server.storage.records import Meeting, from_row
+from zoomlive.server.storage.leases import MediaLeases
+from zoomlive.server.storage.records import Meeting
 from zoomlive.server.storage.store import Store
 from zoomlive.server.tasks import cancel, spawn
 
@@ -53,12 +48,8 @@ LEASE_SECONDS = 2.0
 #: A failed stream's back-off before its next publish: doubles up to the most.
 BACKOFF_FIRST = 5.0
 BACKOFF_MAX = 60.0
-#: Statuses looked up per statement when forgetting deleted meetings.
-SWEEP_BATCH = 500
 #: Seconds between two sweeps for deleted meetings' statuses.
 SWEEP_EVERY = 5.0
-
-_LIVE = sa.select(t.meetings).where(t.meetings.c.stream_live.is_(True))
 
 
 def backoff(failures: int) -> float:
@@ -75,6 +66,7 @@ class Reconciler:
         wall: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._leases_db = MediaLeases(store)
         self._media = media
         #: This process's lease holder id (random: a restarted process is another).
         self.holder = holder or secrets.token_hex(8)
@@ -112,12 +104,8 @@ class Reconciler:
         that another process takes them at once rather than when they expire."""
         if self._store.sole_writer or not self._held_until:
             return
-        c = t.media_leases.c
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                self._alone(t.media_leases.delete().where(c.holder == self.holder)),
-                1.0,
-            )
+            await asyncio.wait_for(self._leases_db.release(self.holder), 1.0)
         self._held_until.clear()
 
     def wake(self) -> None:
@@ -159,7 +147,7 @@ class Reconciler:
         if woke or not store.sole_writer or store.writer.commits != self._seen_commits:
             # The only writer knows nothing changed while it committed nothing.
             self._seen_commits = store.writer.commits
-            self._live = await store.read(_live_streams)
+            self._live = await self._leases_db.live_streams()
         live = self._live
         mine = set(live) if store.sole_writer else await self._leases(set(live))
         if live and not mine and time.monotonic() >= self._worker_at:
@@ -205,15 +193,10 @@ class Reconciler:
     async def _leases(self, live: set[int]) -> set[int]:
         """Renew this process's leases, give up those of streams no longer live, take
         the free and the expired ones; the live streams this process now holds."""
-        c = t.media_leases.c
+        db = self._leases_db
         now = self._wall()
         until = now + LEASE_SECONDS
-
-        async def look(conn: AsyncConnection) -> dict[int, tuple[str, float]]:
-            rows = await conn.execute(sa.select(c.meeting_id, c.holder, c.expires_at))
-            return {int(r[0]): (str(r[1]), float(r[2])) for r in rows}
-
-        leases = await self._store.read(look)
+        leases = await db.all()
         held = {mid for mid, (holder, _) in leases.items() if holder == self.holder}
         free = [mid for mid in live if mid not in leases or leases[mid][1] < now]
         stale = [
@@ -224,45 +207,14 @@ class Reconciler:
         if not held and not free and not stale:
             self._held_until.clear()
             return set()
-        # Each write is one statement in a transaction of its own, on a pooled
-        # connection rather than the writer's batches (whose other rows would join its
-        # locks), and takes its rows in meeting id order: two processes doing this at
-        # once wait for each other and never deadlock.
         if stale:
-            await self._alone(
-                t.media_leases.delete().where(
-                    c.meeting_id.in_(sorted(stale)),
-                    sa.or_(c.holder == self.holder, c.expires_at < now),
-                )
-            )
-        want = sorted((held & live) | set(free))
+            await db.drop(stale, self.holder, now)
+        want = (held & live) | set(free)
         if want:
-            upsert = pg_insert(t.media_leases).values(
-                [{"meeting_id": mid, "holder": self.holder, "expires_at": until} for mid in want]
-            )
-            await self._alone(
-                upsert.on_conflict_do_update(
-                    index_elements=[c.meeting_id],
-                    set_={
-                        "holder": upsert.excluded.holder,
-                        "expires_at": upsert.excluded.expires_at,
-                    },
-                    where=sa.or_(c.holder == self.holder, c.expires_at < now),
-                )
-            )
-
-        async def mine_now(conn: AsyncConnection) -> set[int]:
-            rows = await conn.execute(sa.select(c.meeting_id).where(c.holder == self.holder))
-            return {int(r[0]) for r in rows}
-
-        mine = await self._store.read(mine_now)
+            await db.take(want, self.holder, until, now)
+        mine = await db.held_by(self.holder)
         self._held_until = {mid: until for mid in mine}
         return mine & live
-
-    async def _alone(self, statement: Any) -> None:
-        """One statement, committed in a transaction of its own."""
-        async with self._store.engine.begin() as conn:
-            await conn.execute(statement)
 
     async def _sweep(self, live: dict[int, Meeting]) -> None:
         """Forget the media state of meetings deleted since (by any process)."""
@@ -271,21 +223,6 @@ class Reconciler:
             return
         self._swept_at = now
         known = [mid for mid in self._media.known_ids() if mid not in live]
-        for chunk in _chunks(known, SWEEP_BATCH):
-            stmt = sa.select(t.meetings.c.id).where(t.meetings.c.id.in_(chunk))
-
-            async def q(conn: AsyncConnection, stmt: Any = stmt) -> set[int]:
-                return {int(r[0]) for r in await conn.execute(stmt)}
-
-            found = await self._store.read(q)
-            self._media.forget(mid for mid in chunk if mid not in found)
-
-
-async def _live_streams(conn: AsyncConnection) -> dict[int, Meeting]:
-    rows = await conn.execute(_LIVE)
-    return {int(r.id): from_row(Meeting, r) for r in rows}
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+        if known:
+            found = await self._leases_db.existing(known)
+            self._media.forget(mid for mid in known if mid not in found)

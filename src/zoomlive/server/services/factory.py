@@ -19,7 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from zoomlive.server.clock import iso_utc
-from zoomlive.server.storage.records import Account, App, Meeting, User
+from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.storage.records import Account, App, Meeting, Subscription, User
+from zoomlive.wire import errors as E
+from zoomlive.wire import webhooks as wh
 from zoomlive.wire.meetings import all_meeting_scopes
 from zoomlive.wire.scopes import all_livestream_scopes
 
@@ -130,4 +133,24 @@ def app_record(
         name=name,
         scopes=" ".join(every_scope() if scopes is None else scopes),
         owner_id=owner_id,
+    )
+
+
+def subscription_record(
+    client_id: str, url: str, events: list[str] | None, secret_token: str | None
+) -> Subscription:
+    """An app's subscription before URL validation (not yet enabled), as the control
+    API's PUT and a seed file (``seeding``) make it: the live streaming events unless
+    ``events`` are given, and a fresh secret token unless given."""
+    names = events or list(wh.LIVESTREAM_EVENTS)
+    unknown = [e for e in names if e not in wh.ALL_EVENTS]
+    if unknown:
+        raise ZoomProblem.of(E.UNKNOWN_EVENTS, events=", ".join(unknown))
+    if not url.startswith(("http://", "https://")):
+        raise ZoomProblem.of(E.ENDPOINT_NOT_HTTP)
+    return Subscription(
+        client_id=client_id,
+        url=url,
+        events=" ".join(names),
+        secret_token=secret_token or secrets.token_urlsafe(16),
     )

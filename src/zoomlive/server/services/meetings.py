@@ -29,6 +29,7 @@ import msgspec
 from zoomlive.server import licence
 from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem, unavailable
+from zoomlive.server.services import events as ev
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.services.factory import JOIN_HOST, encrypted_password, join_url, new_meeting
 from zoomlive.server.services.paging import TokenCodec, parse_page
@@ -36,7 +37,6 @@ from zoomlive.server.services.ratelimit import RateLimiter
 from zoomlive.server.storage.lifecycle import NOW, Extra, MeetingStore, Quota, QuotaExhausted, Step
 from zoomlive.server.storage.records import Account, Meeting, User
 from zoomlive.server.storage.store import Store
-from zoomlive.server.webhooks import events as ev
 from zoomlive.wire import errors as E
 from zoomlive.wire import meetings as mt
 from zoomlive.wire.ids import parse_id

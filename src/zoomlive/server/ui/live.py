@@ -29,9 +29,9 @@ from litestar import Request, get
 from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from zoomlive.server.control.models import TEXT_PATTERN
 from zoomlive.server.control.params import RuntimeDep
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.inputs import TEXT_PATTERN
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.storage.records import Meeting
 from zoomlive.server.ui import views

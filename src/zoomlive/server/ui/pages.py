@@ -10,9 +10,9 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from zoomlive.server.control.models import TEXT_PATTERN
 from zoomlive.server.control.params import PathMeetingId, RuntimeDep
 from zoomlive.server.runtime import Runtime
+from zoomlive.server.services.inputs import TEXT_PATTERN
 from zoomlive.server.ui import views
 from zoomlive.server.ui.render import BASE, page
 from zoomlive.server.ui.session import LoginRequired, revoked_key, viewer

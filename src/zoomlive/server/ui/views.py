@@ -14,13 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.services.journal import Entry
-from zoomlive.server.storage import schema as t
-from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription, from_row
+from zoomlive.server.storage.overview import Overview
+from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription
 from zoomlive.server.storage.store import Match
 
 PAGE_SIZE = 50
@@ -102,31 +99,11 @@ async def meetings_page(
 async def meetings(rt: Runtime, ids: list[int]) -> list[Meeting]:
     """These meetings as stored, in one statement (any worker's writes are seen, not
     only this process's)."""
-    if not ids:
-        return []
-    stmt = sa.select(t.meetings).where(t.meetings.c.id.in_(ids))
-
-    async def q(conn: AsyncConnection) -> list[Meeting]:
-        return [from_row(Meeting, r) for r in await conn.execute(stmt)]
-
-    return await rt.store.read(q)
+    return await Overview(rt.store).meetings(ids)
 
 
 async def counts(rt: Runtime) -> dict[str, int]:
-    by_kind = sa.select(t.meetings.c.kind, sa.func.count()).group_by(t.meetings.c.kind)
-    live = sa.select(sa.func.count()).select_from(t.meetings).where(t.meetings.c.stream_live)
-    users = sa.select(sa.func.count()).select_from(t.users)
-
-    async def q(conn: AsyncConnection) -> dict[str, int]:
-        kinds = {str(k): int(n) for k, n in await conn.execute(by_kind)}
-        return {
-            "meetings": kinds.get("meeting", 0),
-            "webinars": kinds.get("webinar", 0),
-            "live streams": int((await conn.execute(live)).scalar_one()),
-            "users": int((await conn.execute(users)).scalar_one()),
-        }
-
-    found = await rt.store.read(q)
+    found = await Overview(rt.store).counts()
     events = await rt.webhooks.db.count(("pending", "delivered", "failed"))
     found.update({f"webhook events {k}": v for k, v in events.items()})
     found["tokens issued"] = await rt.store.count_tokens()
@@ -202,12 +179,7 @@ def history(
 
 
 async def subscriptions(rt: Runtime) -> list[Subscription]:
-    stmt = sa.select(t.subscriptions).order_by(t.subscriptions.c.client_id)
-
-    async def q(conn: AsyncConnection) -> list[Subscription]:
-        return [from_row(Subscription, r) for r in await conn.execute(stmt)]
-
-    return await rt.store.read(q)
+    return await Overview(rt.store).subscriptions()
 
 
 async def version(rt: Runtime, watch: str) -> object:
@@ -220,18 +192,6 @@ async def version(rt: Runtime, watch: str) -> object:
         health = await rt.health()
         return await counts(rt), health["dependencies"], len(await rt.store.list_apps())
     if watch == "webhooks":
-        stmt = sa.select(
-            sa.select(sa.func.count(), sa.func.max(t.attempts.c.id)).subquery(),
-            sa.select(sa.func.count(), sa.func.max(t.outbox.c.id)).subquery(),
-            sa.select(
-                sa.func.count(), sa.func.sum(t.subscriptions.c.failures),
-                sa.func.max(t.subscriptions.c.validated_at),
-            ).subquery(),
-        )  # fmt: skip
         statuses = await rt.webhooks.db.count(("pending", "delivered", "failed"))
-
-        async def q(conn: AsyncConnection) -> tuple[Any, ...]:
-            return tuple((await conn.execute(stmt)).one())
-
-        return await rt.store.read(q), statuses
+        return await Overview(rt.store).webhooks_version(), statuses
     return None

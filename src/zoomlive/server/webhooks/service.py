@@ -34,13 +34,14 @@ from zoomlive.server.clock import Clock
 from zoomlive.server.crashes import redact
 from zoomlive.server.health import ThrottledLog
 from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.services.events import live_streaming_event
+from zoomlive.server.services.factory import subscription_record
 from zoomlive.server.services.journal import Journal
 from zoomlive.server.storage.failures import CommitOutcomeUnknown, StorageUnavailable
 from zoomlive.server.storage.records import Attempt, Meeting, OutboxRow, Subscription
 from zoomlive.server.storage.store import Queued, Store
 from zoomlive.server.storage.webhooks import WebhookStore
 from zoomlive.server.tasks import cancel, spawn
-from zoomlive.server.webhooks.events import live_streaming_event
 from zoomlive.wire import errors as E
 from zoomlive.wire import webhooks as wh
 
@@ -72,26 +73,6 @@ def _headers(secret: str, body: bytes, request_id: str) -> dict[str, str]:
         wh.HEADER_REQUEST_ID: request_id,
         wh.HEADER_TRACKING_ID: f"v=2.0;clid=zl;rid=WH_{secrets.token_hex(8)}",
     }
-
-
-def subscription_record(
-    client_id: str, url: str, events: list[str] | None, secret_token: str | None
-) -> Subscription:
-    """An app's subscription before URL validation (not yet enabled), as the control
-    API's PUT and a seed file (``seeding``) make it: the live streaming events unless
-    ``events`` are given, and a fresh secret token unless given."""
-    names = events or list(wh.LIVESTREAM_EVENTS)
-    unknown = [e for e in names if e not in wh.ALL_EVENTS]
-    if unknown:
-        raise ZoomProblem.of(E.UNKNOWN_EVENTS, events=", ".join(unknown))
-    if not url.startswith(("http://", "https://")):
-        raise ZoomProblem.of(E.ENDPOINT_NOT_HTTP)
-    return Subscription(
-        client_id=client_id,
-        url=url,
-        events=" ".join(names),
-        secret_token=secret_token or secrets.token_urlsafe(16),
-    )
 
 
 class WebhookService:

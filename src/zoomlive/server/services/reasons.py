@@ -6,17 +6,17 @@ from __future__ import annotations
 import ast
 import re
 
-from zoomlive.server.control.models import (
+from zoomlive.server.services.faults import (
+    HEADER_NAME_PATTERN,
+    HEADER_VALUE_PATTERN,
+    METHOD_PATTERN,
+)
+from zoomlive.server.services.inputs import (
     EMAIL_PATTERN,
     ID_PATTERN,
     SCOPE_PATTERN,
     TEXT_PATTERN,
     URL_PATTERN,
-)
-from zoomlive.server.services.faults import (
-    HEADER_NAME_PATTERN,
-    HEADER_VALUE_PATTERN,
-    METHOD_PATTERN,
 )
 
 #: What each pattern means, for messages (msgspec would print the regex).
