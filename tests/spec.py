@@ -45,6 +45,40 @@ def schema(ref_holder: dict[str, Any]) -> dict[str, Any]:
     return {**ref_holder, "components": load_spec()["components"]}
 
 
+def answer_schema(path: str, method: str, status: str) -> dict[str, Any]:
+    """The JSON Schema of an operation's ``application/json`` answer of ``status``."""
+    content = operation(path, method)["responses"][status]["content"]["application/json"]
+    return schema(content["schema"])
+
+
+def resolve(node: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its ``$ref`` followed and an ``allOf`` merged into one
+    object of all the parts' properties."""
+    while "$ref" in node:
+        node = components["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in node:
+        props: dict[str, Any] = {}
+        for part in node["allOf"]:
+            props.update(resolve(part, components).get("properties", {}))
+        return {"type": "object", "properties": props}
+    return node
+
+
+def missing_fields(body: dict[str, Any], node: dict[str, Any], components: dict[str, Any],
+                   prefix: str = "") -> list[str]:  # fmt: skip
+    """Every field the schema lists (through objects; a list's items are its own)
+    that ``body`` lacks, as dotted paths."""
+    out: list[str] = []
+    for name, sub in resolve(node, components).get("properties", {}).items():
+        if name not in body:
+            out.append(prefix + name)
+            continue
+        sub = resolve(sub, components)
+        if sub.get("properties") and isinstance(body[name], dict):
+            out += missing_fields(body[name], sub, components, f"{prefix}{name}.")
+    return out
+
+
 _ERR = re.compile(r"\*\*Error Code:\*\*\s*`(\d+)`\s*<br>\s*(.*?)\s*<br>", re.S)
 
 

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from tests.server.test_errors import zoom_error
-from tests.spec import operation, schema
+from tests.spec import answer_schema, missing_fields
 from tests.support import Api
 from zoomlive.wire import zoom_fields as zf
 
@@ -44,42 +44,10 @@ def _form(fields: dict[str, Any]) -> dict[str, tuple[None, str]]:
     return {k: (None, v if isinstance(v, str) else json.dumps(v)) for k, v in fields.items()}
 
 
-def _answer_schema(kind: str, op: str) -> dict[str, Any]:
-    path, method, status = ANSWERS[(kind, op)]
-    content = operation(path, method)["responses"][status]["content"]["application/json"]
-    return schema(content["schema"])
-
-
-def _resolve(node: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        node = components["schemas"][node["$ref"].rsplit("/", 1)[1]]
-    if "allOf" in node:
-        props: dict[str, Any] = {}
-        for part in node["allOf"]:
-            props.update(_resolve(part, components).get("properties", {}))
-        return {"type": "object", "properties": props}
-    return node
-
-
-def _missing(body: dict[str, Any], node: dict[str, Any], components: dict[str, Any],
-             prefix: str = "") -> list[str]:  # fmt: skip
-    """Every field the schema lists (through objects; a list's items are its own)
-    that ``body`` lacks, as dotted paths."""
-    out: list[str] = []
-    for name, sub in _resolve(node, components).get("properties", {}).items():
-        if name not in body:
-            out.append(prefix + name)
-            continue
-        sub = _resolve(sub, components)
-        if sub.get("properties") and isinstance(body[name], dict):
-            out += _missing(body[name], sub, components, f"{prefix}{name}.")
-    return out
-
-
 def _check_answer(kind: str, op: str, body: dict[str, Any], recurring: bool) -> None:
-    full = _answer_schema(kind, op)
+    full = answer_schema(*ANSWERS[(kind, op)])
     jsonschema.validate(body, full)
-    missing = _missing(body, full, full["components"])
+    missing = missing_fields(body, full, full["components"])
     assert missing == ([] if recurring else ["recurrence"]), missing
     assert body["creation_source"] == "open_api"
 
