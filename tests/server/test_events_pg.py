@@ -40,7 +40,11 @@ SECRET = "events-pg-secret"
 FLAGS = ("host_video", "participant_video", "cn_meeting", "in_meeting", "join_before_host",
          "mute_upon_entry", "watermark", "enforce_login", "close_registration", "waiting_room",
          "meeting_authentication", "device_testing", "private_meeting")  # fmt: skip
-SCALE = 0.001  # 5/20/60 minutes -> 0.3/1.2/3.6 seconds
+#: 5/20/60 minutes -> 1.2/4.8/14.4 seconds: the fourth attempt comes 20.4 s after the
+#: first, past a receiver down for 20 s.
+SCALE = 0.004
+#: How long the receiver answers 503.
+DOWN_SECONDS = 20.0
 #: A connection per request: on a loaded machine a burst can outlast the server's
 #: keep-alive, and a reused connection the server closed meanwhile fails the call.
 FRESH = httpx.Limits(max_keepalive_connections=0)
@@ -118,9 +122,10 @@ def test_a_receiver_down_gets_every_event_with_no_retry_before_its_schedule(
     cluster: Cluster, receiver: Receiver
 ) -> None:
     """150 events, thirty at a time (so their retries fall due together), while the
-    receiver answers 503 for 2 s, both processes delivering: every event is delivered
+    receiver answers 503 for 20 s, both processes delivering: every event is delivered
     in the end, and no attempt came before the schedule said (each retry at least 5,
-    20, 60 minutes, scaled, after the one before)."""
+    20, 60 minutes, scaled, after the one before). Every event is made after the
+    receiver went down, so each is refused until at least its last attempt."""
     api = cluster.apis[0]
     token = api.token()
     host = api.admin("GET", "/meetings/68423085").json()["host_id"]
@@ -130,8 +135,9 @@ def test_a_receiver_down_gets_every_event_with_no_retry_before_its_schedule(
     _settled(cluster.db)
     (rows,) = pg_execute(cluster.db, "SELECT coalesce(max(id), 0) FROM zl_outbox")
     first_id = int(rows[0][0]) + 1
-    receiver.fail_first = True  # every event is retried, however slow the machine
-    receiver.down_until = time.time() + 2.0
+    # Every event is made within seconds of this, so each is refused at least once
+    # (asserted below) and reaches its last attempt only after the receiver is back.
+    receiver.down_until = time.time() + DOWN_SECONDS
 
     async def toggles() -> None:
         async with httpx.AsyncClient(timeout=60, limits=FRESH) as http:
@@ -146,7 +152,7 @@ def test_a_receiver_down_gets_every_event_with_no_retry_before_its_schedule(
                 assert [r.status_code for r in answers] == [204] * len(mids)
 
     asyncio.run(toggles())
-    _settled(cluster.db)
+    _settled(cluster.db, within=DOWN_SECONDS + 30)
     (outbox,) = pg_execute(
         cluster.db, f"SELECT id, status FROM zl_outbox WHERE id >= {first_id} ORDER BY id"
     )

@@ -22,6 +22,7 @@ def test_a_thousand_meetings_in_pages_of_300_each_once_over_4_pages(api: Api) ->
     token = api.token()
     seen: list[int] = []
     pages = 0
+    numbers: list[int] = []
     next_token = ""
     while True:
         query = "?page_size=300" + (f"&next_page_token={next_token}" if next_token else "")
@@ -29,12 +30,15 @@ def test_a_thousand_meetings_in_pages_of_300_each_once_over_4_pages(api: Api) ->
         assert r.status_code == 200, r.text
         page = r.json()
         pages += 1
+        numbers.append(page["page_number"])
         assert page["page_size"] == 300 and page["total_records"] == 1000
+        assert page["page_count"] == 4
         seen.extend(m["id"] for m in page["meetings"])
         next_token = page["next_page_token"]
         if not next_token:
             break
     assert pages == 4
+    assert numbers == [1, 2, 3, 4]  # Zoom's page_number, carried by the token
     assert sorted(seen) == sorted(expected)  # each exactly once
 
 
@@ -57,3 +61,13 @@ def test_page_size_and_token_are_checked_as_zoom_does(api: Api) -> None:
     token = api.token()
     r = api.call("GET", f"/users/me/meetings?next_page_token={first['next_page_token']}", token)
     assert r.status_code == 400
+
+
+def test_a_token_is_refused_before_it_is_read_when_too_long_or_tampered(api: Api) -> None:
+    token = api.token()
+    first = api.call("GET", "/users/me/meetings?page_size=1", token).json()
+    good = first["next_page_token"]
+    tampered = good[:-2] + ("AA" if good[-2:] != "AA" else "BB")
+    for bad in (tampered, good + "x" * 2000, good.replace(".", "", 1)):
+        r = api.call("GET", f"/users/me/meetings?next_page_token={bad}", token)
+        assert (r.status_code, r.json()["code"]) == (400, 300), bad[:40]

@@ -27,7 +27,7 @@ OutboxStatus = Literal["pending", "delivered", "failed"]
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]
 PageToken = Annotated[
     str | None,
-    QueryParameter(max_length=512, pattern=r"^[A-Za-z0-9_=-]*$"),
+    QueryParameter(max_length=512, pattern=r"^[A-Za-z0-9_.=-]*$"),
 ]
 
 T = TypeVar("T")

@@ -343,7 +343,7 @@ class MeetingService:
         more = len(rows) > page.size
         rows = rows[: page.size]
         total = await self.db.count(host.id, kind.value)
-        token = self.pages.encode(scope, rows[-1].id, now) if more and rows else ""
+        token = self.pages.encode(scope, rows[-1].id, now, page.number + 1) if more and rows else ""
         items = [
             mt.MeetingListItem(
                 id=m.id, uuid=m.uuid, host_id=m.host_id, topic=m.topic, type=m.type,
@@ -359,6 +359,7 @@ class MeetingService:
             total_records=total,
             next_page_token=token,
             page_count=-(-total // page.size) if total else 0,
+            page_number=page.number,
             **listed,
         )
 

@@ -16,12 +16,12 @@ total_records, <items>}`` as Zoom's list APIs do.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
+
+from itsdangerous import BadData, URLSafeSerializer
 
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.wire import errors as E
@@ -31,8 +31,13 @@ from zoomlive.wire.models import FieldError
 #: Zoom: "The next page token … expires in 15 minutes."
 TOKEN_TTL_SECONDS = 15 * 60
 DEFAULT_PAGE_SIZE = 30
-MAC_BYTES = 12
 MAX_PAGE_SIZE = 300
+#: Longer than any token this codec makes (a key of at most a few hundred characters):
+#: a longer one is refused before it is decoded.
+MAX_TOKEN_CHARS = 1024
+#: The salt of every page token; the list it pages is added to it (``scope``), so a
+#: token of one list is a bad signature on another.
+SALT = "zoomlive.page-token"
 
 T = TypeVar("T")
 K = TypeVar("K", int, str)
@@ -41,49 +46,57 @@ K = TypeVar("K", int, str)
 class Page(NamedTuple):
     size: int
     after: int  # the last key of the previous page (0: from the start)
+    #: Zoom's ``page_number``: 1 for the first page, one more for each token followed.
+    number: int = 1
+
+
+class Resume(NamedTuple):
+    """What a valid token says: the key to resume after, and the page it opens."""
+
+    after: str
+    number: int
 
 
 class TokenCodec:
-    """Encodes and checks page tokens. The key is the database's (``Runtime.start``
-    keeps it in the meta table), so processes sharing a database accept each other's
-    tokens; without one given, a key of this process alone."""
+    """Signs and checks page tokens with ``itsdangerous`` (HMAC-SHA256, salted per
+    list). The key is the database's (``Runtime.start`` keeps it in the meta table),
+    so processes sharing a database accept each other's tokens; without one given, a
+    key of this process alone. Expiry is on the server clock (``now``), which a test
+    may move, so the token carries its issue time in its signed body."""
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
 
-    def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()[:MAC_BYTES]
+    def _serializer(self, scope: str) -> URLSafeSerializer:
+        return URLSafeSerializer(
+            self._key, salt=f"{SALT}|{scope}", signer_kwargs={"digest_method": hashlib.sha256}
+        )
 
-    def encode(self, scope: str, after: int | str, now: float) -> str:
-        """A token resuming after the key ``after`` (a number or an id)."""
-        body = f"{after}:{int(now)}".encode()
-        raw = body + b"." + self._mac(scope.encode() + b"|" + body)
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    def encode(self, scope: str, after: int | str, now: float, number: int = 2) -> str:
+        """A token resuming after the key ``after`` (a number or an id), opening page
+        ``number``."""
+        token = self._serializer(scope).dumps([str(after), int(now), number])
+        return token if isinstance(token, str) else token.decode()
+
+    def resume(self, scope: str, token: str, now: float) -> Resume | None:
+        """What the token says, or None if it is not a valid, fresh token for
+        ``scope`` (forged, of another list, garbled, expired or too long)."""
+        if len(token) > MAX_TOKEN_CHARS:
+            return None
+        try:
+            body = self._serializer(scope).loads(token)
+        except BadData:
+            return None
+        match body:
+            case [str(after), int(issued), int(number)] if number >= 2:
+                if now - issued <= TOKEN_TTL_SECONDS:
+                    return Resume(after, number)
+        return None
 
     def decode_key(self, scope: str, token: str, now: float) -> str | None:
-        """The key the token resumes after, as text, or None if it is not a valid,
-        fresh token for ``scope``."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except ValueError:
-            return None
-        # body "." mac, the MAC's length fixed (a key may hold dots, and so may a MAC)
-        body, dot, mac = raw[: -MAC_BYTES - 1], raw[-MAC_BYTES - 1 : -MAC_BYTES], raw[-MAC_BYTES:]
-        if dot != b"." or not hmac.compare_digest(mac, self._mac(scope.encode() + b"|" + body)):
-            return None
-        try:
-            after, colon, issued = body.decode().rpartition(":")
-        except UnicodeDecodeError:  # pragma: no cover - the MAC held: we wrote it
-            return None
-        issued_at = parse_uint(issued) if colon else None
-        if issued_at is None or now - issued_at > TOKEN_TTL_SECONDS:
-            return None
-        return after
-
-    def decode(self, scope: str, token: str, now: float) -> int | None:
-        """The numeric key the token resumes after, or None (see ``decode_key``)."""
-        after = self.decode_key(scope, token, now)
-        return None if after is None else parse_uint(after)
+        """The key the token resumes after, as text, or None (see ``resume``)."""
+        found = self.resume(scope, token, now)
+        return None if found is None else found.after
 
 
 def _invalid(name: str) -> ZoomProblem:
@@ -104,13 +117,13 @@ def parse_page(codec: TokenCodec, scope: str, query: Mapping[str, str], now: flo
             raise _invalid("page_size")
         size = min(found, MAX_PAGE_SIZE)
     token = query.get("next_page_token") or ""
-    after = 0
-    if token:
-        found = codec.decode(scope, token, now)
-        if found is None:
-            raise _invalid("next_page_token")
-        after = found
-    return Page(size, after)
+    if not token:
+        return Page(size, 0)
+    resume = codec.resume(scope, token, now)
+    after = None if resume is None else parse_uint(resume.after)
+    if resume is None or after is None:
+        raise _invalid("next_page_token")
+    return Page(size, after, resume.number)
 
 
 async def keyset_page(

@@ -133,7 +133,9 @@ async def logout(request: Request[Any, Any, Any], rt: RuntimeDep) -> Redirect:
         # replayed gets the login form (``session.revoked_key``).
         value = request.cookies.get(COOKIE, "")
         if session_valid(rt.admin_token, value):
-            await rt.store.set_meta(revoked_key(value), str(session_expires(value)))
+            await rt.store.set_meta(
+                revoked_key(rt.admin_token, value), str(session_expires(rt.admin_token, value))
+            )
         return "Logged out."
 
     response = await _act(request, rt, f"{BASE}/login", do)

@@ -29,7 +29,9 @@ async def who(request: Request[Any, Any, Any], rt: Runtime) -> str:
     """The caller (``viewer``), or ``LoginRequired``: also for a session that was
     logged out (``session.revoked_key``), whichever worker it was logged out on."""
     found = viewer(request, rt.admin_token)
-    if found is None or (found != "bearer" and await rt.store.get_meta(revoked_key(found))):
+    if found is None or (
+        found != "bearer" and await rt.store.get_meta(revoked_key(rt.admin_token, found))
+    ):
         raise LoginRequired
     return found
 
