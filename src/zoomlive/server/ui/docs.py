@@ -4,13 +4,17 @@ Zoom routes really do.
 Swagger UI's files come from the ``swagger-ui-py`` package on PyPI (Swagger UI 5, which
 reads OpenAPI 3.1) and are served
 from ``/_zoomlive/ui/static/swagger``: no CDN. Litestar documents the six live stream
-operations and ``/oauth/token`` from handlers that take a raw ``Request`` (they read
-bodies themselves, as Zoom does: Decision 1), so its generated entries say
-``200 string`` with no body. ``zoom_operations`` replaces them, in the document
-Litestar serves, with what the server does: 204 for the PATCHes, JSON and multipart
-bodies, Zoom's ``{code, message, errors}`` for each error status, OAuth's
-``{reason, error}`` on the token endpoint, and bearer and client-credentials security.
-The schemas come from the wire models the client and server share (``msgspec``), so
+operations, the twelve meeting and webinar operations and ``/oauth/token`` from
+handlers that take a raw ``Request`` (they read bodies themselves, as Zoom does:
+Decision 1), so its generated entries say ``200 string`` with no body.
+``zoom_operations`` replaces every one of them, in the document Litestar serves, from
+the route tables (``wire.paths``, ``wire.meetings``) with what the server does: 201 for
+a create, 204 for the PATCHes, PUTs and DELETEs, JSON and multipart bodies, Zoom's
+``{code, message, errors}`` for each error status, OAuth's ``{reason, error}`` on the
+token endpoint, and bearer and client-credentials security with each operation's
+scopes. The schemas come from the wire models the client and server share
+(``msgspec``) and from the generated tables of Zoom's 2025 schema
+(``wire.zoom_fields``: every field of the meeting and webinar objects and bodies), so
 they cannot drift from the code.
 """
 
@@ -31,6 +35,7 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from zoomlive.server.settings import ServerSettings
+from zoomlive.wire import meetings as mt
 from zoomlive.wire import models as m
 from zoomlive.wire.dist import install_hint, version
 from zoomlive.wire.models import (
@@ -59,6 +64,11 @@ CLONE_SITE = Path(__file__).resolve().parents[4] / "site"
 GET_ERRORS = (400, 401, 404, 429, 500, 503)
 PATCH_ERRORS = (400, 401, 404, 413, 415, 429, 500, 503)
 TOKEN_ERRORS = (400, 401, 429)
+#: The meeting operations: those with a body can also answer 413 and 415.
+MEETING_ERRORS = {
+    mt.Op.CREATE: PATCH_ERRORS, mt.Op.LIST: GET_ERRORS, mt.Op.GET: GET_ERRORS,
+    mt.Op.UPDATE: PATCH_ERRORS, mt.Op.DELETE: GET_ERRORS, mt.Op.STATUS: PATCH_ERRORS,
+}  # fmt: skip
 
 _SCHEMA_NAMES = {
     LiveStream: "LiveStream",
@@ -107,7 +117,7 @@ def openapi_config() -> OpenAPIConfig:
         title="zoomlive",
         version=version(),
         description=(
-            "A Zoom-compatible live stream API (the six /v2 live stream operations and "
+            "A Zoom-compatible API (the /v2 meeting, webinar and live stream operations and "
             "/oauth/token) plus the /_zoomlive control API for seeding, inspecting and "
             "resetting the emulator. Control routes need `Authorization: Bearer <admin token>`."
         ),
@@ -164,6 +174,116 @@ def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
     return schemas
 
 
+def _of_value(value: Any) -> dict[str, Any]:
+    """A JSON Schema for a default value of Zoom's object (``wire.zoom_fields``)."""
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, list):
+        return {"type": "array", "items": _of_value(value[0]) if value else {}}
+    if isinstance(value, dict):
+        return {"type": "object", "properties": {k: _of_value(v) for k, v in value.items()}}
+    return {}
+
+
+#: The object fields every answer holds (zoomlive's own state of the meeting).
+_OBJECT_REQUIRED = ("id", "uuid", "host_id", "topic", "type", "start_time", "duration",
+                    "timezone", "created_at", "join_url", "settings")  # fmt: skip
+
+
+def _meeting_schemas() -> dict[str, Any]:
+    """The meeting and webinar objects, bodies and lists: every field of Zoom's 2025
+    schema, typed from its defaults and its body types (generated tables)."""
+    out: dict[str, Any] = {}
+    for kind in Kind:
+        name = kind.value.capitalize()
+        obj = _of_value(mt.OBJECT_DEFAULTS[kind])
+        obj["required"] = list(_OBJECT_REQUIRED)
+        obj["description"] = f"A {kind.value} as Zoom's create and get answer it."
+        out[name] = obj
+        body = {"type": "object", "properties": {
+            k: {"type": t} for k, t in mt.BODY_TYPES[kind].items()}}  # fmt: skip
+        body["description"] = (
+            f"A {kind.value}'s fields (create and update); a form sends each as text, "
+            "read by its type, and ``settings`` as JSON text."
+        )
+        out[f"{name}Body"] = body
+        actions = list(mt.STATUS_ACTIONS[kind])
+        out[f"{name}Status"] = {
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": actions},
+                "status": {"type": "string", "enum": actions,
+                           "description": "Zoom's earlier name for action (Decision 17)."},
+            },
+        }  # fmt: skip
+    _, lists = msgspec.json.schema_components(
+        [mt.MeetingList], ref_template="#/components/schemas/{name}"
+    )
+    out.update(lists)
+    return out
+
+
+def _meeting_operation(route: mt.MeetingRoute) -> dict[str, Any]:
+    name = route.kind.value.capitalize()
+    op = route.op
+    responses: dict[str, Any]
+    if op is mt.Op.CREATE:
+        responses = {
+            "201": {
+                "description": f"The {route.kind.value} created",
+                "content": {"application/json": {"schema": _ref(name)}},
+            }
+        }
+    elif op is mt.Op.GET:
+        responses = {
+            "200": {
+                "description": f"The {route.kind.value}",
+                "content": {"application/json": {"schema": _ref(name)}},
+            }
+        }
+    elif op is mt.Op.LIST:
+        responses = {
+            "200": {
+                "description": "A page of the user's " + route.kind.collection,
+                "content": {"application/json": {"schema": _ref("MeetingList")}},
+            }
+        }
+    else:
+        responses = {"204": {"description": "Done (no content)"}}
+    found: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": MEETING_SUMMARIES[op].format(kind=route.kind.value),
+        "tags": ["Zoom meetings and webinars API"],
+        "security": [{"bearer": []}, {"oauth": sorted(route.accepted_scopes())}],
+        "parameters": [_path_param("userId" if op.on_user else route.kind.id_param)],
+        "responses": {**responses, **_errors(MEETING_ERRORS[op])},
+        "x-zoom-rate-limit-label": route.label.value,
+    }
+    if op is mt.Op.LIST:
+        found["parameters"] += [
+            {"name": "page_size", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "default": mt.PAGE_SIZE_DEFAULT},
+             "description": f"At most {mt.PAGE_SIZE_MAX} (more is taken as {mt.PAGE_SIZE_MAX})."},
+            {"name": "next_page_token", "in": "query", "required": False,
+             "schema": {"type": "string"}},
+        ]  # fmt: skip
+    if op in (mt.Op.CREATE, mt.Op.UPDATE):
+        found["requestBody"] = _body(f"{name}Body")
+    elif op is mt.Op.STATUS:
+        found["requestBody"] = _body(f"{name}Status")
+    return found
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -195,6 +315,13 @@ SUMMARIES = {
     Operation.STATUS: "Update a {kind} livestream's status",
 }
 
+#: Zoom's own summaries for the meeting and webinar operations (its API reference).
+MEETING_SUMMARIES = {
+    mt.Op.CREATE: "Create a {kind}", mt.Op.LIST: "List {kind}s", mt.Op.GET: "Get a {kind}",
+    mt.Op.UPDATE: "Update a {kind}", mt.Op.DELETE: "Delete a {kind}",
+    mt.Op.STATUS: "Update {kind} status",
+}  # fmt: skip
+
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer",
                "description": "An access token from POST /oauth/token."},
@@ -209,8 +336,12 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
     """Rewrite, in place, the Zoom routes' entries of Litestar's document."""
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(_schemas())
+    components["schemas"].update(_meeting_schemas())
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     paths = document.setdefault("paths", {})
+    for meeting_route in mt.MEETING_ROUTES:
+        item = paths.setdefault(meeting_route.template(), {})
+        item[meeting_route.method.lower()] = _meeting_operation(meeting_route)
     for route in LIVESTREAM_ROUTES:
         item = paths.get(route.template(), {})
         op = item.get(route.method.lower())
