@@ -28,9 +28,12 @@ server_logs: list[ServerProcess] = []
 #: Services neither configured nor found at their default address.
 missing_services: list[str] = []
 
-#: Modules that start server processes or time bulk runs; ``--quick`` leaves them out.
-_SLOW_SOURCE = ("ServerProcess", "running(", "subprocess", "_server(", "fresh_pg_database")
-_SLOW_FIXTURES = {"server", "api", "limited_api", "cli", "backend", "zoom_server"}
+E2E = ROOT / "tests" / "e2e"
+#: Fixtures that start processes of their own (the CLI, a server with rate limits on,
+#: the kit's threaded server): a test using one is end-to-end wherever it lives.
+_E2E_FIXTURES = {"limited_api", "cli", "zoom_server"}
+#: What ``--quick`` leaves out, by marker.
+QUICK_SKIPS = ("e2e", "postgres", "slow")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,16 +59,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs: ``e2e`` (under ``tests/e2e/``, or using a fixture
+    that starts processes of its own), ``postgres`` (run on PostgreSQL). ``--quick``
+    runs what carries none of ``QUICK_SKIPS``: unit tests, in-process tests and the
+    tests against the session's one SQLite server."""
+    for item in items:
+        path = Path(str(item.path))
+        if path.is_relative_to(E2E) or _E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)
     if not config.getoption("--quick"):
         return
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        source = Path(str(item.fspath)).read_text()
-        slow = bool(_SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
-            marker in source for marker in _SLOW_SOURCE
-        )
-        (drop if slow or item.get_closest_marker("slow") else keep).append(item)
+        quick = not any(item.get_closest_marker(name) for name in QUICK_SKIPS)
+        (keep if quick else drop).append(item)
     items[:] = keep
     config.hook.pytest_deselected(items=drop)
 

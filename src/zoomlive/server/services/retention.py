@@ -34,7 +34,7 @@ def _trim() -> None:
     """Return free memory at the top and in the middle of glibc's heaps to the OS
     (``malloc_trim``). A large purge frees dict tables and lists that glibc keeps
     otherwise: 100,000 tokens purged a second time left RSS 10.3 MiB above the first
-    purge without it, 1.8 to 6.7 MiB with it (tests/server/test_growth.py). Elsewhere (not
+    purge without it, 1.8 to 6.7 MiB with it (tests/e2e/server/test_growth.py). Elsewhere (not
     glibc) this does nothing."""
     try:
         libc = ctypes.CDLL(None)
