@@ -294,3 +294,65 @@ def test_the_server_checks_can_fail(tmp_path: Path) -> None:
         "zoomlive.server.ui.page imports sqlalchemy",
     ]
     assert folder_cycles(g) == [["services", "webhooks"]]
+
+
+#: The only modules that ask which database this is: the backend, decided once when the
+#: store is made, the engine it makes (SQLAlchemy's dialect) and the migrations (DDL
+#: written per dialect, as Alembic's are).
+DIALECT_HOMES = (
+    "zoomlive.server.storage.backend",
+    "zoomlive.server.storage.engine",
+    "zoomlive.server.storage.migrations",
+)
+
+
+def _names_a_dialect(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith(("sqlite", "postgres"))
+    )
+
+
+def dialect_checks(src: Path, top: str = TOP) -> list[str]:
+    """Each ``x.startswith("sqlite…")``, comparison with a dialect's name or read of
+    ``.dialect.name`` outside ``DIALECT_HOMES``."""
+    found = []
+    for name, path in modules(src, top).items():
+        if name.startswith(DIALECT_HOMES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            asks = (
+                (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("startswith", "endswith")
+                    and any(_names_a_dialect(a) for a in node.args)
+                )
+                or (
+                    isinstance(node, ast.Compare)
+                    and any(_names_a_dialect(c) for c in [node.left, *node.comparators])
+                )
+                or (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "name"
+                    and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == "dialect"
+                )
+            )
+            if asks:
+                found.append(f"{name}:{getattr(node, 'lineno', 0)}")
+    return sorted(set(found))
+
+
+def test_which_database_is_asked_in_one_place() -> None:
+    assert dialect_checks(SRC) == []
+
+
+def test_the_dialect_check_can_fail(tmp_path: Path) -> None:
+    pkg = tmp_path / "zoomlive"
+    pkg.mkdir()
+    (pkg / "a.py").write_text('def f(url):\n    return url.startswith("sqlite")\n')
+    (pkg / "b.py").write_text('def f(conn):\n    return conn.dialect.name == "x"\n')
+    (pkg / "c.py").write_text('def f(kind):\n    return kind == "postgresql"\n')
+    assert dialect_checks(tmp_path) == ["zoomlive.a:2", "zoomlive.b:2", "zoomlive.c:2"]

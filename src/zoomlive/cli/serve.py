@@ -178,7 +178,9 @@ def check_database(url: str) -> None:
         parsed = make_url(url)
     except Exception:
         raise CliError(f"not a database URL: {url!r}; use {SCHEMES}", 2) from None
-    if url.startswith("sqlite"):
+    from zoomlive.server.storage.backend import backend_of
+
+    if backend_of(url).sqlite:
         path = parsed.database or ""
         if path and path != ":memory:":
             folder = Path(path).expanduser().resolve().parent
@@ -279,7 +281,9 @@ def run(
         )
     except ValueError as exc:
         raise CliError(f"{exc}", 2) from None
-    if workers > 1 and settings.is_sqlite:
+    from zoomlive.server.storage.backend import backend_of
+
+    if workers > 1 and not backend_of(settings.database_url).many_processes:
         raise CliError(SQLITE_WORKERS, 2)
     if settings.seed_file:
         check_seed(settings.seed_file)

@@ -65,7 +65,7 @@ class Runtime:
         clock = clock or Clock()
         store = Store(
             settings.database_url,
-            cache_reads=settings.read_cache,
+            cache_reads=settings.cache_reads,
             pool_size=settings.db_pool_size,
             cache_size=settings.read_cache_size,
         )

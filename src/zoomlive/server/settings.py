@@ -111,14 +111,6 @@ class ServerSettings:
     #: ``/_zoomlive/manual``; empty: the clone's ``site/``, when one is built there.
     manual_dir: str = ""
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
-    def read_cache(self) -> bool:
-        return self.is_sqlite if self.cache_reads is None else self.cache_reads
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServerSettings:
         """Read ``ZOOMLIVE_*`` variables; keyword overrides win (CLI flags)."""

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from zoomlive.server.health import Dependency
 from zoomlive.server.storage import schema as t
 from zoomlive.server.storage import streams_sqlite
+from zoomlive.server.storage.backend import backend_of
 from zoomlive.server.storage.engine import (
     WAL_RESTART_FRAMES,
     FileSync,
@@ -107,12 +108,15 @@ class Store:
         self,
         database_url: str,
         *,
-        cache_reads: bool,
+        cache_reads: bool | None,
         pool_size: int = 10,
         cache_size: int = DEFAULT_SIZE,
     ) -> None:
         self.url = database_url
-        self._sqlite = database_url.startswith("sqlite")
+        #: What differs between SQLite and PostgreSQL, decided here, once.
+        self.backend = backend = backend_of(database_url)
+        if cache_reads is None:
+            cache_reads = backend.read_model_by_default
         self.engine: AsyncEngine = make_engine(database_url, pool_size=pool_size)
         wal = wal_path(database_url)
         #: The database as the store last saw it (``/_zoomlive/health`` reports it).
@@ -121,18 +125,14 @@ class Store:
             self.engine,
             maintenance=restart_wal(wal) if wal else None,
             dependency=self.dependency,
-            driver_batches=database_url.startswith("sqlite"),
-            lock_rows=None if self._sqlite else lock_meetings,
+            driver_batches=backend.driver_batches,
+            lock_rows=lock_meetings if backend.locks_rows else None,
         )
         self.cache = ReadModel(cache_size) if cache_reads else None
         #: Whether a PATCH livestream whose meeting the read model does not hold skips
         #: reading it (``save_stream_if_host_may_stream``): SQLite 3.35+ with the read
         #: model, the server its database's only writer.
-        self.defers_stream_reads = (
-            self.cache is not None
-            and self._sqlite
-            and streams_sqlite.IF_HOST_MAY_STREAM is not None
-        )
+        self.defers_stream_reads = self.cache is not None and backend.unread_stream_writes
         self._wal = wal
         #: A read model's misses, on a file-backed SQLite database (opened in ``open``).
         self._sync: SyncReads | None = None
@@ -140,7 +140,7 @@ class Store:
         #: PostgreSQL without the read model: the request path's rows in one statement.
         self.hot = (
             HotReads(asyncpg_dsn(database_url), readers=2, timeout=5)
-            if cache_reads is False and database_url.startswith("postgresql")
+            if not cache_reads and backend.hot_reads
             else None
         )
         self._checkpointer: asyncio.Task[None] | None = None
@@ -215,7 +215,7 @@ class Store:
         if self._sync is not None:
             self._sync.close()
             self._sync = self._group = None
-        if self.url.startswith("sqlite"):
+        if self._wal is not None:
             with contextlib.suppress(Exception):
                 await checkpoint(self.engine)
         await self.engine.dispose()
@@ -229,7 +229,7 @@ class Store:
     def sole_writer(self) -> bool:
         """Whether this process is its database's only writer (SQLite: README), so
         that nothing in the database changed while ``writer.commits`` stayed the same."""
-        return self._sqlite
+        return self.backend.sole_writer
 
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a read on a pooled connection; once more on a fresh one if the
@@ -378,14 +378,7 @@ class Store:
         return record
 
     def _dialect_insert(self, table: sa.Table) -> Any:
-        """INSERT with this database's ON CONFLICT clause available."""
-        if self.url.startswith("sqlite"):
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            return sqlite_insert(table)
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
+        return self.backend.insert(table)
 
     def _insert_new(self, table: sa.Table) -> Any:
         return self._dialect_insert(table).on_conflict_do_nothing()
@@ -657,13 +650,7 @@ class Store:
         elif text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = f"%{escaped}%"
-            # SQLite's LIKE already ignores ASCII case; its ILIKE wraps both sides in
-            # lower(), which costs a function call per row.
-            topic = t.meetings.c.topic
-            if self.engine.dialect.name == "sqlite":
-                where.append(topic.like(pattern, escape="\\"))
-            else:
-                where.append(topic.ilike(pattern, escape="\\"))
+            where.append(self.backend.contains(t.meetings.c.topic, pattern))
         return where
 
     async def page(
@@ -736,7 +723,7 @@ class Store:
         def after(_: object) -> None:
             self._merge(meeting.id, {f: getattr(meeting, f) for f in _STREAM_FIELDS})
 
-        if self._sqlite:
+        if self.backend.sqlite:
             stream = streams_sqlite.UPDATE
             values = (meeting.stream_url, meeting.stream_key, meeting.page_url,
                       meeting.resolution, meeting.configured, meeting.id)  # fmt: skip
@@ -855,7 +842,7 @@ class Store:
     ) -> None:
         """The one way many records are written: the control API's bulk create
         (``insert_all``) and a seed file (``seed_once``) both come here."""
-        sqlite = self.url.startswith("sqlite")
+        sqlite = self.backend.sqlite
         for table, rows in by_table:
             if sqlite and len(rows) > 1:
                 # Many rows (a bulk create): the driver's executemany straight,
