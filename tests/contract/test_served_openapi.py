@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import jsonschema
 
-from tests.support import Api
+from tests.support import ADMIN_TOKEN, Api
 
 #: What each call sends: (path params, body), valid and invalid.
 Call = tuple[dict[str, str], Any, str | None]
@@ -138,4 +138,43 @@ def test_the_token_endpoint_answers_only_what_it_documents(api: Api) -> None:
     ):
         assert str(r.status_code) in documented, r.status_code
         node = documented[str(r.status_code)]["content"]["application/json"]["schema"]
+        jsonschema.validate(r.json(), _schema(doc, node))
+
+
+def test_the_control_api_documents_its_errors_and_speaks_to_people(api: Api) -> None:
+    """Each control operation has a summary in words, and its errors are documented in
+    the shape it answers them: a bad value (400), no admin token (401), an unknown
+    record (404) and one that exists (409), each validating against the document."""
+    doc = _doc(api)
+    ops = {
+        (path, method): op
+        for path, item in doc["paths"].items()
+        if path.startswith("/_zoomlive/") and not path.startswith("/_zoomlive/docs")
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+    }
+    assert len(ops) >= 35
+    for (path, method), op in ops.items():
+        assert " " in op.get("summary", ""), (method, path, op.get("summary"))
+        for status, answer in op["responses"].items():
+            if status.startswith("4"):
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ZoomError"), (method, path, status)
+    account = api.admin("POST", "/accounts", {"plan": "pro"}).json()
+    calls = [
+        ("POST", "/accounts", {"plan": 5}, True, 400),
+        ("POST", "/accounts", {"plan": "pro"}, False, 401),
+        ("GET", "/accounts/no-such-account", None, True, 404),
+        ("POST", "/accounts", {"id": account["id"], "plan": "pro"}, True, 409),
+    ]
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    for method, path, body, auth, status in calls:
+        r = api.http.request(method, f"{api.base_url}/_zoomlive{path}", json=body,
+                             headers=admin if auth else {})  # fmt: skip
+        assert r.status_code == status, (method, path, r.text)
+        template = (
+            "/_zoomlive/accounts/{account_id}" if "no-such" in path else "/_zoomlive/accounts"
+        )
+        documented = doc["paths"][template][method.lower()]["responses"]
+        node = documented[str(status)]["content"]["application/json"]["schema"]
         jsonschema.validate(r.json(), _schema(doc, node))

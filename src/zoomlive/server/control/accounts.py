@@ -32,11 +32,15 @@ from zoomlive.server.storage.records import Account, App, User
 class AccountsController(Controller):
     path = "/"
 
-    @post("/accounts", status_code=201)
+    @post(
+        "/accounts",
+        status_code=201,
+        summary="Create an account (plan, live streaming, webinar plan)",
+    )
     async def create_account(self, rt: RuntimeDep, data: JSONBody[AccountIn]) -> Account:
         return await rt.admin.create_account(**changes(data))
 
-    @get("/accounts")
+    @get("/accounts", summary="Accounts, a page at a time")
     async def list_accounts(
         self,
         rt: RuntimeDep,
@@ -45,23 +49,30 @@ class AccountsController(Controller):
     ) -> dict[str, Any]:
         return await _page(rt, "accounts", None, page_size, next_page_token)
 
-    @get("/accounts/{account_id:str}")
+    @get("/accounts/{account_id:str}", summary="An account")
     async def get_account(self, rt: RuntimeDep, account_id: PathStr) -> Account:
         return await rt.admin.get_account(account_id)
 
-    @patch("/accounts/{account_id:str}")
+    @patch(
+        "/accounts/{account_id:str}",
+        summary="Change an account's plan or flags (only the fields given)",
+    )
     async def update_account(
         self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[AccountPatch]
     ) -> Account:
         return await rt.admin.update_account(account_id, **changes(data))
 
-    @post("/accounts/{account_id:str}/users", status_code=201)
+    @post(
+        "/accounts/{account_id:str}/users",
+        status_code=201,
+        summary="Add a user (host) to an account",
+    )
     async def create_user(
         self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[UserIn]
     ) -> User:
         return await rt.admin.create_user(account_id, **changes(data))
 
-    @get("/accounts/{account_id:str}/users")
+    @get("/accounts/{account_id:str}/users", summary="An account's users, a page at a time")
     async def list_users(
         self,
         rt: RuntimeDep,
@@ -71,17 +82,24 @@ class AccountsController(Controller):
     ) -> dict[str, Any]:
         return await _page(rt, "users", account_id, page_size, next_page_token)
 
-    @get("/users/{user_id:str}")
+    @get("/users/{user_id:str}", summary="A user")
     async def get_user(self, rt: RuntimeDep, user_id: PathStr) -> User:
         return await rt.admin.get_user(user_id)
 
-    @patch("/users/{user_id:str}")
+    @patch(
+        "/users/{user_id:str}",
+        summary="Change a user's licence, standing or email (only the fields given)",
+    )
     async def update_user(
         self, rt: RuntimeDep, user_id: PathStr, data: JSONBody[UserPatch]
     ) -> User:
         return await rt.admin.update_user(user_id, **changes(data))
 
-    @post("/accounts/{account_id:str}/apps", status_code=201)
+    @post(
+        "/accounts/{account_id:str}/apps",
+        status_code=201,
+        summary="Add a Server-to-Server OAuth app (its credentials and scopes)",
+    )
     async def create_app(self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[AppIn]) -> App:
         return await rt.admin.create_app(
             account_id,
@@ -92,7 +110,7 @@ class AccountsController(Controller):
             owner_id=data.owner_id,
         )
 
-    @get("/accounts/{account_id:str}/apps")
+    @get("/accounts/{account_id:str}/apps", summary="An account's apps, a page at a time")
     async def list_apps(
         self,
         rt: RuntimeDep,
@@ -102,7 +120,9 @@ class AccountsController(Controller):
     ) -> dict[str, Any]:
         return await _page(rt, "apps", account_id, page_size, next_page_token)
 
-    @patch("/apps/{client_id:str}")
+    @patch(
+        "/apps/{client_id:str}", summary="Change an app's scopes or name (only the fields given)"
+    )
     async def update_app(self, rt: RuntimeDep, client_id: PathStr, data: JSONBody[AppPatch]) -> App:
         return await rt.admin.update_app(client_id, **changes(data))
 

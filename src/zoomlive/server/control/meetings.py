@@ -67,11 +67,21 @@ async def _create(rt: Runtime, kind: str, data: MeetingIn | list[MeetingIn]) -> 
 class MeetingsController(Controller):
     path = "/"
 
-    @post("/meetings", status_code=201, request_max_body_size=BULK_BODY_BYTES)
+    @post(
+        "/meetings",
+        status_code=201,
+        request_max_body_size=BULK_BODY_BYTES,
+        summary="Create a meeting, or many from an array in one transaction",
+    )
     async def create_meeting(self, rt: RuntimeDep, data: JSONBody[MeetingsIn]) -> Any:
         return await _create(rt, "meeting", data)
 
-    @post("/webinars", status_code=201, request_max_body_size=BULK_BODY_BYTES)
+    @post(
+        "/webinars",
+        status_code=201,
+        request_max_body_size=BULK_BODY_BYTES,
+        summary="Create a webinar, or many from an array in one transaction",
+    )
     async def create_webinar(self, rt: RuntimeDep, data: JSONBody[MeetingsIn]) -> Any:
         return await _create(rt, "webinar", data)
 
@@ -102,16 +112,26 @@ class MeetingsController(Controller):
     async def get_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> MeetingView:
         return _view(rt, await rt.admin.get_meeting(meeting_id))
 
-    @patch("/meetings/{meeting_id:int}")
+    @patch(
+        "/meetings/{meeting_id:int}", summary="Change a meeting or webinar (only the fields given)"
+    )
     async def update_meeting(
         self, rt: RuntimeDep, meeting_id: PathMeetingId, data: JSONBody[MeetingPatch]
     ) -> Meeting:
         return await rt.admin.update_meeting(meeting_id, **changes(data))
 
-    @post("/meetings/{meeting_id:int}/start", status_code=200)
+    @post(
+        "/meetings/{meeting_id:int}/start",
+        status_code=200,
+        summary="The host joins: the meeting starts (meeting.started)",
+    )
     async def start_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> Meeting:
         return await rt.admin.start_meeting(meeting_id)
 
-    @post("/meetings/{meeting_id:int}/end", status_code=200)
+    @post(
+        "/meetings/{meeting_id:int}/end",
+        status_code=200,
+        summary="The host leaves: the meeting ends, its live stream stops",
+    )
     async def end_meeting(self, rt: RuntimeDep, meeting_id: PathMeetingId) -> Meeting:
         return await rt.admin.end_meeting(meeting_id)

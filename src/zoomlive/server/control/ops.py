@@ -83,7 +83,7 @@ class OpsController(Controller):
     async def demo(self, rt: RuntimeDep) -> dict[str, Any]:
         return await rt.admin.seed_demo()
 
-    @get("/clock")
+    @get("/clock", summary="The server's clock (emulated time, frozen or running)")
     async def get_clock(self, rt: RuntimeDep) -> ClockOut:
         return _clock_out(rt)
 
@@ -123,15 +123,15 @@ class OpsController(Controller):
     async def add_fault(self, rt: RuntimeDep, data: JSONBody[FaultSpec]) -> Fault:
         return rt.faults.add(data)
 
-    @get("/faults")
+    @get("/faults", summary="The faults in force, with their hits")
     async def list_faults(self, rt: RuntimeDep) -> list[Fault]:
         return rt.faults.list()
 
-    @delete("/faults", status_code=204)
+    @delete("/faults", status_code=204, summary="Remove every fault")
     async def clear_faults(self, rt: RuntimeDep) -> None:
         rt.faults.clear()
 
-    @delete("/faults/{fault_id:int}", status_code=204)
+    @delete("/faults/{fault_id:int}", status_code=204, summary="Remove one fault")
     async def remove_fault(self, rt: RuntimeDep, fault_id: PathFaultId) -> None:
         if not rt.faults.remove(fault_id):
             raise ZoomProblem.of(E.RECORD_NOT_FOUND, what="Fault", key=fault_id)
@@ -166,6 +166,6 @@ class OpsController(Controller):
         return await paged(rt, "entries", scope, fetch, count, lambda e: e.id, int,
                            page_size, next_page_token)  # fmt: skip
 
-    @delete("/journal", status_code=204)
+    @delete("/journal", status_code=204, summary="Empty the journal")
     async def clear_journal(self, rt: RuntimeDep) -> None:
         rt.journal.clear()

@@ -49,7 +49,10 @@ class WebhooksController(Controller):
         await rt.admin.get_app(client_id)  # 404 for an app that does not exist
         return await rt.webhooks.subscribe(client_id, data.url, data.events, data.secret_token)
 
-    @get("/apps/{client_id:str}/subscription")
+    @get(
+        "/apps/{client_id:str}/subscription",
+        summary="The app's event subscription and its standing",
+    )
     async def get_subscription(self, rt: RuntimeDep, client_id: PathStr) -> Subscription:
         return await rt.webhooks.get_subscription(client_id)
 

@@ -392,10 +392,49 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+CONTROL = "/_zoomlive/"
+#: What the control API answers besides its success: a bad value (400, naming the
+#: field), no or a wrong admin token (401), no such record (404), one that exists
+#: (409, a create), a body past its bound (413).
+CONTROL_ERRORS = {
+    "400": "A bad value: `errors` names the field (Decision 2)",
+    "401": "No admin token, or a wrong one (`Authorization: Bearer <admin token>`)",
+    "404": "No such record",
+    "409": "A record with this id exists; nothing was changed",
+    "413": "The body is larger than this route takes",
+}
+
+
+def control_operations(document: dict[str, Any]) -> dict[str, Any]:
+    """The control API's entries say what it answers for errors: Zoom's shape,
+    ``{code, message, errors}``, not Litestar's ``{status_code, detail, extra}``."""
+    for path, item in document.get("paths", {}).items():
+        if not path.startswith(CONTROL) or path.startswith((DOCS, MANUAL, STATIC)):
+            continue
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            statuses = {"400", "401"} if path != f"{CONTROL}health" else set()
+            if "{" in path:
+                statuses.add("404")
+            if method == "post" and op["responses"].keys() & {"201"}:
+                statuses.add("409")
+            if method in ("post", "put", "patch"):
+                statuses.add("413")
+            for status in sorted(statuses | {k for k in op["responses"] if k.startswith("4")}):
+                op["responses"][status] = {
+                    "description": CONTROL_ERRORS.get(status, "An error"),
+                    "content": {"application/json": {"schema": _ref("ZoomError")}},
+                }
+    return document
+
+
 def corrected(schema: dict[str, Any]) -> dict[str, Any]:
-    """Litestar's document with the Zoom routes corrected (in place, once)."""
+    """Litestar's document with the Zoom routes and the control API's errors corrected
+    (in place, once)."""
     if not schema.get(CORRECTED):
         zoom_operations(schema)
+        control_operations(schema)
         schema[CORRECTED] = True
     return schema
 
