@@ -78,23 +78,13 @@ class Runtime:
         webhooks = WebhookService(store, clock, journal, retry_scale=settings.webhook_retry_scale)
         limiter = RateLimiter(backend, enabled=settings.rate_limits)
         media = MediaSupervisor(journal, clock.now, settings.media)
-        meetings = MeetingService(
-            store,
-            clock,
-            limiter,
-            webhooks.event_rows,
-            webhooks.outbox_rows,
-            webhooks.wake,
-            on_ended=media.meeting_ended,
-        )
+        meetings = MeetingService(store, clock, limiter, events=webhooks, media=media)
         return cls(
             settings=settings,
             clock=clock,
             store=store,
             auth=AuthService(store, clock, settings.token_ttl_seconds),
-            livestream=LiveStreamService(
-                store, clock, webhooks.outbox_rows, webhooks.wake, media=media
-            ),
+            livestream=LiveStreamService(store, clock, events=webhooks, media=media),
             meetings=meetings,
             admin=AdminService(store, clock, meetings),
             limiter=limiter,

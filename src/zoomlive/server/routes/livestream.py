@@ -10,7 +10,7 @@ under the PATCH goal once the real work is added).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -30,8 +30,6 @@ from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import parse_id, parse_uint
 from zoomlive.wire.paths import LIVESTREAM_ROUTES, Kind, Operation, Route, match_livestream
-
-Headers = list[tuple[str, str]]
 
 
 class LiveStreamEndpoints:
@@ -174,31 +172,28 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
         try:
             if method == "GET":
                 payload = await endpoints.get(kind, raw_id, authorization, query_token, info)
-                await _send(send, 200, payload, JSON_TYPE, ())
+                await _send(send, 200, payload, JSON_TYPE)
                 return
             op = Operation.STATUS if is_status else Operation.UPDATE
             await endpoints.patch(kind, op, raw_id, authorization, query_token, info, read)
-            await _send(send, 204, b"", None, ())
+            await _send(send, 204, b"", None)
         except (ZoomProblem, StorageUnavailable) as exc:
             problem = exc if isinstance(exc, ZoomProblem) else unavailable()
             body, media = render_error(scope, problem, accept)
             if problem.headers:  # a 429 brings its own rate-limit headers
                 info.headers = list(problem.headers.items())
-            await _send(send, problem.status, body, media, ())
+            await _send(send, problem.status, body, media)
 
     return asgi
 
 
-async def _send(
-    send: Send, status: int, body: bytes, media: str | None, extra: Iterable[tuple[str, str]]
-) -> None:
+async def _send(send: Send, status: int, body: bytes, media: str | None) -> None:
     """Tracking id and rate-limit headers are added by the front door."""
     headers: list[tuple[bytes, bytes]] = []
     if media is not None:
         headers.append((b"content-type", media.encode()))
     if status != 204:
         headers.append((b"content-length", str(len(body)).encode()))
-    headers.extend((k.encode(), v.encode()) for k, v in extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 

@@ -7,8 +7,8 @@ any lookup, so a bad body never reveals whether an id exists.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
@@ -17,28 +17,14 @@ from zoomlive.server import licence
 from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.auth import Principal
+from zoomlive.server.services.ports import EventSink, MediaSink
 from zoomlive.server.storage.records import Account, Meeting, User
-from zoomlive.server.storage.store import Queued, Store
+from zoomlive.server.storage.store import Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import parse_id
 from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate
 from zoomlive.wire.paths import Kind
 from zoomlive.wire.validate import validate_status, validate_update
-
-#: Given a meeting's new state and whether it went live: the statements (webhook
-#: outbox rows) to run in the same transaction as the state change.
-EventRows = Callable[[Meeting, bool], Awaitable[list[Queued]]]
-
-
-class StreamMedia(Protocol):
-    """What a stream's media feed needs to hear (``zoomlive.server.media``): called
-    after the commit, only when a compare-and-set changed the stream, in commit order.
-    Configuring a stream tells it nothing: media costs the API nothing until a stream
-    starts (README, "Real media")."""
-
-    def started(self, meeting: Meeting) -> None: ...
-
-    def stopped(self, meeting_id: int) -> None: ...
 
 
 class LiveStreamService:
@@ -46,14 +32,12 @@ class LiveStreamService:
         self,
         store: Store,
         clock: Clock,
-        events: EventRows | None = None,
-        on_committed: Callable[[], None] | None = None,
-        media: StreamMedia | None = None,
+        events: EventSink | None = None,
+        media: MediaSink | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._events = events
-        self._on_committed = on_committed
         self._media = media
 
     def parse_id(self, kind: Kind, raw: str) -> int:
@@ -157,7 +141,7 @@ class LiveStreamService:
 
     async def _transition(self, meeting: Meeting, *, live: bool, settings: dict[str, Any]) -> bool:
         expected = msgspec.structs.replace(meeting, **settings, stream_live=live)
-        extra = await self._events(expected, live) if self._events is not None else []
+        extra = await self._events.outbox_rows(expected, live) if self._events is not None else []
         changed, seen = await self._store.transition_stream(
             meeting.id,
             live=live,
@@ -174,8 +158,8 @@ class LiveStreamService:
             # commit between that UPDATE and the read): the start found it live, a
             # no-op, and answers 204 as any start of a live stream does.
             raise ZoomProblem.of(E.not_started(Kind(meeting.kind)), id=meeting.id)
-        if changed and extra and self._on_committed is not None:
-            self._on_committed()
+        if changed and extra and self._events is not None:
+            self._events.wake()
         return changed
 
     def _media_hook(self, live: bool) -> Callable[[Meeting], None] | None:

@@ -21,7 +21,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -33,6 +33,7 @@ from zoomlive.server.services import events as ev
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.services.factory import JOIN_HOST, encrypted_password, join_url, new_meeting
 from zoomlive.server.services.paging import TokenCodec, parse_page
+from zoomlive.server.services.ports import Body, EventSink, MediaSink
 from zoomlive.server.services.ratelimit import RateLimiter
 from zoomlive.server.storage.lifecycle import NOW, Extra, MeetingStore, Quota, QuotaExhausted, Step
 from zoomlive.server.storage.records import Account, Meeting, User
@@ -42,13 +43,6 @@ from zoomlive.wire import meetings as mt
 from zoomlive.wire.ids import parse_id
 from zoomlive.wire.meeting_body import validate_meeting_body, validate_status_action
 from zoomlive.wire.paths import Kind
-
-#: The whole event at the moment of the change (``["event"]`` names it).
-Body = Callable[[float], dict[str, Any]]
-#: Builds the outbox rows of one event for an account.
-EventRows = Callable[[str, Body], Awaitable[Extra]]
-#: The live streaming event's rows for a meeting's new stream state.
-LiveRows = Callable[[Meeting, bool], Awaitable[Extra]]
 
 #: Attempts at a compare-and-set before giving up to a concurrent writer.
 CAS_ROUNDS = 5
@@ -132,20 +126,16 @@ class MeetingService:
         store: Store,
         clock: Clock,
         limiter: RateLimiter,
-        event_rows: EventRows | None = None,
-        live_rows: LiveRows | None = None,
-        on_committed: Callable[[], None] | None = None,
-        on_ended: Callable[[int], None] | None = None,
+        events: EventSink | None = None,
+        media: MediaSink | None = None,
     ) -> None:
         self._store = store
         self.db = MeetingStore(store)
         self._clock = clock
         self._limiter = limiter
-        self._event_rows = event_rows
-        self._live_rows = live_rows
-        self._on_committed = on_committed
+        self._events = events
         #: Told, after the commit, that a meeting ended (its media feed closes).
-        self._on_ended = on_ended
+        self._media = media
         self.pages = TokenCodec()
 
     # -- who and what -------------------------------------------------------------------
@@ -432,8 +422,8 @@ class MeetingService:
         if row is None:  # deleted meanwhile by another call: that one answered 204
             raise _problem(E.not_found(kind), id=meeting.id)
         self._committed([*extras, *extra])
-        if self._on_ended is not None:  # after the commit: its media feed closes
-            self._on_ended(meeting.id)
+        if self._media is not None:  # after the commit: its media feed closes
+            self._media.meeting_ended(meeting.id)
 
     # -- status: the API's end, and the host's side ---------------------------------------
 
@@ -485,8 +475,8 @@ class MeetingService:
         stream_row, end_row = await self.db.apply(steps, self._clock.now)
         if stream_row is not None or end_row is not None:
             self._committed(extras)
-            if self._on_ended is not None:
-                self._on_ended(meeting.id)
+            if self._media is not None:
+                self._media.meeting_ended(meeting.id)
         return end_row is not None
 
     async def _end_steps(
@@ -496,7 +486,7 @@ class MeetingService:
         with its event (a step that changes nothing queues nothing), both at the
         moment the transaction reads (``NOW``); the two steps and every event row."""
         stopped = msgspec.structs.replace(meeting, stream_live=False)
-        live_extra = await self._live_rows(stopped, False) if self._live_rows else []
+        live_extra = await self._events.outbox_rows(stopped, False) if self._events else []
         ended = msgspec.structs.replace(stopped, status="ended")
         end_extra = await self._rows(
             functools.partial(ev.ended_event, ended, host), meeting.account_id
@@ -513,8 +503,8 @@ class MeetingService:
     # -- events -------------------------------------------------------------------------
 
     async def _rows(self, body: Body, account_id: str) -> Extra:
-        return await self._event_rows(account_id, body) if self._event_rows else []
+        return await self._events.event_rows(account_id, body) if self._events else []
 
     def _committed(self, extra: Extra) -> None:
-        if extra and self._on_committed is not None:
-            self._on_committed()
+        if extra and self._events is not None:
+            self._events.wake()
