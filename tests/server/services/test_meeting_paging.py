@@ -67,7 +67,8 @@ def test_a_token_is_refused_before_it_is_read_when_too_long_or_tampered(api: Api
     token = api.token()
     first = api.call("GET", "/users/me/meetings?page_size=1", token).json()
     good = first["next_page_token"]
-    tampered = good[:-2] + ("AA" if good[-2:] != "AA" else "BB")
+    # A character inside the signature (the last one may carry only padding bits).
+    tampered = good[:-6] + ("A" if good[-6] != "A" else "B") + good[-5:]
     for bad in (tampered, good + "x" * 2000, good.replace(".", "", 1)):
         r = api.call("GET", f"/users/me/meetings?next_page_token={bad}", token)
         assert (r.status_code, r.json()["code"]) == (400, 300), bad[:40]

@@ -18,6 +18,7 @@ from zoomlive.server.clock import Clock
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.services.auth import Principal
 from zoomlive.server.services.ports import EventSink, MediaSink
+from zoomlive.server.storage.lifecycle import NOW, MeetingStore
 from zoomlive.server.storage.records import Account, Meeting, User
 from zoomlive.server.storage.store import Store
 from zoomlive.wire import errors as E
@@ -36,6 +37,8 @@ class LiveStreamService:
         media: MediaSink | None = None,
     ) -> None:
         self._store = store
+        #: Every state change's compare-and-set (``storage.lifecycle``).
+        self._lifecycle = MeetingStore(store)
         self._clock = clock
         self._events = events
         self._media = media
@@ -142,15 +145,14 @@ class LiveStreamService:
     async def _transition(self, meeting: Meeting, *, live: bool, settings: dict[str, Any]) -> bool:
         expected = msgspec.structs.replace(meeting, **settings, stream_live=live)
         extra = await self._events.outbox_rows(expected, live) if self._events is not None else []
-        changed, seen = await self._store.transition_stream(
-            meeting.id,
-            live=live,
-            values=settings,
-            require_started=live,
-            now=self._clock.now,
-            extra=extra,
-            on_changed=self._media_hook(live),
-        )
+        expect: dict[str, Any] = {"stream_live": not live}
+        if live:
+            expect["status"] = "started"
+        step = self._lifecycle.update(
+            meeting.id, expect, {**settings, "stream_live": live, "stream_changed_at": NOW},
+            extra, on_changed=self._media_hook(live),
+        )  # fmt: skip
+        changed, seen = await self._lifecycle.transition(step, self._clock.now)
         if not changed and live and seen is not None and seen.status != "started":
             # The start did not apply because the meeting is not running (it ended
             # meanwhile). A running meeting whose stream reads not live here was live

@@ -418,12 +418,11 @@ class MeetingService:
         extra = await self._rows(
             functools.partial(ev.deleted_event, meeting, host), meeting.account_id
         )
-        *_, row = await self.db.apply([*steps, self.db.delete(meeting.id, extra)], self._clock.now)
+        gone = self.db.delete(meeting.id, extra, on_changed=self._feed_closes)
+        *_, row = await self.db.apply([*steps, gone], self._clock.now)
         if row is None:  # deleted meanwhile by another call: that one answered 204
             raise _problem(E.not_found(kind), id=meeting.id)
         self._committed([*extras, *extra])
-        if self._media is not None:  # after the commit: its media feed closes
-            self._media.meeting_ended(meeting.id)
 
     # -- status: the API's end, and the host's side ---------------------------------------
 
@@ -475,8 +474,6 @@ class MeetingService:
         stream_row, end_row = await self.db.apply(steps, self._clock.now)
         if stream_row is not None or end_row is not None:
             self._committed(extras)
-            if self._media is not None:
-                self._media.meeting_ended(meeting.id)
         return end_row is not None
 
     async def _end_steps(
@@ -495,10 +492,18 @@ class MeetingService:
             self.db.update(
                 meeting.id, {"status": "started", "stream_live": True},
                 {"stream_live": False, "stream_changed_at": NOW}, live_extra,
+                on_changed=self._feed_closes,
             ),
-            self.db.update(meeting.id, {"status": "started"}, {"status": "ended"}, end_extra),
+            self.db.update(meeting.id, {"status": "started"}, {"status": "ended"}, end_extra,
+                           on_changed=self._feed_closes),
         )  # fmt: skip
         return steps, [*live_extra, *end_extra]
+
+    def _feed_closes(self, meeting: Meeting) -> None:
+        """After the commit of an end or a delete, in commit order: its media feed
+        closes (Decision 27), as a stream stop tells it."""
+        if self._media is not None:
+            self._media.meeting_ended(meeting.id)
 
     # -- events -------------------------------------------------------------------------
 

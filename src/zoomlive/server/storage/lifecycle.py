@@ -1,5 +1,9 @@
-"""Meeting lifecycle writes: compare-and-set steps, each with the outbox rows that
-go with it, and a host's meetings a page at a time.
+"""Every state change of a meeting, through one compare-and-set primitive: steps,
+each with the outbox rows that go with it; and a host's meetings a page at a time.
+
+Stream start and stop, meeting create, start, end, update and delete are all
+``Step``s run by ``apply`` (or ``transition``, which also says what the row held when
+the step changed nothing).
 
 A ``Step`` is one conditional statement (an INSERT that does nothing when the key
 exists, or an UPDATE/DELETE guarded by the state it expects) with ``RETURNING``;
@@ -44,6 +48,9 @@ class Step(NamedTuple):
     extra: Extra = []
     #: The step removes the row (the read model forgets it).
     deletes: bool = False
+    #: Told the row after the commit, only if the step changed it, in commit order
+    #: (the media feed starts and stops there).
+    on_changed: Callable[[Meeting], None] | None = None
 
 
 class Quota(NamedTuple):
@@ -83,8 +90,14 @@ class MeetingStore:
         stmt = self._store._insert_new(t.meetings).values(to_row(meeting))
         return Step(lambda _: stmt.returning(*t.meetings.c), meeting.id, extra)
 
-    def update(self, meeting_id: int, expect: dict[str, Any], values: dict[str, Any],
-               extra: Extra) -> Step:  # fmt: skip
+    def update(
+        self,
+        meeting_id: int,
+        expect: dict[str, Any],
+        values: dict[str, Any],
+        extra: Extra,
+        on_changed: Callable[[Meeting], None] | None = None,
+    ) -> Step:
         """Set ``values`` (``NOW``: the moment of the change) where the row still
         holds ``expect`` (column: value)."""
         c = t.meetings.c
@@ -94,11 +107,13 @@ class MeetingStore:
             now = {k: at if v is NOW else v for k, v in values.items()}
             return t.meetings.update().where(where).values(now).returning(*t.meetings.c)
 
-        return Step(statement, meeting_id, extra)
+        return Step(statement, meeting_id, extra, on_changed=on_changed)
 
-    def delete(self, meeting_id: int, extra: Extra) -> Step:
+    def delete(self, meeting_id: int, extra: Extra,
+               on_changed: Callable[[Meeting], None] | None = None) -> Step:  # fmt: skip
         stmt = t.meetings.delete().where(t.meetings.c.id == meeting_id)
-        return Step(lambda _: stmt.returning(*t.meetings.c), meeting_id, extra, deletes=True)
+        return Step(lambda _: stmt.returning(*t.meetings.c), meeting_id, extra, deletes=True,
+                    on_changed=on_changed)  # fmt: skip
 
     async def apply(
         self,
@@ -109,16 +124,33 @@ class MeetingStore:
         """Run the steps, all of one meeting, in one transaction, in order; each
         step's row as it returned it (None: the step changed nothing, and its extras
         did not run). The moment of the change is ``now()``, read once in that
-        transaction under the meeting's lock (the writer's ``lock_key``).
+        transaction under the meeting's lock (the writer's ``lock_key``). After the
+        commit, in commit order, the read model takes each changed row and each
+        changed step's ``on_changed`` is told.
 
         With a ``quota``, the transaction first takes one from it, and gives it back
         if no step changed a row; with the cap used up it writes nothing and raises
         ``QuotaExhausted``."""
+        rows, _ = await self._run(steps, now, quota, read_back=False)
+        return rows
+
+    async def transition(self, step: Step, now: Callable[[], float]) -> tuple[bool, Meeting | None]:
+        """``apply`` of one step that also says, when it changed nothing, what the row
+        held as the same transaction saw it (None: no such meeting): whether it changed,
+        and the row."""
+        rows, seen = await self._run([step], now, None, read_back=True)
+        return (True, rows[0]) if rows[0] is not None else (False, seen)
+
+    async def _run(
+        self, steps: Sequence[Step], now: Callable[[], float], quota: Quota | None,
+        read_back: bool,
+    ) -> tuple[list[Meeting | None], Meeting | None]:  # fmt: skip
         ids = {step.meeting_id for step in steps}
         assert len(ids) <= 1, "the steps of one transaction are of one meeting"
         meeting_id = next(iter(ids), None)
+        Result = tuple[list[Meeting | None], Meeting | None] | None
 
-        async def op(conn: AsyncConnection) -> list[Meeting | None] | None:
+        async def op(conn: AsyncConnection) -> Result:
             if quota is not None and (await conn.execute(self._take(quota))).first() is None:
                 return None
             at = now()
@@ -138,23 +170,34 @@ class MeetingStore:
                     .where(c.host_id == quota.host_id)
                     .values(count=c.count - 1)
                 )
-            return out
+            seen: Meeting | None = None
+            if read_back and meeting_id is not None and out and out[-1] is None:
+                found = await conn.execute(
+                    sa.select(t.meetings).where(t.meetings.c.id == meeting_id)
+                )
+                first = found.first()
+                seen = None if first is None else from_row(Meeting, first)
+            return out, seen
 
-        def after(rows: list[Meeting | None] | None) -> None:
-            cache = self._store.cache
-            if cache is None or rows is None:
+        def after(result: Result) -> None:
+            if result is None:
                 return
+            rows, seen = result
+            cache = self._store.cache
+            if cache is not None and seen is not None:
+                cache.meetings.put(seen.id, seen)
             for step, row in zip(steps, rows, strict=True):
                 if row is None:
                     continue
-                if step.deletes:
-                    cache.meetings.drop(row.id)
-                else:
-                    cache.meetings.put(row.id, row)
+                if cache is not None:
+                    if step.deletes:
+                        cache.meetings.drop(row.id)
+                    else:
+                        cache.meetings.put(row.id, row)
+                if step.on_changed is not None:
+                    step.on_changed(row)
 
-        result: list[Meeting | None] | None = await self._store.writer.call(
-            op, after=after, lock_key=meeting_id
-        )
+        result: Result = await self._store.writer.call(op, after=after, lock_key=meeting_id)
         if result is None:
             raise QuotaExhausted(quota)
         return result

@@ -770,58 +770,6 @@ class Store:
             return
         table.put(meeting_id, msgspec.structs.replace(current, **changes))
 
-    async def transition_stream(
-        self,
-        meeting_id: int,
-        *,
-        live: bool,
-        values: dict[str, Any],
-        require_started: bool,
-        now: Callable[[], float],
-        extra: Iterable[Queued] = (),
-        on_changed: Callable[[Meeting], None] | None = None,
-    ) -> tuple[bool, Meeting | None]:
-        """Compare-and-set a stream's live state: the row changes only where it is
-        not already ``live`` (and, for a start, where the meeting has started). The
-        ``extra`` writes (the webhook outbox rows) run in the same transaction, and
-        only when the row changed. The moment of the change (``stream_changed_at``,
-        and the events' time) is ``now()`` read in that transaction, under the row's
-        lock. ``on_changed(row)`` runs after the commit, only when the row changed,
-        in commit order (the media feed starts and stops there). Returns whether it
-        changed, and the row as the transaction saw it."""
-        c = t.meetings.c
-        where = sa.and_(c.id == meeting_id, c.stream_live.is_(not live))
-        if require_started:
-            where = sa.and_(where, c.status == "started")
-        extras = list(extra)
-
-        async def op(conn: AsyncConnection) -> tuple[bool, Meeting | None]:
-            at = now()
-            stmt = (
-                t.meetings.update()
-                .where(where)
-                .values({**values, "stream_live": live, "stream_changed_at": at})
-                .returning(*t.meetings.c)
-            )
-            row = (await conn.execute(stmt)).first()
-            if row is not None:
-                for queued in extras:
-                    await conn.execute(*queued(at))
-                return True, from_row(Meeting, row)
-            found = (await conn.execute(sa.select(t.meetings).where(c.id == meeting_id))).first()
-            return False, None if found is None else from_row(Meeting, found)
-
-        def after(result: tuple[bool, Meeting | None]) -> None:
-            if result[1] is not None:
-                self._cache_records([result[1]])
-                if result[0] and on_changed is not None:
-                    on_changed(result[1])
-
-        outcome: tuple[bool, Meeting | None] = await self.writer.call(
-            op, after=after, lock_key=meeting_id
-        )
-        return outcome
-
     # -- reset ----------------------------------------------------------------------------
 
     async def insert_all(self, records: Iterable[msgspec.Struct]) -> None:
