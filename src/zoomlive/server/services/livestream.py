@@ -144,7 +144,9 @@ class LiveStreamService:
 
     async def _transition(self, meeting: Meeting, *, live: bool, settings: dict[str, Any]) -> bool:
         expected = msgspec.structs.replace(meeting, **settings, stream_live=live)
-        extra = await self._events.outbox_rows(expected, live) if self._events is not None else []
+        extra = (
+            await self._events.stream_event_rows(expected, live) if self._events is not None else []
+        )
         expect: dict[str, Any] = {"stream_live": not live}
         if live:
             expect["status"] = "started"

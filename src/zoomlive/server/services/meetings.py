@@ -483,7 +483,7 @@ class MeetingService:
         with its event (a step that changes nothing queues nothing), both at the
         moment the transaction reads (``NOW``); the two steps and every event row."""
         stopped = msgspec.structs.replace(meeting, stream_live=False)
-        live_extra = await self._events.outbox_rows(stopped, False) if self._events else []
+        live_extra = await self._events.stream_event_rows(stopped, False) if self._events else []
         ended = msgspec.structs.replace(stopped, status="ended")
         end_extra = await self._rows(
             functools.partial(ev.ended_event, ended, host), meeting.account_id

@@ -22,7 +22,7 @@ class EventSink(Protocol):
     """Where events go (the webhook outbox): rows to run in the transaction of the
     change, then a wake-up once it committed."""
 
-    async def outbox_rows(self, meeting: Meeting, started: bool) -> list[Queued]:
+    async def stream_event_rows(self, meeting: Meeting, started: bool) -> list[Queued]:
         """The live streaming event of a stream that started (or stopped)."""
         ...
 

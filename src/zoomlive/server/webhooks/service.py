@@ -244,10 +244,11 @@ class WebhookService:
 
     # -- events -------------------------------------------------------------------------
 
-    async def outbox_rows(self, meeting: Meeting, started: bool) -> list[Queued]:
+    async def stream_event_rows(self, meeting: Meeting, started: bool) -> list[Queued]:
         """Statements that queue this stream change's event for every subscriber; the
         caller runs them in the transaction that changes the state, given the moment
-        of the change (its ``event_ts``)."""
+        of the change (its ``event_ts``). Built by ``_rows``, as every event's are; the
+        body is the typed live streaming event (encoded once per moment)."""
         if meeting.kind != "meeting":
             return []  # Zoom has no webinar live streaming events
         event_name = wh.LIVE_STREAMING_STARTED if started else wh.LIVE_STREAMING_STOPPED
