@@ -1,7 +1,15 @@
 """The examples of the README and of the documentation site (``docs/``), run as
 written against a real server. A code block whose first line is ``# example: NAME`` is
 an example; every one found must be run by a test here (or in
-``tests/e2e/testing/test_readme_testkit.py``), so an example that drifts fails CI."""
+``tests/e2e/test_docs_examples.py`` or ``tests/e2e/testing/test_readme_testkit.py``),
+so an example that drifts fails CI.
+
+Which blocks are examples: every fenced block with a language (``python``, ``bash``,
+``yaml``) must be marked, and ``test_every_code_block_is_an_example`` fails on one that
+is not. A block with no language or with ``text`` is not code and is not an example: a
+listing (``docs/development.md``'s source tree) or what a program prints (the start
+banner in ``docs/getting-started.md``, whose lines ``tests/e2e/test_docs_examples.py``
+checks against the banner ``zoomlive serve`` prints)."""
 
 from __future__ import annotations
 
@@ -18,7 +26,11 @@ import pytest
 
 from tests.support import DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api, CliRecorder
 
-BLOCK = re.compile(r"```(python|bash)\n# example: ([\w-]+)\n(.*?)```", re.S)
+BLOCK = re.compile(r"```(python|bash|yaml)\n# example: ([\w-]+)\n(.*?)```", re.S)
+#: Every fenced block of a page (its language, its text).
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.S | re.M)
+#: The languages of blocks that are not code (a listing, a program's output).
+NOT_CODE = {"", "text"}
 
 
 #: Where examples live: the README and every page of the documentation site.
@@ -28,6 +40,9 @@ SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 RUN = {
     "sync", "async", "meetings", "cli", "workflow", "testkit", "testkit_mock", "testkit_media",
     "quick_server", "quick_client", "quick_kit", "first_test",
+    # tests/e2e/test_docs_examples.py
+    "two_commands", "two_commands_start", "two_commands_home", "first_call", "client_env",
+    "clock", "seed", "subscription", "webhook_fastapi", "webhook_flask", "webhook_django",
 }  # fmt: skip
 
 
@@ -66,8 +81,24 @@ def test_readme_has_the_examples() -> None:
     assert [n for n, count in Counter(names).items() if count > 1] == []  # one block each
     assert set(names) >= {"sync", "async", "cli", "workflow", "meetings"}
     assert set(names) == RUN, set(names) ^ RUN  # each example found is run, and no more
-    in_docs = {name for path, name, _c in found if path.parent.name != ROOT.name}
+    in_docs = {name for path, name, _c in found if path.parent != ROOT}
     assert {"sync", "async", "cli", "workflow", "meetings", "testkit"} <= in_docs
+
+
+def test_every_code_block_is_an_example() -> None:
+    """A block with a language is code, and code is an example (marked, so run); only
+    blocks with no language or ``text`` are not (see the module's docstring)."""
+    blocks = [
+        (path, lang, code) for path in SOURCES for lang, code in FENCE.findall(path.read_text())
+    ]
+    unmarked = [
+        (str(path.relative_to(ROOT)), lang, code.partition("\n")[0])
+        for path, lang, code in blocks
+        if lang not in NOT_CODE and not BLOCK.fullmatch(f"```{lang}\n{code}```")
+    ]
+    assert unmarked == [], unmarked
+    assert sum(lang not in NOT_CODE for _p, lang, _c in blocks) == len(_found())
+    assert {lang for _p, lang, _c in blocks} >= {"", "text", "python", "bash", "yaml"}
 
 
 def _pytest_file(code: str, passed: str) -> None:
