@@ -1,7 +1,7 @@
 """The documentation's shell, YAML and webhook-receiver examples, run against a real
 server (the session's, ``tests/conftest.py``). The mechanism is ``test_readme.py``'s: a
 block whose first line is ``# example: NAME`` is an example, its name is in ``RUN``
-there, and a test here runs it.
+(``tests/examples.py``), and a test here runs it.
 
 - **Bash blocks** run as written, in ``bash -euo pipefail``, with the variables
   ``eval "$(zoomlive env)"`` sets (the ``ZOOM_*`` ones and ``ZOOMLIVE_ADMIN_TOKEN``) and
@@ -50,7 +50,8 @@ import msgspec
 import pytest
 import yaml
 
-from tests.e2e.test_readme import FENCE, docs_text, env_for, examples
+from tests.e2e.test_readme import env_for
+from tests.examples import FENCE, docs_text, examples
 from tests.support import ADMIN_TOKEN, DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api
 
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
@@ -94,33 +95,6 @@ def _nothing_listens(url: str) -> bool:
 
 
 # -- the two commands ---------------------------------------------------------------
-
-
-def test_the_two_commands_are_the_readmes_in_all_three_places() -> None:
-    """Not run: ``./scripts/test`` is this suite. The README, the getting-started page and
-    the home page give the same two commands; ``./scripts/serve`` is run by
-    ``tests/e2e/server/test_newcomer.py`` and ``./scripts/test`` by CI."""
-    found = examples()
-    blocks = {name: found[name] for name in ("two_commands", "two_commands_start",
-                                             "two_commands_home")}  # fmt: skip
-    for name, code in blocks.items():
-        commands = [line.partition("#")[0].strip() for line in code.splitlines()]
-        assert commands == ["./scripts/serve", "./scripts/test"], (name, code)
-    for command in ("scripts/serve", "scripts/test"):
-        assert os.access(ROOT / command, os.X_OK), command
-    newcomer = (ROOT / "tests" / "e2e" / "server" / "test_newcomer.py").read_text()
-    assert re.search(r'\[\s*"scripts/serve",', newcomer), "a test runs ./scripts/serve"
-    assert re.search(r"^scripts/test\b", (ROOT / ".ci" / "run").read_text(), re.M)
-    # What the README says each does.
-    serve_says, test_says = blocks["two_commands"].splitlines()
-    from zoomlive.server.settings import DEFAULT_DB_PATH
-
-    assert f"(SQLite file ./{DEFAULT_DB_PATH})" in serve_says  # serve's default database
-    tools = re.search(r"\(([^)]*)\)", test_says)
-    assert tools, test_says
-    script = (ROOT / "scripts" / "test").read_text()
-    for tool in tools.group(1).split(", "):  # ruff, mypy --strict, pytest
-        assert f".venv/bin/{tool}" in script, tool
 
 
 # -- bash blocks, run as written ----------------------------------------------------------

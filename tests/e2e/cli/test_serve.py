@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.test_readme import examples
+from tests.examples import examples
 from tests.support import ADMIN_TOKEN, ZOOMLIVE, ServerProcess
 
 #: A server whose demo credentials are its own (generated), not the tests' fixed ones.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_readme import examples
+from tests.examples import examples
 
 
 def test_pytest_example_passes_under_pytest() -> None:

@@ -60,9 +60,12 @@ def encrypted_password(meeting: Meeting) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:30] + ".1"
 
 
-def join_url(meeting: Meeting) -> str:
+def join_url(meeting: Meeting, encrypted: str | None = None) -> str:
+    """The join URL; ``encrypted`` is ``encrypted_password(meeting)`` if already made."""
     url = f"{JOIN_HOST}/{'j' if meeting.kind == 'meeting' else 'w'}/{meeting.id}"
-    return f"{url}?pwd={encrypted_password(meeting)}" if meeting.password else url
+    if not meeting.password:
+        return url
+    return f"{url}?pwd={encrypted or encrypted_password(meeting)}"
 
 
 def new_meeting(

@@ -229,6 +229,7 @@ class MeetingService:
         tail = _TAILS[kind]
         stored = msgspec.json.decode(meeting.settings or "{}")
         settings = tail.settings(stored if isinstance(stored, dict) else {})
+        encrypted = encrypted_password(meeting)  # once: three fields carry it
         state: dict[str, Any] = {
             "id": meeting.id,
             "uuid": meeting.uuid,
@@ -243,7 +244,7 @@ class MeetingService:
             "created_at": meeting.created_at or meeting.start_time,
             # The host's key (zak) is fresh on each read, as Zoom's start_url is.
             "start_url": f"{JOIN_HOST}/s/{meeting.id}?zak={secrets.token_urlsafe(24)}",
-            "join_url": join_url(meeting),
+            "join_url": join_url(meeting, encrypted),
             "password": meeting.password,
             "creation_source": "open_api",
             "settings": settings,
@@ -253,13 +254,13 @@ class MeetingService:
                 status=meeting.status,
                 h323_password=meeting.password,
                 pstn_password=meeting.password,
-                encrypted_password=encrypted_password(meeting),
+                encrypted_password=encrypted,
                 pre_schedule=meeting.pre_schedule,
             )
         else:
             state.update(
                 h323_passcode=meeting.password,
-                encrypted_passcode=encrypted_password(meeting),
+                encrypted_passcode=encrypted,
                 is_simulive=False,
             )
         return tail.join(state, meeting.type in mt.RECURRING_TYPES)
