@@ -6,8 +6,9 @@ so an example that drifts fails CI.
 
 Which blocks are examples: every fenced block with a language (``python``, ``bash``,
 ``yaml``) must be marked, and ``tests/test_examples.py`` fails on one that is not (its
-name must be in ``tests/examples.py``'s ``RUN``). A block with no language or with ``text`` is not code and is not an example: a
-listing (``docs/development.md``'s source tree) or what a program prints (the start
+name must be in ``tests/examples.py``'s ``RUN``). A block with no language or with
+``text`` is not code and is not an example: a listing (``docs/development.md``'s
+source tree) or what a program prints (the start
 banner in ``docs/getting-started.md``, whose lines ``tests/e2e/test_docs_examples.py``
 checks against the banner ``zoomlive serve`` prints)."""
 

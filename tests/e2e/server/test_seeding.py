@@ -239,15 +239,14 @@ class _Prober:
         self._thread.join()
 
     def check(self) -> None:
-        """Answers kept coming in well under 100 ms (the median), and none stalled: a
-        seed read on the event loop stalls every answer for as long as it takes, a
-        loaded machine may delay one by a scheduling quantum."""
+        """Every answer came in under 100 ms: a seed read on the event loop stalls
+        every answer for as long as it takes (1.4 s for 62 KB when it was)."""
         times = sorted(self.times)
         median, p95 = times[len(times) // 2], times[len(times) * 95 // 100]
         print(f"GET during the seed: {len(times)} answers, median {median:.4f}s, "
               f"p95 {p95:.4f}s, max {times[-1]:.4f}s")  # fmt: skip
         assert len(times) >= 5, times
-        assert median < 0.1 and times[-1] < 0.5, self.times
+        assert times[-1] < 0.1, self.times
 
 
 def test_a_bad_seed_posted_is_refused_fast_with_its_line_and_writes_nothing(api: Api) -> None:
