@@ -40,9 +40,8 @@ _HTTP_ERRORS = {
 
 def _respond(request: Request[Any, Any, Any], problem: ZoomProblem) -> Response[bytes]:
     body, media = render_error(request.scope, problem, request.headers.get("accept"))
-    # Rate-limit headers already counted for this request are added by the
-    # middleware; a 429 carries its own.
-    return Response(body, status_code=problem.status, media_type=media, headers=problem.headers)
+    request_info(request.scope).answered(problem)  # the front door adds the headers
+    return Response(body, status_code=problem.status, media_type=media)
 
 
 def _on_problem(request: Request[Any, Any, Any], exc: ZoomProblem) -> Response[bytes]:

@@ -89,6 +89,13 @@ class RequestInfo:
         self.client_id: str | None = None
         self.code: int | None = None
 
+    def answered(self, problem: ZoomProblem) -> None:
+        """The request is answered with ``problem``: its own headers (a 429's rate-limit
+        headers, a 405's ``Allow``) replace those counted for the request. The one place
+        a problem's headers reach the answer, whichever route raised it."""
+        if problem.headers:
+            self.headers = list(problem.headers.items())
+
 
 def request_info(scope: Any) -> RequestInfo:
     info: RequestInfo | None = scope.get(INFO)

@@ -23,13 +23,23 @@ from zoomlive.server.middleware import RequestInfo, render_error, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.rendering import JSON_TYPE
 from zoomlive.server.routes.bodies import decode_json_object, read_body
+from zoomlive.server.routes.enter import Gate, Prefetch, enter
 from zoomlive.server.routes.query import has_query_token
 from zoomlive.server.runtime import Runtime
-from zoomlive.server.services.auth import Principal, require_scope
+from zoomlive.server.services.auth import Principal
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.wire import errors as E
 from zoomlive.wire.ids import parse_id, parse_uint
 from zoomlive.wire.paths import LIVESTREAM_ROUTES, Kind, Operation, Route, match_livestream
+from zoomlive.wire.ratelimit import LIVESTREAM_LABEL
+from zoomlive.wire.scopes import accepted_scopes, missing_scopes_text
+
+#: Each live stream operation's rate-limit label and scopes (``routes.enter``).
+_GATES = {
+    (r.kind, r.op): Gate(LIVESTREAM_LABEL, accepted_scopes(r.kind, r.op),
+                         missing_scopes_text(r.kind, r.op))
+    for r in LIVESTREAM_ROUTES
+}  # fmt: skip
 
 
 class LiveStreamEndpoints:
@@ -45,22 +55,11 @@ class LiveStreamEndpoints:
         query_token: bool,
         info: RequestInfo,
     ) -> Principal:
-        rt = self.rt
         # The token, its account, the meeting and its host in one read; the errors
         # still come in Zoom's order (auth, then id, then body, then the rest). A
         # configuring PATCH may leave the meeting to its write (``svc.update``).
-        principal = await rt.auth.authenticate_for(
-            authorization, query_token, parse_id(raw_id), defer_meeting=op is Operation.UPDATE
-        )
-        info.account_id, info.client_id = principal.account_id, principal.client_id
-        rows = principal.rows
-        account = rows.account if rows is not None else None
-        if account is None:
-            account = await rt.store.get_account(principal.account_id)
-        if account is not None:
-            info.headers.extend(await rt.limiter.check(account, rt.clock.now()))
-        require_scope(principal, kind, op)
-        return principal
+        prefetch = Prefetch(parse_id(raw_id), defer_meeting=op is Operation.UPDATE)
+        return await enter(self.rt, _GATES[kind, op], authorization, query_token, info, prefetch)
 
     async def get(
         self,
@@ -180,8 +179,7 @@ def fast_path(rt: Runtime, endpoints: LiveStreamEndpoints, app: ASGIApp) -> ASGI
         except (ZoomProblem, StorageUnavailable) as exc:
             problem = exc if isinstance(exc, ZoomProblem) else unavailable()
             body, media = render_error(scope, problem, accept)
-            if problem.headers:  # a 429 brings its own rate-limit headers
-                info.headers = list(problem.headers.items())
+            info.answered(problem)
             await _send(send, problem.status, body, media)
 
     return asgi

@@ -16,61 +16,51 @@ from litestar import Request, Response
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 
-from zoomlive.server.middleware import RequestInfo, request_info
-from zoomlive.server.problems import ZoomProblem
+from zoomlive.server.middleware import request_info
 from zoomlive.server.rendering import JSON_TYPE
 from zoomlive.server.routes.bodies import read_body
+from zoomlive.server.routes.enter import Gate, enter
 from zoomlive.server.routes.query import has_query_token
 from zoomlive.server.runtime import Runtime
-from zoomlive.server.services.auth import Principal
-from zoomlive.wire import errors as E
 from zoomlive.wire.meetings import BODY_TYPES, MEETING_ROUTES, MeetingRoute, Op
 
 
-async def _enter(rt: Runtime, route: MeetingRoute, request: Request[Any, Any, Any],
-                 info: RequestInfo) -> Principal:  # fmt: skip
-    principal = await rt.auth.authenticate(
-        request.headers.get("authorization"), has_query_token(request.scope["query_string"])
-    )
-    info.account_id, info.client_id = principal.account_id, principal.client_id
-    account = await rt.store.get_account(principal.account_id)
-    if account is not None:
-        info.headers.extend(await rt.limiter.check(account, rt.clock.now(), route.label))
-    if principal.scopes.isdisjoint(route.accepted_scopes()):
-        raise ZoomProblem.of(E.MISSING_SCOPES, scopes=", ".join(route.granular_scopes()))
-    return principal
+def _gate(route: MeetingRoute) -> Gate:
+    return Gate(route.label, route.accepted_scopes(), ", ".join(route.granular_scopes()))
+
+
+#: Each meeting operation's rate-limit label and scopes (``routes.enter``).
+_GATES = {route: _gate(route) for route in MEETING_ROUTES}
 
 
 async def _call(
     rt: Runtime, route: MeetingRoute, request: Request[Any, Any, Any]
 ) -> Response[bytes]:
     info = request_info(request.scope)
-    principal = await _enter(rt, route, request, info)
+    principal = await enter(
+        rt, _GATES[route], request.headers.get("authorization"),
+        has_query_token(request.scope["query_string"]), info,
+    )  # fmt: skip
     svc, kind = rt.meetings, route.kind
     key = str(request.path_params["userId" if route.op.on_user else kind.id_param])
-    try:
-        if route.op is Op.CREATE:
-            body = await read_body(request, BODY_TYPES[kind])
-            created = await svc.create(principal, kind, key, body)
-            return Response(created, status_code=201, media_type=JSON_TYPE)
-        if route.op is Op.LIST:
-            query = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-            page = await svc.list(principal, kind, key, query)
-            return Response(msgspec.json.encode(page), media_type=JSON_TYPE)
-        if route.op is Op.GET:
-            return Response(await svc.get(principal, kind, key), media_type=JSON_TYPE)
-        if route.op is Op.DELETE:
-            await svc.delete(principal, kind, key, request.query_params.get("occurrence_id"))
-        elif route.op is Op.UPDATE:
-            svc.parse_id(kind, key)  # the id before the body, as Zoom answers
-            await svc.update(principal, kind, key, await read_body(request, BODY_TYPES[kind]))
-        else:
-            svc.parse_id(kind, key)
-            await svc.set_status(principal, kind, key, await read_body(request, {}))
-    except ZoomProblem as problem:
-        if problem.headers:  # the daily cap's 429 brings its own rate-limit headers
-            info.headers = []
-        raise
+    if route.op is Op.CREATE:
+        body = await read_body(request, BODY_TYPES[kind])
+        created = await svc.create(principal, kind, key, body)
+        return Response(created, status_code=201, media_type=JSON_TYPE)
+    if route.op is Op.LIST:
+        query = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+        page = await svc.list(principal, kind, key, query)
+        return Response(msgspec.json.encode(page), media_type=JSON_TYPE)
+    if route.op is Op.GET:
+        return Response(await svc.get(principal, kind, key), media_type=JSON_TYPE)
+    if route.op is Op.DELETE:
+        await svc.delete(principal, kind, key, request.query_params.get("occurrence_id"))
+    elif route.op is Op.UPDATE:
+        svc.parse_id(kind, key)  # the id before the body, as Zoom answers
+        await svc.update(principal, kind, key, await read_body(request, BODY_TYPES[kind]))
+    else:
+        svc.parse_id(kind, key)
+        await svc.set_status(principal, kind, key, await read_body(request, {}))
     return Response(b"", status_code=204)
 
 

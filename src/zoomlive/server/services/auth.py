@@ -18,8 +18,6 @@ from zoomlive.server.storage.records import Token
 from zoomlive.server.storage.store import Store
 from zoomlive.wire import errors as E
 from zoomlive.wire.models import TokenResponse
-from zoomlive.wire.paths import Kind, Operation
-from zoomlive.wire.scopes import accepted_scopes, missing_scopes_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +127,6 @@ def _scope_set(scopes: str) -> frozenset[str]:
     """A token's scopes as a set; tokens share a few distinct scope strings, so each
     is split once, not on every request."""
     return frozenset(scopes.split())
-
-
-def require_scope(principal: Principal, kind: Kind, op: Operation) -> None:
-    if principal.scopes.isdisjoint(accepted_scopes(kind, op)):
-        raise ZoomProblem.of(E.MISSING_SCOPES, scopes=missing_scopes_text(kind, op))
 
 
 def _bearer_hash(authorization: str | None, token_in_query: bool) -> str:

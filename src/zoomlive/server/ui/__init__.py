@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from zoomlive.server.control.routes import runtime
+from zoomlive.server.middleware import request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
@@ -58,10 +59,9 @@ def _on_unavailable(request: Request[Any, Any, Any], _: StorageUnavailable) -> R
     problem = unavailable()
     reason = (f"{problem.status} {problem.code}: {problem.message} The database cannot be "
               "reached now; reload the page to see what is stored.")  # fmt: skip
-    response = page(request, rt, "refused.html", viewer(request, rt.admin_token),
-                    status_code=problem.status, reason=reason)  # fmt: skip
-    response.headers.update(problem.headers or {})
-    return response
+    request_info(request.scope).answered(problem)  # its Retry-After
+    return page(request, rt, "refused.html", viewer(request, rt.admin_token),
+                status_code=problem.status, reason=reason)  # fmt: skip
 
 
 def ui_handlers(settings: ServerSettings) -> list[ControllerRouterHandler]:
