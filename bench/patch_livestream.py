@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,7 +38,6 @@ from profiling import finish_profile, start_profile
 from wrkbench import (
     ADMIN,
     BIN,
-    HERE,
     LIFTED_QPS,
     PATCH_LUA,
     RANDOM_ID_LUA,
@@ -101,13 +99,11 @@ def bench_zoomlive(
     db_url: str | None,
     meetings: int,
     variant: str,
-    litestar_only: bool = False,
     cache_reads: str = "",
     profile: str = "",
     media: str | None = None,
 ) -> Result:
-    """One fresh server under wrk. ``litestar_only`` serves it without the fast path
-    (``serve_litestar_only.py``): every request through Litestar's handlers."""
+    """One fresh server under wrk."""
     port = free_port()
     tmp = tempfile.mkdtemp()
     env = zoomlive_env(media, ZOOMLIVE_RATE_LIMITS="1")
@@ -116,8 +112,6 @@ def bench_zoomlive(
     db = db_url or str(Path(tmp) / "bench.db")
     base = f"http://127.0.0.1:{port}"
     cmd = [str(BIN / "zoomlive"), "serve", "--port", str(port), "--db", db]
-    if litestar_only:
-        cmd = [sys.executable, str(HERE / "serve_litestar_only.py"), str(port), db]
     with (
         server(cmd, f"{base}/_zoomlive/health", env=env, stdout=subprocess.DEVNULL) as proc,
         httpx.Client(base_url=base, timeout=30) as http,

@@ -18,15 +18,18 @@ from zoomlive.server.control.routes import control_router
 from zoomlive.server.crashes import log_crash, request_secrets
 from zoomlive.server.middleware import allow_header, front, render_error, request_info
 from zoomlive.server.problems import ZoomProblem, unavailable
-from zoomlive.server.routes.livestream import LiveStreamEndpoints, fast_path, livestream_handlers
-from zoomlive.server.routes.meetings import meeting_handlers
+from zoomlive.server.routes.door import door
+from zoomlive.server.routes.livestream import LiveStreamEndpoints
+from zoomlive.server.routes.meetings import MeetingEndpoints
 from zoomlive.server.routes.oauth import oauth_handlers
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
 from zoomlive.server.ui import document, openapi_config, template_config, ui_handlers
 from zoomlive.wire import errors as E
+from zoomlive.wire.meetings import MeetingRoute
 from zoomlive.wire.models import FieldError
+from zoomlive.wire.paths import Route
 
 log = logging.getLogger("zoomlive.server")
 
@@ -87,7 +90,7 @@ def _on_deep_input(request: Request[Any, Any, Any], exc: RecursionError) -> Resp
 
 
 class ZoomliveApp:
-    """The ASGI application: the live stream fast path in front of Litestar."""
+    """The ASGI application: the front door, the Zoom API's door, then Litestar."""
 
     def __init__(self, litestar: Litestar, runtime: Runtime, asgi: ASGIApp) -> None:
         self.litestar = litestar
@@ -130,8 +133,6 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *oauth_handlers(rt),
-            *livestream_handlers(endpoints),
-            *meeting_handlers(rt),
             control_router(),
             *ui_handlers(settings),
         ],
@@ -159,7 +160,8 @@ def create_app(
     }
     # The front door wraps everything: Litestar's own middleware does not run for
     # unmatched routes, and their 404/405 need x-zm-trackingid and a journal entry too.
-    return ZoomliveApp(app, rt, front(rt, fast_path(rt, endpoints, app), allow))
+    handlers = {Route: endpoints.handle, MeetingRoute: MeetingEndpoints(rt).handle}
+    return ZoomliveApp(app, rt, front(rt, door(rt, handlers, app), allow))
 
 
 def openapi_document() -> dict[str, Any]:

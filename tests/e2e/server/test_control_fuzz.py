@@ -44,6 +44,7 @@ from tests.support import (
     basic,
 )
 from zoomlive.server import ServerSettings, create_app
+from zoomlive.server.routes.door import TABLE
 
 SEED_MEETING = 68423085
 #: Stands for the seed meeting's host (its id changes with every reset), so bodies
@@ -70,10 +71,27 @@ def _structs(annotation: Any) -> Iterator[type[msgspec.Struct]]:
         yield from _structs(arg)
 
 
-def control_routes() -> list[Route]:
-    """Every method of every route in the app's route table (``/`` only redirects)."""
-    app = create_app(ServerSettings(database_url="sqlite+aiosqlite:///unused.db"))
+def zoom_routes() -> list[Route]:
+    """Every method of every ``/v2`` path the Zoom API's door serves (its table), and
+    OPTIONS on each, as Litestar's routes are listed below."""
     routes = []
+    for methods in TABLE.values():
+        templates = set()
+        for method, zoom in methods.items():
+            param = "userId" if getattr(zoom.op, "on_user", False) else zoom.kind.id_param
+            template = zoom.template(f"{param}:str")
+            templates.add((template, param))
+            routes.append(Route(method, template, {param: str}, ZOOM_QUERY, ()))
+        for template, param in templates:
+            routes.append(Route("OPTIONS", template, {param: str}, ZOOM_QUERY, ()))
+    return routes
+
+
+def control_routes() -> list[Route]:
+    """Every method of every route in the app's route table (``/`` only redirects), and
+    the Zoom API door's."""
+    app = create_app(ServerSettings(database_url="sqlite+aiosqlite:///unused.db"))
+    routes = zoom_routes()
     for route in app.litestar.routes:
         if route.path == "/":
             continue

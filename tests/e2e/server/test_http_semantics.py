@@ -1,8 +1,8 @@
 """Request parsing that must be the same on every route, over raw sockets against
 ``zoomlive serve``: deep JSON, duplicate Authorization headers, ``access_token`` in
 the query, ``Accept`` case, OPTIONS and HEAD, and which answers carry rate-limit
-headers. The six live stream routes have two front doors (the JSON fast path and
-the Litestar handlers, which take multipart), so each case is tried on both."""
+headers. Each case is tried with a JSON body and with the other media types (``+json``,
+multipart), which took a second door until every operation went through one."""
 
 from __future__ import annotations
 

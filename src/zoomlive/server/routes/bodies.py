@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from litestar import Request
-from litestar.exceptions import HTTPException
 
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.wire import errors as E
@@ -28,15 +26,11 @@ LIVESTREAM_FORM_TYPES: Mapping[str, str] = {"settings": "object"}
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
-def media_type(request: Request[Any, Any, Any]) -> str:
-    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
-
-
 def decode_json(raw: bytes | str) -> Any:
     """JSON text as Python values, or a Zoom-shaped 400/300.
 
     Nesting deeper than the decoder's recursion limit (about 1,000 levels fit in
-    2 KB) is invalid JSON here, not a crash. Both front doors decode through this.
+    2 KB) is invalid JSON here, not a crash. Every body is decoded through this.
     """
     try:
         return msgspec.json.decode(raw)
@@ -52,20 +46,6 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def read_body(
-    request: Request[Any, Any, Any], types: Mapping[str, str] = LIVESTREAM_FORM_TYPES
-) -> dict[str, Any]:
-    """The body as a dict of fields, or a Zoom-shaped 400/415. ``types`` gives the
-    model's field types (``integer``, ``number``, ``boolean``, ``object``, ``array``),
-    by which a form's text fields are read."""
-    kind = media_type(request)
-    if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
-        return decode_json_object(await request.body())
-    if kind == "multipart/form-data":
-        return await _multipart(request, types)
-    raise ZoomProblem.of(E.UNSUPPORTED_CONTENT_TYPE)
-
-
 def form_value(text: str, kind: str | None) -> Any:
     """A form field's text as the value of its type, or the text unchanged."""
     if kind in ("integer", "number"):
@@ -77,19 +57,3 @@ def form_value(text: str, kind: str | None) -> Any:
         with contextlib.suppress(ZoomProblem):
             return decode_json(text)
     return text
-
-
-async def _multipart(request: Request[Any, Any, Any], types: Mapping[str, str]) -> dict[str, Any]:
-    try:
-        form = await request.form()
-    except HTTPException as exc:
-        if exc.status_code == 413:
-            raise
-        raise ZoomProblem.of(INVALID_MULTIPART) from None
-    except (ValueError, UnicodeDecodeError):
-        raise ZoomProblem.of(INVALID_MULTIPART) from None
-    out: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        # A file part is not a field value: keep a marker that fails validation.
-        out[key] = form_value(value, types.get(key)) if isinstance(value, str) else object()
-    return out

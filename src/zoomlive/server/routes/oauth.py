@@ -10,7 +10,6 @@ from litestar.handlers import HTTPRouteHandler
 
 from zoomlive.server.middleware import request_info
 from zoomlive.server.rendering import JSON_TYPE
-from zoomlive.server.routes.bodies import media_type
 from zoomlive.server.runtime import Runtime
 from zoomlive.wire.paths import TOKEN_PATH
 
@@ -19,7 +18,8 @@ def oauth_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
     @post(TOKEN_PATH, status_code=200, tags=["OAuth"], operation_id="oauthToken")
     async def token(request: Request[Any, Any, Any]) -> Response[bytes]:
         fields: dict[str, Any] = dict(request.query_params)
-        if media_type(request) in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.form()
             fields.update({k: v for k, v in form.items() if isinstance(v, str)})
         api_url = rt.settings.public_url or str(request.base_url).rstrip("/")

@@ -47,6 +47,7 @@ from zoomlive.wire.models import (
     TokenResponse,
 )
 from zoomlive.wire.paths import LIVESTREAM_ROUTES, TOKEN_PATH, Kind, Operation
+from zoomlive.wire.ratelimit import LIVESTREAM_LABEL
 from zoomlive.wire.scopes import accepted_scopes
 
 STATIC = "/_zoomlive/ui/static"
@@ -343,10 +344,12 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
         item = paths.setdefault(meeting_route.template(), {})
         item[meeting_route.method.lower()] = _meeting_operation(meeting_route)
     for route in LIVESTREAM_ROUTES:
-        item = paths.get(route.template(), {})
-        op = item.get(route.method.lower())
-        if op is None:
-            continue
+        item = paths.setdefault(route.template(), {})
+        op = item.setdefault(route.method.lower(), {})
+        op["operationId"] = route.operation_id
+        op["tags"] = ["Zoom live stream API"]
+        op["parameters"] = [_path_param(route.kind.id_param)]
+        op["x-zoom-rate-limit-label"] = LIVESTREAM_LABEL.value
         scopes = sorted(accepted_scopes(route.kind, route.op))
         op["security"] = [{"bearer": []}, {"oauth": scopes}]
         op["summary"] = SUMMARIES[route.op].format(kind=route.kind.value)
