@@ -1,5 +1,7 @@
-"""Meeting create and meeting GET under wrk, against a bare ASGI app, and (``--ref``)
-against another commit of zoomlive in the same run.
+"""Meeting create, meeting GET and (``--variants patch``) the live stream PATCH under
+wrk, against a bare ASGI app, and (``--ref``) against another commit of zoomlive in the
+same run. ``patch_livestream.py`` is the PATCH's own benchmark (rate limiter on); here
+the PATCH runs with limits off, as the others do, for the A/B.
 
 `POST /v2/users/me/meetings` (JSON, every body different: every request inserts a
 meeting and queues nothing, no subscriber) and `GET /v2/meetings/{id}` (the demo
@@ -63,6 +65,19 @@ request = function()
 end
 """
 
+PATCH_LUA = """
+local counter = 0
+wrk.method = "PATCH"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  counter = counter + 1
+  local body = '{"stream_url":"rtmp://live.example.com/app","stream_key":"key-' .. counter ..
+    '","page_url":"https://example.com/live/' .. counter .. '"}'
+  return wrk.format(nil, "/v2/meetings/%(meeting)d/livestream", nil, body)
+end
+"""
+
 GET_LUA = """
 wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer %(token)s"
@@ -72,7 +87,7 @@ end
 """
 
 #: What each variant's requests answer when they succeed.
-EXPECTED = {"create": 201, "get": 200}
+EXPECTED = {"create": 201, "get": 200, "patch": 204}
 
 
 @contextlib.contextmanager
@@ -116,6 +131,12 @@ def bench_server(
         if variant == "create":
             probe = http.post("/v2/users/me/meetings", json={"topic": "probe"}, headers=auth)
             lua = CREATE_LUA % {"token": token}
+        elif variant == "patch":
+            stream = {"stream_url": "rtmp://live.example.com/app", "stream_key": "probe",
+                      "page_url": "https://example.com/live/probe"}  # fmt: skip
+            probe = http.patch(f"/v2/meetings/{DEMO_MEETING}/livestream", json=stream,
+                               headers=auth)  # fmt: skip
+            lua = PATCH_LUA % {"token": token, "meeting": DEMO_MEETING}
         else:
             probe = http.get(f"/v2/meetings/{DEMO_MEETING}", headers=auth)
             lua = GET_LUA % {"token": token, "meeting": DEMO_MEETING}

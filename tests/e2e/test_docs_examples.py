@@ -52,7 +52,15 @@ import yaml
 
 from tests.e2e.test_readme import env_for
 from tests.examples import FENCE, docs_text, examples
-from tests.support import ADMIN_TOKEN, DEMO_ACCOUNT, DEMO_CLIENT, DEMO_SECRET, ROOT, Api
+from tests.support import (
+    ADMIN_TOKEN,
+    DEMO_ACCOUNT,
+    DEMO_CLIENT,
+    DEMO_SECRET,
+    ROOT,
+    Api,
+    ServerProcess,
+)
 
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
 
@@ -265,15 +273,14 @@ def test_seed_example(api: Api) -> None:
 # -- the start banner (a text block: not an example, but checked) --------------------------
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the page's server's
 def test_the_banner_on_the_getting_started_page_is_the_one_serve_prints(
-    backend: str, request: pytest.FixtureRequest
+    server: ServerProcess,
 ) -> None:
-    """Each line the page shows is a line the session's server printed, in order; ``…``
-    stands for a value (or, alone on its line, for lines left out). The page's server
-    runs on the defaults, the test's on its own port and database: those are put in."""
-    if backend != "sqlite":
-        pytest.skip("the page shows a SQLite server's banner")
-    server = request.getfixturevalue("server")
+    """Each line the page shows is a line the session's SQLite server printed, in order;
+    ``…`` stands for a value (or, alone on its line, for lines left out). The page's
+    server runs on the defaults, the test's on its own port and database: those are put
+    in."""
     shown = [
         code for lang, code in FENCE.findall(docs_text("getting-started.md"))
         if lang == "text" and code.startswith("zoomlive listening on ")
