@@ -8,7 +8,6 @@ with the reason."""
 from __future__ import annotations
 
 import functools
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,22 +25,6 @@ from zoomlive.testing.rtmp_sink import RtmpSink
 from zoomlive.wire.dist import install_hint
 
 pytest.importorskip("av")
-
-
-@pytest.fixture(scope="module")
-def tmp_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield Path(tmp)
-
-
-@pytest.fixture(scope="module")
-def nginx(tmp_dir: Path) -> Iterator[Nginx]:
-    require_nginx()
-    ng = Nginx(tmp_dir / "nginx").start()
-    try:
-        yield ng
-    finally:
-        ng.stop()
 
 
 @pytest.fixture(scope="module")

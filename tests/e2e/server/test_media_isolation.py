@@ -16,23 +16,12 @@ import httpx
 import pytest
 
 from tests.e2e.server.test_media import configure, media, status
-from tests.server.rtmp import Nginx, require_nginx
+from tests.server.rtmp import Nginx
 from tests.support import Api, ServerProcess
 
 pytest.importorskip("av")
 
 FPS = 30
-
-
-@pytest.fixture(scope="module")
-def nginx() -> Iterator[Nginx]:
-    require_nginx()
-    with tempfile.TemporaryDirectory() as tmp:
-        ng = Nginx(Path(tmp) / "nginx").start()
-        try:
-            yield ng
-        finally:
-            ng.stop()
 
 
 @pytest.fixture(scope="module")

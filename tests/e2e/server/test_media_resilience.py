@@ -7,11 +7,9 @@ and the worker's memory does not grow with the distinct streams it has run."""
 from __future__ import annotations
 
 import signal
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,28 +17,12 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 
 from tests.e2e.server.test_media import configure, media, status
-from tests.server.rtmp import Nginx, require_nginx
+from tests.server.rtmp import Nginx
 from tests.support import Api, ServerProcess, fresh_pg_database, service_url
 
 pytest.importorskip("av")
 
 ENV = {"ZOOMLIVE_RATE_LIMITS": "0"}
-
-
-@pytest.fixture(scope="module")
-def tmp_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield Path(tmp)
-
-
-@pytest.fixture(scope="module")
-def nginx(tmp_dir: Path) -> Iterator[Nginx]:
-    require_nginx()
-    ng = Nginx(tmp_dir / "nginx").start()
-    try:
-        yield ng
-    finally:
-        ng.stop()
 
 
 def publishing(ng: Nginx, keys: list[str]) -> set[str]:
