@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
@@ -101,14 +102,7 @@ class AccountsController(Controller):
         summary="Add a Server-to-Server OAuth app (its credentials and scopes)",
     )
     async def create_app(self, rt: RuntimeDep, account_id: PathStr, data: JSONBody[AppIn]) -> App:
-        return await rt.admin.create_app(
-            account_id,
-            scopes=data.scopes,
-            client_id=data.client_id,
-            client_secret=data.client_secret,
-            name=data.name,
-            owner_id=data.owner_id,
-        )
+        return await rt.admin.create_app(account_id, **msgspec.structs.asdict(data))
 
     @get("/accounts/{account_id:str}/apps", summary="An account's apps, a page at a time")
     async def list_apps(

@@ -134,19 +134,10 @@ class AdminService:
 
     # -- apps -------------------------------------------------------------------------
 
-    async def create_app(
-        self,
-        account_id: str,
-        *,
-        scopes: list[str] | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        name: str = "Server-to-Server app",
-        owner_id: str | None = None,
-    ) -> App:
+    async def create_app(self, account_id: str, **fields: Any) -> App:
+        """An app made by the factory (``factory.app_record``: ``fields`` are its)."""
         await self.get_account(account_id)
-        app = app_record(account_id, scopes=scopes, client_id=client_id,
-                         client_secret=client_secret, name=name, owner_id=owner_id)  # fmt: skip
+        app = app_record(account_id, **fields)
         try:
             return await self._store.add_app(app)
         except Conflict:

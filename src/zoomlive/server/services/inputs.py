@@ -132,7 +132,7 @@ class UserPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_d
 
 class AppIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, text(128)] = "Server-to-Server app"
-    #: Scopes granted; omitted = every live stream scope.
+    #: Scopes granted; omitted = every scope zoomlive checks (``factory.every_scope``).
     scopes: Scopes | None = None
     client_id: ClientId | None = None
     client_secret: Secret | None = None
