@@ -22,7 +22,6 @@ from zoomlive.server.storage.lifecycle import NOW, MeetingStore
 from zoomlive.server.storage.records import Account, Meeting, User
 from zoomlive.server.storage.store import Store
 from zoomlive.wire import errors as E
-from zoomlive.wire.ids import parse_id
 from zoomlive.wire.models import LiveStream, LiveStreamStatusUpdate
 from zoomlive.wire.paths import Kind
 from zoomlive.wire.validate import validate_status, validate_update
@@ -42,12 +41,6 @@ class LiveStreamService:
         self._clock = clock
         self._events = events
         self._media = media
-
-    def parse_id(self, kind: Kind, raw: str) -> int:
-        value = parse_id(raw)
-        if value is None:
-            raise ZoomProblem.of(E.invalid_id(kind))
-        return value
 
     async def _target(self, principal: Principal, kind: Kind, object_id: int) -> Meeting:
         rows = principal.rows
