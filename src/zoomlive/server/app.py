@@ -22,6 +22,7 @@ from zoomlive.server.routes.door import door
 from zoomlive.server.routes.livestream import LiveStreamEndpoints
 from zoomlive.server.routes.meetings import MeetingEndpoints
 from zoomlive.server.routes.oauth import oauth_handlers
+from zoomlive.server.routes.users import UserEndpoints
 from zoomlive.server.runtime import Runtime
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.failures import StorageUnavailable
@@ -30,6 +31,7 @@ from zoomlive.wire import errors as E
 from zoomlive.wire.meetings import MeetingRoute
 from zoomlive.wire.models import FieldError
 from zoomlive.wire.paths import Route
+from zoomlive.wire.users import UserRoute
 
 log = logging.getLogger("zoomlive.server")
 
@@ -160,7 +162,11 @@ def create_app(
     }
     # The front door wraps everything: Litestar's own middleware does not run for
     # unmatched routes, and their 404/405 need x-zm-trackingid and a journal entry too.
-    handlers = {Route: endpoints.handle, MeetingRoute: MeetingEndpoints(rt).handle}
+    handlers = {
+        Route: endpoints.handle,
+        MeetingRoute: MeetingEndpoints(rt).handle,
+        UserRoute: UserEndpoints(rt).handle,
+    }
     return ZoomliveApp(app, rt, front(rt, door(rt, handlers, app), allow))
 
 

@@ -26,6 +26,7 @@ from zoomlive.server.services.ratelimit import (
     SharedCounters,
 )
 from zoomlive.server.services.retention import Retention
+from zoomlive.server.services.users import UserService
 from zoomlive.server.settings import ServerSettings
 from zoomlive.server.storage.store import Store
 from zoomlive.server.webhooks.service import WebhookService
@@ -42,6 +43,7 @@ class Runtime:
     auth: AuthService
     livestream: LiveStreamService
     meetings: MeetingService
+    users: UserService
     admin: AdminService
     limiter: RateLimiter
     faults: FaultBook
@@ -86,6 +88,7 @@ class Runtime:
             auth=AuthService(store, clock, settings.token_ttl_seconds),
             livestream=LiveStreamService(store, clock, events=webhooks, media=media),
             meetings=meetings,
+            users=UserService(store, clock, meetings),
             admin=AdminService(store, clock, meetings),
             limiter=limiter,
             faults=FaultBook(),

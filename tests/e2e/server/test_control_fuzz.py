@@ -78,12 +78,19 @@ def zoom_routes() -> list[Route]:
     for methods in TABLE.values():
         templates = set()
         for method, zoom in methods.items():
-            param = "userId" if getattr(zoom.op, "on_user", False) else zoom.kind.id_param
-            template = zoom.template(f"{param}:str")
+            if zoom.kind is None:  # the user operations: /users/{userId} and /users
+                param = "userId" if "{" in zoom.template() else ""
+            elif getattr(zoom.op, "on_user", False):
+                param = "userId"
+            else:
+                param = zoom.kind.id_param
+            template = zoom.template(f"{param}:str") if param else zoom.template()
+            params: dict[str, type] = {param: str} if param else {}
             templates.add((template, param))
-            routes.append(Route(method, template, {param: str}, ZOOM_QUERY, ()))
+            routes.append(Route(method, template, params, ZOOM_QUERY, ()))
         for template, param in templates:
-            routes.append(Route("OPTIONS", template, {param: str}, ZOOM_QUERY, ()))
+            params = {param: str} if param else {}
+            routes.append(Route("OPTIONS", template, params, ZOOM_QUERY, ()))
     return routes
 
 

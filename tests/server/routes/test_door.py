@@ -10,9 +10,10 @@ from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.routes.door import ALLOW, TABLE, match, parse_form
 from zoomlive.wire.meetings import MEETING_ROUTES
 from zoomlive.wire.paths import LIVESTREAM_ROUTES
+from zoomlive.wire.users import USER_ROUTES
 
 
-@pytest.mark.parametrize("route", [*LIVESTREAM_ROUTES, *MEETING_ROUTES], ids=str)
+@pytest.mark.parametrize("route", [*LIVESTREAM_ROUTES, *MEETING_ROUTES, *USER_ROUTES], ids=str)
 def test_every_operation_is_matched_by_its_path_and_method(route: object) -> None:
     template: str = route.template()  # type: ignore[attr-defined]
     path = template.replace("{userId}", "me").replace("{meetingId}", "81234567890")
@@ -21,15 +22,15 @@ def test_every_operation_is_matched_by_its_path_and_method(route: object) -> Non
         found = match(form)
         assert found is not None, form
         entry, key = found
-        assert key in ("me", "81234567890")
+        assert key in ("me", "81234567890", "")  # "": the users list names no one
         assert TABLE[entry][route.method] is route  # type: ignore[attr-defined]
 
 
-def test_the_table_holds_all_eighteen_operations_once() -> None:
-    # (type, route): the two tables' routes are tuples, equal across tables when their
-    # kind and operation name agree (a meeting's live stream GET and its GET).
+def test_the_table_holds_all_twenty_operations_once() -> None:
+    # (type, route): the tables' routes are tuples, equal across tables when their
+    # fields agree (a meeting's live stream GET and its GET).
     served = [(type(r), r) for methods in TABLE.values() for r in methods.values()]
-    assert len(served) == len(set(served)) == 18
+    assert len(served) == len(set(served)) == 20
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,8 @@ def test_the_table_holds_all_eighteen_operations_once() -> None:
         ("/v2/meetings/1", "DELETE, GET, HEAD, OPTIONS, PATCH"),
         ("/v2/meetings/1/status", "OPTIONS, PUT"),
         ("/v2/users/me/webinars", "GET, HEAD, OPTIONS, POST"),
+        ("/v2/users/me", "GET, HEAD, OPTIONS"),
+        ("/v2/users", "GET, HEAD, OPTIONS"),
     ],
 )
 def test_allow_comes_from_the_table(path: str, allow: str) -> None:
@@ -49,8 +52,9 @@ def test_allow_comes_from_the_table(path: str, allow: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/v2/users/me", "/v2/meetings", "/v2/meetings/1/recordings", "/v2/users//meetings",
-             "/v2/meetings/1/livestream/status/x", "/v2/accounts/1/meetings"],
+    "path", ["/v2/users/me/settings", "/v2/meetings", "/v2/meetings/1/recordings",
+             "/v2/users//meetings", "/v2/meetings/1/livestream/status/x",
+             "/v2/accounts/1/meetings"],
 )  # fmt: skip
 def test_other_paths_are_not_operations(path: str) -> None:
     assert match(path) is None

@@ -1,5 +1,7 @@
 """The one door of the Zoom API: every ``/v2`` operation, generated from the route tables.
 
+(``wire.paths``, ``wire.meetings`` and ``wire.users``.)
+
 A thin ASGI layer in front of Litestar (which keeps ``/_zoomlive`` and ``/oauth/token``):
 it matches the path against the tables (``wire.paths`` for the live stream operations,
 ``wire.meetings`` for the meeting and webinar ones), answers OPTIONS and a method the
@@ -38,6 +40,7 @@ from zoomlive.wire import errors as E
 from zoomlive.wire.ids import parse_uint
 from zoomlive.wire.meetings import MEETING_ROUTES, MeetingRoute
 from zoomlive.wire.paths import API_PREFIX, LIVESTREAM_ROUTES, Kind, Route
+from zoomlive.wire.users import USER_ROUTES, UserOp, UserRoute
 
 #: Reads the body (once, only when called: after auth and the id, Zoom's order), given
 #: the form's field types.
@@ -54,10 +57,18 @@ _SHAPES = (
     ("object", re.compile(rf"/({_COLLECTIONS})/([^/]+)/?")),
     ("status", re.compile(rf"/({_COLLECTIONS})/([^/]+)/status/?")),
     ("user", re.compile(rf"/users/([^/]+)/({_COLLECTIONS})/?")),
+    ("users", re.compile(r"/users/?")),
+    ("user object", re.compile(r"/users/([^/]+)/?")),
 )
+#: A route of any of the tables.
+AnyRoute = Route | MeetingRoute | UserRoute
+#: A table entry: a path shape and the kind (meeting, webinar; None for users).
+Entry = tuple[str, Kind | None]
 
 
-def _shape_of(route: Route | MeetingRoute) -> str:
+def _shape_of(route: AnyRoute) -> str:
+    if isinstance(route, UserRoute):
+        return "user object" if route.op is UserOp.GET else "users"
     if isinstance(route, Route):
         return "livestream/status" if route.template().endswith("/status") else "livestream"
     if route.op.on_user:
@@ -65,10 +76,10 @@ def _shape_of(route: Route | MeetingRoute) -> str:
     return "status" if route.template().endswith("/status") else "object"
 
 
-def _table() -> dict[tuple[str, Kind], dict[str, Route | MeetingRoute]]:
+def _table() -> dict[Entry, dict[str, AnyRoute]]:
     """(shape, kind) -> method -> route."""
-    routes: list[Route | MeetingRoute] = [*LIVESTREAM_ROUTES, *MEETING_ROUTES]
-    out: dict[tuple[str, Kind], dict[str, Route | MeetingRoute]] = {}
+    routes: list[AnyRoute] = [*LIVESTREAM_ROUTES, *MEETING_ROUTES, *USER_ROUTES]
+    out: dict[Entry, dict[str, AnyRoute]] = {}
     for route in routes:
         out.setdefault((_shape_of(route), route.kind), {})[route.method] = route
     return out
@@ -79,12 +90,17 @@ TABLE = _table()
 ALLOW = {key: allow_header([*methods, "OPTIONS"]) for key, methods in TABLE.items()}
 
 
-def match(path: str) -> tuple[tuple[str, Kind], str] | None:
-    """The table entry a ``/v2`` path names and its key (an id or a ``userId``, raw)."""
+def match(path: str) -> tuple[Entry, str] | None:
+    """The table entry a ``/v2`` path names and its key (an id or a ``userId``, raw;
+    empty for the users list)."""
     rest = path[len(API_PREFIX) :]
     for shape, pattern in _SHAPES:
         m = pattern.fullmatch(rest)
         if m is not None:
+            if shape == "users":
+                return (shape, None), ""
+            if shape == "user object":
+                return (shape, None), m.group(1)
             if shape == "user":
                 return (shape, _BY_COLLECTION[m.group(2)]), m.group(1)
             return (shape, _BY_COLLECTION[m.group(1)]), m.group(2)
@@ -201,7 +217,7 @@ class Call:
 
     def __init__(
         self,
-        route: Route | MeetingRoute,
+        route: AnyRoute,
         key: str,
         authorization: str | None,
         query_token: bool,

@@ -25,6 +25,7 @@ from zoomlive.wire import errors as E
 from zoomlive.wire import webhooks as wh
 from zoomlive.wire.meetings import all_meeting_scopes
 from zoomlive.wire.scopes import all_livestream_scopes
+from zoomlive.wire.users import all_user_scopes
 
 _ALNUM = string.ascii_letters + string.digits
 JOIN_HOST = "https://zoom.us"
@@ -114,8 +115,8 @@ def user_record(account_id: str, **fields: Any) -> User:
 
 
 def every_scope() -> tuple[str, ...]:
-    """Every granular scope zoomlive checks: live streams, meetings and webinars."""
-    return all_livestream_scopes() + all_meeting_scopes()
+    """Every granular scope zoomlive checks: live streams, meetings, webinars, users."""
+    return all_livestream_scopes() + all_meeting_scopes() + all_user_scopes()
 
 
 def app_record(

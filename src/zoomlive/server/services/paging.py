@@ -105,23 +105,36 @@ def _invalid(name: str) -> ZoomProblem:
     )
 
 
-def parse_page(codec: TokenCodec, scope: str, query: Mapping[str, str], now: float) -> Page:
-    """``page_size`` and ``next_page_token`` from a query string. A ``page_size``
-    above 300 is Zoom's 300 (Zoom caps it rather than refusing it)."""
+def parse_size(query: Mapping[str, str]) -> int:
+    """``page_size`` from a query string: 30 when absent; above 300 is Zoom's 300 (Zoom
+    caps it rather than refusing it); anything else not a positive number, 400/300."""
     raw_size = query.get("page_size")
-    size = DEFAULT_PAGE_SIZE
-    if raw_size:
-        # Above 300 is capped, not refused; a number past int64 is no page size.
-        found = parse_uint(raw_size, 1)
-        if found is None:
-            raise _invalid("page_size")
-        size = min(found, MAX_PAGE_SIZE)
+    if not raw_size:
+        return DEFAULT_PAGE_SIZE
+    # A number past int64 is no page size.
+    found = parse_uint(raw_size, 1)
+    if found is None:
+        raise _invalid("page_size")
+    return min(found, MAX_PAGE_SIZE)
+
+
+def parse_resume(codec: TokenCodec, scope: str, query: Mapping[str, str], now: float) -> Resume:
+    """Where ``next_page_token`` resumes (from the start, page 1, without one)."""
     token = query.get("next_page_token") or ""
     if not token:
-        return Page(size, 0)
+        return Resume("", 1)
     resume = codec.resume(scope, token, now)
-    after = None if resume is None else parse_uint(resume.after)
-    if resume is None or after is None:
+    if resume is None:
+        raise _invalid("next_page_token")
+    return resume
+
+
+def parse_page(codec: TokenCodec, scope: str, query: Mapping[str, str], now: float) -> Page:
+    """``page_size`` and ``next_page_token`` of a list keyed by number."""
+    size = parse_size(query)
+    resume = parse_resume(codec, scope, query, now)
+    after = parse_uint(resume.after) if resume.after else 0
+    if after is None:
         raise _invalid("next_page_token")
     return Page(size, after, resume.number)
 

@@ -37,6 +37,7 @@ from litestar.static_files import create_static_files_router
 from zoomlive.server.settings import ServerSettings
 from zoomlive.wire import meetings as mt
 from zoomlive.wire import models as m
+from zoomlive.wire import users as wu
 from zoomlive.wire.dist import install_hint, version
 from zoomlive.wire.models import (
     ErrorBody,
@@ -224,10 +225,34 @@ def _meeting_schemas() -> dict[str, Any]:
             },
         }  # fmt: skip
     _, lists = msgspec.json.schema_components(
-        [mt.MeetingList], ref_template="#/components/schemas/{name}"
+        [mt.MeetingList, wu.UserObject, wu.UserList], ref_template="#/components/schemas/{name}"
     )
     out.update(lists)
     return out
+
+
+def _user_operation(route: wu.UserRoute) -> dict[str, Any]:
+    get = route.op is wu.UserOp.GET
+    schema = "UserObject" if get else "UserList"
+    found: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": "Get a user" if get else "List users",
+        "tags": ["Zoom users API"],
+        "security": [{"bearer": []}, {"oauth": sorted(route.accepted_scopes())}],
+        "parameters": [_path_param("userId")] if get else [
+            {"name": "page_size", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "default": mt.PAGE_SIZE_DEFAULT}},
+            {"name": "next_page_token", "in": "query", "required": False,
+             "schema": {"type": "string"}},
+        ],
+        "responses": {
+            "200": {"description": "The user" if get else "A page of the account's users",
+                    "content": {"application/json": {"schema": _ref(schema)}}},
+            **_errors(GET_ERRORS),
+        },
+        "x-zoom-rate-limit-label": route.label.value,
+    }  # fmt: skip
+    return found
 
 
 def _meeting_operation(route: mt.MeetingRoute) -> dict[str, Any]:
@@ -343,6 +368,9 @@ def zoom_operations(document: dict[str, Any]) -> dict[str, Any]:
     for meeting_route in mt.MEETING_ROUTES:
         item = paths.setdefault(meeting_route.template(), {})
         item[meeting_route.method.lower()] = _meeting_operation(meeting_route)
+    for user_route in wu.USER_ROUTES:
+        item = paths.setdefault(user_route.template(), {})
+        item[user_route.method.lower()] = _user_operation(user_route)
     for route in LIVESTREAM_ROUTES:
         item = paths.setdefault(route.template(), {})
         op = item.setdefault(route.method.lower(), {})
