@@ -36,7 +36,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from zoomlive.server.crashes import log_crash, request_secrets
 from zoomlive.server.problems import ZoomProblem
 from zoomlive.server.rendering import render_problem
-from zoomlive.server.services.faults import Fault
+from zoomlive.server.services.faults import Fault, default_headers, default_message
 from zoomlive.wire import errors as E
 from zoomlive.wire import ratelimit as rl
 from zoomlive.wire.paths import TOKEN_PATH
@@ -277,9 +277,12 @@ async def _apply(fault: Fault, scope: Scope, receive: Receive, send: Send, app: 
         return
     code = spec.code if spec.code is not None else spec.status
     request_info(scope).code = code
-    body = msgspec.json.encode({"code": code, "message": spec.message})
+    message = spec.message if spec.message is not None else default_message(spec.status)
+    body = msgspec.json.encode({"code": code, "message": message})
     headers = [(b"content-type", b"application/json;charset=UTF-8"),
                (b"content-length", str(len(body)).encode())]  # fmt: skip
-    headers.extend((k.encode(), v.encode()) for k, v in spec.headers.items())
+    own = {k.lower() for k in spec.headers}
+    extra = {k: v for k, v in default_headers(spec.status).items() if k.lower() not in own}
+    headers.extend((k.encode(), v.encode()) for k, v in {**extra, **spec.headers}.items())
     await send({"type": "http.response.start", "status": spec.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

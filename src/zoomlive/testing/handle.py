@@ -221,13 +221,14 @@ class Zoom:
         method: str = "*",
         status: int = 500,
         code: int | None = None,
-        message: str = "Internal server error.",
+        message: str | None = None,
         headers: dict[str, str] | None = None,
         times: int | None = 1,
         account_id: str | None = None,
         delay_ms: int = 0,
     ) -> dict[str, Any]:
-        """The next ``times`` matching requests answer with this error."""
+        """The next ``times`` matching requests answer with this error (``message``
+        unset: Zoom's words for the status; a 429 also carries ``Retry-After``)."""
         return self.add_fault(
             action="error", path=path, method=method, status=status, code=code,
             message=message, headers=headers or {}, times=times, account_id=account_id,
@@ -245,7 +246,7 @@ class Zoom:
 
     def error_rate(
         self, rate: float, *, seed: int, path: str = "*", method: str = "*", status: int = 500,
-        code: int | None = None, message: str = "Internal server error.",
+        code: int | None = None, message: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Each matching request fails with probability ``rate`` (seeded, repeatable)."""
         return self.add_fault(

@@ -207,7 +207,7 @@ def test_rate_limit_headers_are_on_the_answers_the_readme_lists(tmp_path: Any) -
             }, reply.status
         for reply in (
             send(srv, "GET", M),  # 401
-            send(srv, "GET", "/v2/users/me", auth),  # 404, not an API operation
+            send(srv, "GET", "/v2/users/me/settings", auth),  # 404, not an API operation
             send(srv, "GET", M + "/status", auth),  # 405
         ):
             assert reply.status in (401, 404, 405)

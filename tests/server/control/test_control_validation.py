@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support import ADMIN_TOKEN, DEMO_ACCOUNT, Api
+from zoomlive.wire import errors as E
 
 INT64_OVER = 2**63
 HUGE = 10**30
@@ -200,7 +201,10 @@ def test_faults_in_range_answer_over_http(api: Api, status: int) -> None:
     token = api.token()
     r = api.call("GET", "/meetings/68423085/livestream", token)
     assert r.status_code == status
-    assert r.json() == {"code": 4242, "message": "Internal server error."}
+    # No message given: Zoom's words for the status, else its HTTP reason phrase.
+    expected = {200: "OK.", 302: "Found.", 418: "I'm a Teapot.", 429: E.RATE_LIMIT_QPS.message,
+                503: E.SERVICE_UNAVAILABLE.message, 599: "Error."}[status]  # fmt: skip
+    assert r.json() == {"code": 4242, "message": expected}
     assert (r.headers["retry-after"], r.headers["x-custom"]) == ("7", "a\tb c")
     # The connection survived: the next request on it answers normally.
     r = api.call("GET", "/meetings/68423085/livestream", token)

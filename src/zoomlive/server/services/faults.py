@@ -12,10 +12,14 @@ import fnmatch
 import itertools
 import random
 import re
+from http import HTTPStatus
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
+
+from zoomlive.wire import errors as E
+from zoomlive.wire import ratelimit as rl
 
 Action = Literal["error", "delay", "drop", "random"]
 
@@ -55,7 +59,8 @@ class FaultSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: 200 to 599, except 204, 205 and 304 (no body).
     status: Annotated[int, Meta(ge=200, le=599)] = 500
     code: Annotated[int, Meta(ge=0, le=INT32_MAX)] | None = None
-    message: Annotated[str, Meta(max_length=4096)] = "Internal server error."
+    #: None: the message Zoom answers with that status (``default_message``).
+    message: Annotated[str, Meta(max_length=4096)] | None = None
     headers: Annotated[dict[HeaderName, HeaderValue], Meta(max_length=32)] = {}
     #: At most 10 minutes.
     delay_ms: Annotated[int, Meta(ge=0, le=600_000)] = 0
@@ -143,3 +148,31 @@ class FaultBook:
                     self.remove(fault.id)
             return fault
         return None
+
+
+#: Zoom's words for the statuses a fault most often plays; any other status says its
+#: HTTP reason phrase.
+_MESSAGES = {
+    401: E.TOKEN_INVALID.message,
+    429: E.RATE_LIMIT_QPS.message,
+    500: E.INTERNAL.message,
+    503: E.SERVICE_UNAVAILABLE.message,
+}
+
+
+def default_message(status: int) -> str:
+    found = _MESSAGES.get(status)
+    if found is not None:
+        return found
+    try:
+        return f"{HTTPStatus(status).phrase}."
+    except ValueError:
+        return "Error."
+
+
+def default_headers(status: int) -> dict[str, str]:
+    """What a 429 fault carries unless it says otherwise: Zoom's per-second limit's
+    headers (``X-RateLimit-Type: QPS``, none remaining, ``Retry-After: 1``)."""
+    if status != 429:
+        return {}
+    return {rl.HEADER_TYPE: rl.TYPE_QPS, rl.HEADER_REMAINING: "0", rl.HEADER_RETRY_AFTER: "1"}
