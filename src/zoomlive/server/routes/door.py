@@ -1,6 +1,5 @@
-"""The one door of the Zoom API: every ``/v2`` operation, generated from the route tables.
-
-(``wire.paths``, ``wire.meetings`` and ``wire.users``.)
+"""The one door of the Zoom API: every ``/v2`` operation, generated from the route tables
+(``wire.paths``, ``wire.meetings`` and ``wire.users``).
 
 A thin ASGI layer in front of Litestar (which keeps ``/_zoomlive`` and ``/oauth/token``):
 it matches the path against the tables (``wire.paths`` for the live stream operations,
@@ -197,7 +196,12 @@ def door(rt: Any, handlers: Mapping[type, Any], app: ASGIApp) -> ASGIApp:
                 return decode_json_object(raw)
             return parse_form(raw, ctype or "", types)
 
-        query = dict(parse_qsl(s["query_string"].decode("latin-1"), keep_blank_values=True))
+        raw_query = s["query_string"]
+        query = (
+            dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True))
+            if raw_query
+            else {}
+        )
         call = Call(route, key, authorization, has_query_token(s["query_string"]), info,
                     query, read)  # fmt: skip
         try:

@@ -36,9 +36,7 @@ class MeetingEndpoints:
         route = call.route
         assert isinstance(route, MeetingRoute)
         rt = self.rt
-        await_principal = enter(rt, _GATES[route], call.authorization, call.query_token,
-                                call.info)  # fmt: skip
-        principal = await await_principal
+        principal = await enter(rt, _GATES[route], call.authorization, call.query_token, call.info)
         svc, kind, key = rt.meetings, route.kind, call.key
         if route.op is Op.CREATE:
             created = await svc.create(principal, kind, key, await call.read(BODY_TYPES[kind]))
